@@ -1,0 +1,31 @@
+# Every target builds .venv itself when it is missing, so a fresh clone needs only `make run` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test bench index clean
+
+$(BIN)/faultmaven-runbooks: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# The CPU build of torch first: an unpinned torch pulls gigabytes of CUDA packages.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/faultmaven-runbooks
+	HF_HUB_OFFLINE=1 $(BIN)/faultmaven-runbooks index
+	HF_HUB_OFFLINE=1 $(BIN)/faultmaven-runbooks serve --transport streamable-http --host $(HOST) --port $(PORT)
+
+test: $(BIN)/faultmaven-runbooks
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+bench: $(BIN)/faultmaven-runbooks
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run_all.py
+
+index: $(BIN)/faultmaven-runbooks
+	HF_HUB_OFFLINE=1 $(BIN)/faultmaven-runbooks index
+
+clean:
+	rm -rf $(VENV) .faultmaven

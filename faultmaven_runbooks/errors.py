@@ -1,0 +1,27 @@
+"""Domain errors. Every message says what was wrong and what to do about it.
+
+The MCP layer turns them into `ToolError`s and the HTTP layer into 4xx JSON bodies; any other
+exception is a bug.
+"""
+
+
+class RunbookError(Exception):
+    """Base class: a request that cannot be served as asked."""
+
+    status = 400
+
+
+class InvalidInput(RunbookError):
+    status = 400
+
+
+class NotFound(RunbookError):
+    status = 404
+
+
+class Conflict(RunbookError):
+    status = 409
+
+
+class Forbidden(RunbookError):
+    status = 403

@@ -1,0 +1,1 @@
+"""The runbook library on disk: the source of truth for everything else."""

@@ -1,0 +1,159 @@
+"""Runbook files: discovery, ids, parsing with a cache, and crash-safe writes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path, PurePosixPath
+
+from ..errors import InvalidInput, NotFound
+from ..models import Runbook
+from .markdown import ParseResult, parse_runbook, slugify
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 2_000_000
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file, fsync and rename: a crash leaves the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def unique_ids(claims: dict[str, str]) -> dict[str, str]:
+    """relpath -> id, where two files claiming one id both get an id made from their path,
+    so neither hides the other and the result does not depend on reading order."""
+    count: dict[str, int] = {}
+    for rid in claims.values():
+        count[rid] = count.get(rid, 0) + 1
+    out = {}
+    for relpath, rid in claims.items():
+        if count[rid] > 1:
+            out[relpath] = slugify(relpath.removesuffix(".md"))
+            log.warning("%s: id %r is claimed by %d files; served as %r", relpath, rid, count[rid], out[relpath])
+        else:
+            out[relpath] = rid
+    return out
+
+
+class RunbookLibrary:
+    """A folder of markdown runbooks. The files are the truth; this only reads and writes them."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self._lock = threading.RLock()
+        self._cache: dict[str, tuple[tuple[int, int], str, ParseResult]] = {}
+        self._ids: dict[str, str] = {}  # runbook id -> relpath
+        self._warned: set[tuple[str, str]] = set()
+
+    # -- discovery -------------------------------------------------------------------------
+    def relpaths(self) -> list[str]:
+        """Every markdown file under the root, '/'-separated, skipping hidden folders."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in filenames:
+                if name.endswith(".md") and not name.startswith("."):
+                    found.append(Path(dirpath, name).relative_to(self.root).as_posix())
+        return sorted(found)
+
+    def resolve(self, relpath: str) -> Path:
+        """The absolute path of a library file; refuses anything that escapes the root."""
+        pure = PurePosixPath(relpath)
+        if pure.is_absolute() or ".." in pure.parts or not relpath.strip():
+            raise InvalidInput(f"path {relpath!r} must be relative to the library root without '..'")
+        path = (self.root / pure).resolve()
+        if not path.is_relative_to(self.root):
+            raise InvalidInput(f"path {relpath!r} leaves the library root")
+        return path
+
+    # -- reading ---------------------------------------------------------------------------
+    def load(self, relpath: str) -> tuple[str, ParseResult]:
+        """(content hash, parse result) for one file, cached on mtime and size."""
+        path = self.resolve(relpath)
+        st = path.stat()
+        key = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            hit = self._cache.get(relpath)
+            if hit and hit[0] == key:
+                return hit[1], hit[2]
+        if st.st_size > MAX_FILE_BYTES:
+            data = b""
+            result = ParseResult(None, [f"file is larger than {MAX_FILE_BYTES} bytes; skipped"])
+        else:
+            data = path.read_bytes()
+            result = parse_runbook(data, relpath)
+        digest = file_hash(data)
+        for warning in result.warnings:
+            if (relpath, warning) not in self._warned:  # one warning per file, not per scan
+                self._warned.add((relpath, warning))
+                log.warning("%s: %s", relpath, warning)
+        with self._lock:
+            self._cache[relpath] = (key, digest, result)
+        return digest, result
+
+    def scan(self) -> dict[str, tuple[str, Runbook]]:
+        """relpath -> (hash, runbook) for every readable runbook; ids made unique."""
+        out: dict[str, tuple[str, Runbook]] = {}
+        for relpath in self.relpaths():
+            try:
+                digest, result = self.load(relpath)
+            except OSError as exc:
+                log.warning("%s: cannot be read (%s); skipped", relpath, exc)
+                continue
+            if result.runbook is not None:
+                out[relpath] = (digest, result.runbook)
+        self._assign_ids(out)
+        return out
+
+    def _assign_ids(self, parsed: dict[str, tuple[str, Runbook]]) -> None:
+        ids = unique_ids({relpath: rb.id for relpath, (_, rb) in parsed.items()})
+        for relpath, rid in ids.items():
+            parsed[relpath][1].id = rid
+        with self._lock:
+            self._ids = {rid: relpath for relpath, rid in ids.items()}
+
+    def get(self, runbook_id: str) -> Runbook:
+        with self._lock:
+            relpath = self._ids.get(runbook_id)
+        if relpath is None or not self.resolve(relpath).exists():
+            self.scan()
+            with self._lock:
+                relpath = self._ids.get(runbook_id)
+        if relpath is None:
+            raise NotFound(f"no runbook with id {runbook_id!r}; use `search` to find runbook ids")
+        _, result = self.load(relpath)
+        if result.runbook is None:
+            raise NotFound(f"runbook {runbook_id!r} ({relpath}) has no readable content")
+        rb = result.runbook.model_copy()
+        rb.id = runbook_id
+        return rb
+
+    def path_of(self, runbook_id: str) -> str | None:
+        with self._lock:
+            return self._ids.get(runbook_id)
+
+    # -- writing ---------------------------------------------------------------------------
+    def write(self, relpath: str, text: str) -> Path:
+        path = self.resolve(relpath)
+        atomic_write(path, text.encode("utf-8"))
+        return path

@@ -1,0 +1,1 @@
+"""Retrieval: embeddings, the Chroma + keyword index, hybrid ranking."""

@@ -1,0 +1,201 @@
+"""The search index: Chroma chunks kept in step with the library files, plus an in-memory
+keyword mirror built from the same chunks.
+
+Sync is incremental by content hash: unchanged files are neither parsed nor embedded, deleted
+files leave the index. The keyword mirror is (re)built from the collection, so several
+replicas sharing one Chroma server see the same library.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..library.store import RunbookLibrary, file_hash, unique_ids
+from ..models import Runbook, RunbookInfo
+from ..settings import Settings
+from .embedder import Embedder
+from .store import connect, open_collection
+from .text import chunk_runbook
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 256  # chunks embedded per call: big enough for throughput, small enough to report progress
+MIRROR_CHECK_SECONDS = 2.0  # how often a search checks whether another writer changed the collection
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class SyncReport:
+    files: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    rebuilt: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Mirror:
+    """What search needs in memory: runbook infos and every chunk's text and owner."""
+
+    infos: dict[str, RunbookInfo]
+    chunk_ids: list[str]
+    chunk_owner: list[str]
+    chunk_section: list[str]
+    chunk_text: list[str]
+    count: int
+
+
+class SearchIndex:
+    def __init__(self, settings: Settings, library: RunbookLibrary, embedder: Embedder):
+        self.settings = settings
+        self.library = library
+        self.embedder = embedder
+        self._lock = threading.RLock()
+        self._client = connect(settings)
+        self.collection, self.rebuilt = open_collection(self._client, settings.collection, embedder)
+        self._mirror: Mirror | None = None
+        self._mirror_checked = 0.0
+        self._listeners: list[Callable[[Mirror], None]] = []
+
+    # -- sync ------------------------------------------------------------------------------
+    def _stored(self) -> dict[str, tuple[str, str]]:
+        """relpath -> (file hash, runbook id), from each file's first chunk."""
+        got = self.collection.get(where={"chunk": 0}, include=["metadatas"])
+        return {m["path"]: (m["file_hash"], m["runbook_id"]) for m in got["metadatas"] or []}
+
+    def sync(self, relpaths: list[str] | None = None, progress: Progress | None = None) -> SyncReport:
+        """Bring the index in line with the files: all of them, or just `relpaths`."""
+        started = time.perf_counter()
+        report = SyncReport(rebuilt=self.rebuilt)
+        with self._lock:
+            stored = self._stored()
+            on_disk = self.library.relpaths()
+            targets = on_disk if relpaths is None else [p for p in relpaths if p in set(on_disk)]
+            report.files = len(targets)
+            changed: list[tuple[str, str, Runbook]] = []
+            for relpath in targets:
+                path = self.library.resolve(relpath)
+                try:
+                    digest = file_hash(path.read_bytes())
+                except OSError as exc:
+                    report.warnings.append(f"{relpath}: cannot be read ({exc})")
+                    continue
+                if stored.get(relpath, ("",))[0] == digest:
+                    report.unchanged += 1
+                    continue
+                _, result = self.library.load(relpath)
+                report.warnings += [f"{relpath}: {w}" for w in result.warnings]
+                if result.runbook is None:
+                    report.skipped += 1
+                    if relpath in stored:  # it was a runbook before; it is not one now
+                        self._delete([relpath])
+                    continue
+                changed.append((relpath, digest, result.runbook))
+            gone = [p for p in stored if p not in set(on_disk)]
+            if relpaths is not None:
+                gone = [p for p in gone if p in set(relpaths)]
+            if gone:
+                self._delete(gone)
+                report.removed = len(gone)
+            if changed:
+                claims = {p: rid for p, (_, rid) in stored.items() if p not in gone}
+                claims.update({p: rb.id for p, _, rb in changed})
+                ids = unique_ids(claims)
+                for relpath, _, rb in changed:
+                    rb.id = ids[relpath]
+                report.chunks = self._add(changed, progress)
+                report.indexed = len(changed)
+            if changed or gone:
+                self._mirror = None
+        report.seconds = time.perf_counter() - started
+        self.rebuilt = False
+        return report
+
+    def _delete(self, relpaths: list[str]) -> None:
+        for i in range(0, len(relpaths), 100):
+            self.collection.delete(where={"path": {"$in": relpaths[i: i + 100]}})
+
+    def _add(self, changed: list[tuple[str, str, Runbook]], progress: Progress | None) -> int:
+        self._delete([p for p, _, _ in changed])
+        ids, texts, metas = [], [], []
+        for relpath, digest, rb in changed:
+            info = RunbookInfo(**rb.model_dump(include=set(RunbookInfo.model_fields)))
+            for n, chunk in enumerate(chunk_runbook(rb)):
+                ids.append(f"{relpath}#{n}")
+                texts.append(chunk.text)
+                meta = {
+                    "runbook_id": rb.id, "path": relpath, "chunk": n, "section": chunk.section,
+                    "type": rb.type, "severity": rb.severity, "file_hash": digest,
+                }
+                if n == 0:
+                    meta["info"] = info.model_dump_json()
+                metas.append(meta)
+        total = len(texts)
+        for start in range(0, total, EMBED_BATCH):
+            end = min(start + EMBED_BATCH, total)
+            vectors = self.embedder.embed(texts[start:end])
+            self.collection.upsert(
+                ids=ids[start:end], documents=texts[start:end],
+                metadatas=metas[start:end], embeddings=vectors,
+            )
+            if progress:
+                progress(end, total, metas[end - 1]["path"])
+        return total
+
+    # -- reading ---------------------------------------------------------------------------
+    def mirror(self) -> Mirror:
+        """The in-memory view of the collection, rebuilt when another writer changed it."""
+        now = time.monotonic()
+        mirror = self._mirror
+        if mirror is not None and now - self._mirror_checked < MIRROR_CHECK_SECONDS:
+            return mirror
+        with self._lock:
+            count = self.collection.count()
+            self._mirror_checked = now
+            if self._mirror is not None and self._mirror.count == count:
+                return self._mirror
+            self._mirror = self._load_mirror(count)
+            for listener in self._listeners:
+                listener(self._mirror)
+            return self._mirror
+
+    def on_mirror(self, listener: Callable[[Mirror], None]) -> None:
+        """Call `listener` with every newly built mirror (the keyword index hangs off it)."""
+        self._listeners.append(listener)
+
+    def _load_mirror(self, count: int) -> Mirror:
+        got = self.collection.get(include=["documents", "metadatas"])
+        rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]), key=lambda r: (r[2]["path"], r[2]["chunk"]))
+        infos = {}
+        for _, _, meta in rows:
+            if meta["chunk"] == 0:
+                info = {**json.loads(meta["info"]), "id": meta["runbook_id"]}
+                infos[meta["runbook_id"]] = RunbookInfo(**info)
+        return Mirror(
+            infos=infos,
+            chunk_ids=[r[0] for r in rows],
+            chunk_owner=[r[2]["runbook_id"] for r in rows],
+            chunk_section=[r[2]["section"] for r in rows],
+            chunk_text=[r[1] for r in rows],
+            count=count,
+        )
+
+    def dense(self, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks."""
+        n = min(k, self.collection.count())
+        if n == 0:
+            return []
+        got = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]

@@ -1,0 +1,91 @@
+"""The Chroma collection: embedded PersistentClient by default, HttpClient for a Chroma server.
+
+The collection records which embedding model filled it. Opening it with another model
+rebuilds it instead of failing later with a dimension error at query time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..settings import Settings
+from .embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+
+def _adapter(embedder: Embedder):
+    """Chroma must never fall back to its default embedding function (it downloads a model)."""
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+    class ProjectEmbeddingFunction(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            self.model = embedder.name
+
+        def __call__(self, input: Documents) -> Embeddings:
+            return list(embedder.embed(list(input)))
+
+        @staticmethod
+        def name() -> str:
+            return "faultmaven-runbooks"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"model": self.model}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> "ProjectEmbeddingFunction":
+            raise ValueError("faultmaven-runbooks passes its own embedder explicitly")
+
+        def is_legacy(self) -> bool:
+            return False
+
+    return ProjectEmbeddingFunction()
+
+
+def connect(settings: Settings):
+    import warnings
+
+    import chromadb
+
+    # Chroma cannot rebuild our embedder from its stored config and says so; we always pass it.
+    warnings.filterwarnings("ignore", message="Could not reconstruct embedding function")
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    path = settings.data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def open_collection(client, name: str, embedder: Embedder, dimension: int | None = None):
+    """Get or create the collection for this model; a collection of another model is rebuilt.
+
+    `dimension` is checked when known; it is left out when knowing it would mean loading the
+    model just to find that nothing needs embedding.
+    """
+    wanted: dict[str, Any] = {"embedding_model": embedder.name}
+    if dimension is not None:
+        wanted["dimension"] = dimension
+    existing = {c.name if hasattr(c, "name") else c for c in client.list_collections()}
+    if name in existing:
+        collection = client.get_collection(name, embedding_function=_adapter(embedder))
+        meta = collection.metadata or {}
+        same_model = meta.get("embedding_model") == embedder.name
+        same_dim = dimension is None or meta.get("dimension") in (None, dimension)
+        if same_model and same_dim:
+            return collection, False
+        log.warning(
+            "index %r was built with %s (dimension %s); rebuilding it for %s (dimension %s)",
+            name, meta.get("embedding_model"), meta.get("dimension"), embedder.name, dimension,
+        )
+        client.delete_collection(name)
+    collection = client.create_collection(
+        name,
+        metadata=wanted,
+        configuration={"hnsw": {"space": "cosine"}},
+        embedding_function=_adapter(embedder),
+    )
+    return collection, True

@@ -1,0 +1,252 @@
+"""RunbookService: every use case, once. The MCP server, the HTTP API and the CLI all call it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import InvalidInput, NotFound
+from .library.store import RunbookLibrary
+from .models import (
+    RUNBOOK_TYPES, SEVERITIES, RunbookPage, SearchResponse, SuggestedAction, Suggestion, SuggestResponse,
+)
+from .search.embedder import Embedder, make_embedder
+from .search.suggest import alert_query, case_query
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .search.hybrid import HybridSearcher
+    from .search.index import Progress, SearchIndex, SyncReport
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 4000
+PAGE_CHARS = 8000
+
+
+class RunbookService:
+    """Holds the library, the lazily built search index and the feature services."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.library = RunbookLibrary(settings.library_dir)
+        self.embedder = embedder or make_embedder(settings.embedding_model)
+        self._index: SearchIndex | None = None
+        self._searcher: HybridSearcher | None = None
+        self._index_lock = threading.Lock()
+        self._synced = False
+        self.started = time.time()
+
+    # -- index lifecycle -------------------------------------------------------------------
+    @property
+    def index(self) -> SearchIndex:
+        """The Chroma-backed index; chromadb is imported here, not at start-up."""
+        if self._index is None:
+            with self._index_lock:
+                if self._index is None:
+                    from .search.hybrid import HybridSearcher
+                    from .search.index import SearchIndex
+
+                    index = SearchIndex(self.settings, self.library, self.embedder)
+                    self._searcher = HybridSearcher(index, self.embedder)
+                    self._index = index
+        return self._index
+
+    def reindex(self, relpaths: list[str] | None = None, progress: Progress | None = None) -> SyncReport:
+        """Index new and changed files now (all of them, or the given library paths)."""
+        report = self.index.sync(relpaths, progress)
+        self._synced = self._synced or relpaths is None
+        return report
+
+    def ready(self) -> None:
+        """Sync once and build the in-memory mirror; the first search calls this if needed."""
+        if not self._synced:
+            self.reindex()
+        self.index.mirror()
+
+    def warm_up(self) -> threading.Thread:
+        """Load the model and the index in the background so the first search is fast."""
+
+        def run() -> None:
+            try:
+                self.ready()
+                self.embed(["warm up"])
+            except Exception:  # a broken index must not kill the server; searches will say why
+                log.exception("background warm-up failed")
+
+        thread = threading.Thread(target=run, name="warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return np.asarray(self.embedder.embed(texts)).tolist()
+
+    # -- search ----------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        type: str | None = None,
+        severity: str | None = None,
+        tags: list[str] | None = None,
+        limit: int = 10,
+    ) -> SearchResponse:
+        started = time.perf_counter()
+        query = _check_query(query)
+        where = _where(type, severity)
+        if not 1 <= limit <= 100:
+            raise InvalidInput(f"limit must be between 1 and 100, got {limit}")
+        self.ready()
+        assert self._searcher is not None
+        allowed = self._allowed(type, severity, tags)
+        matches, kw, mirror = self._searcher.rank(query, where, allowed)
+        from .search.hybrid import CONFIDENT
+
+        confident = [m for m in matches if m.relevance >= CONFIDENT]
+        hits = [self._searcher.hit(m, kw, mirror, query) for m in confident[:limit]]
+        self._decorate(hits)
+        message = None
+        if not hits:
+            message = (
+                "No runbook is a confident match for this query. Try the exact alert name or error "
+                "message, fewer filters, or create a runbook for it."
+                if matches else "The library has no runbooks matching these filters."
+            )
+        return SearchResponse(
+            results=hits, total=len(confident),
+            search_time=f"{time.perf_counter() - started:.3f}s", message=message,
+        )
+
+    def _allowed(self, type: str | None, severity: str | None, tags: list[str] | None) -> set[str] | None:
+        """Runbook ids passing the filters (None: no filter), applied to both retrievers."""
+        if not (type or severity or tags):
+            return None
+        wanted = {t.strip().lower() for t in tags or [] if isinstance(t, str) and t.strip()}
+        if tags and not wanted:
+            raise InvalidInput("tags must be non-empty strings, e.g. ['kubernetes', 'pods']")
+        return {
+            rid for rid, info in self.index.mirror().infos.items()
+            if (not type or info.type == type)
+            and (not severity or info.severity == severity)
+            and (not wanted or wanted & {t.lower() for t in info.tags})
+        }
+
+    def _decorate(self, hits) -> None:
+        """Attach learned outcome statistics and count the retrieval, where those services exist."""
+        learning = getattr(self, "learning", None)
+        analytics = getattr(self, "analytics", None)
+        for hit in hits:
+            if learning is not None:
+                hit.stats = learning.runbook_stats(hit.id)
+        if analytics is not None and hits:
+            analytics.record_retrieval([h.id for h in hits])
+
+    def suggest_similar(
+        self,
+        problem: str | None = None,
+        alert: dict | None = None,
+        case: dict | None = None,
+        limit: int = 3,
+    ) -> SuggestResponse:
+        given = [x for x in (problem, alert, case) if x]
+        if len(given) != 1:
+            raise InvalidInput("give exactly one of: problem (text), alert (name, labels, annotations) or case (summary)")
+        if problem is not None:
+            query = problem
+        elif alert is not None:
+            query = alert_query(alert)
+        else:
+            query = case_query(case)
+        if not query.strip():
+            raise InvalidInput("the alert or case carries no text to search with; include a name, summary or description")
+        if not 1 <= limit <= 10:
+            raise InvalidInput(f"limit must be between 1 and 10, got {limit}")
+        found = self.search(query[:MAX_QUERY_CHARS], limit=limit)
+        suggestions = [
+            Suggestion(
+                runbook=hit,
+                suggested_action=SuggestedAction(label="View similar runbook", payload=f"Show me runbook: {hit.title}"),
+            )
+            for hit in found.results
+        ]
+        return SuggestResponse(query=query[:MAX_QUERY_CHARS], suggestions=suggestions, message=found.message)
+
+    # -- reading runbooks ------------------------------------------------------------------
+    def get_runbook(self, runbook_id: str, section: str | None = None, page: int = 1) -> RunbookPage:
+        if not runbook_id or not runbook_id.strip():
+            raise InvalidInput("runbook_id is empty; use `search` to find runbook ids")
+        rb = self.library.get(runbook_id.strip())
+        headings = [" > ".join(s.path) for s in rb.sections if s.path]
+        if section:
+            wanted = section.strip().lower()
+            chosen = [s for s in rb.sections if " > ".join(s.path).lower() == wanted] or [
+                s for s in rb.sections if s.path and s.path[-1].lower() == wanted
+            ] or [s for s in rb.sections if wanted in " > ".join(s.path).lower()]
+            if not chosen:
+                raise NotFound(f"runbook {rb.id!r} has no section {section!r}; its sections are: {', '.join(headings)}")
+            top = chosen[0]
+            # A section includes its subsections.
+            start = rb.sections.index(top)
+            parts = [top] + [s for s in rb.sections[start + 1:] if s.path[: len(top.path)] == top.path][: 50]
+            body = "\n\n".join(f"{'#' * max(s.level, 1)} {s.heading}\n\n{s.text}" for s in parts)
+            steps = [st for st in rb.steps if st.section.startswith(" > ".join(top.path))]
+        else:
+            body, steps = rb.content, rb.steps
+        pages = max(1, -(-len(body) // PAGE_CHARS))
+        if not 1 <= page <= pages:
+            raise InvalidInput(f"page must be between 1 and {pages} for this runbook")
+        return RunbookPage(
+            id=rb.id, title=rb.title, path=rb.path, type=rb.type, severity=rb.severity,
+            metadata={
+                "tags": rb.tags, "service": rb.service, "domain": rb.domain, "status": rb.status,
+                "version": rb.version, "last_updated": rb.last_updated, "alerts": rb.alerts,
+                **rb.metadata,
+            },
+            sections=headings, section=section, content=body[(page - 1) * PAGE_CHARS: page * PAGE_CHARS],
+            page=page, pages=pages, steps=steps if page == 1 else [],
+        )
+
+    def list_runbooks(self) -> list:
+        return sorted(self.index.mirror().infos.values(), key=lambda i: i.id)
+
+    def health(self) -> dict:
+        status = {"status": "ok", "library": str(self.library.root), "uptime_seconds": round(time.time() - self.started, 1)}
+        status["library_files"] = len(self.library.relpaths())
+        if self._index is not None:
+            mirror = self._index.mirror()
+            status.update(indexed_runbooks=len(mirror.infos), indexed_chunks=mirror.count)
+        else:
+            status["index"] = "not loaded yet"
+        status["embedding_model"] = self.embedder.name
+        status["chroma"] = f"{self.settings.chroma_host}:{self.settings.chroma_port}" if self.settings.chroma_host else "embedded"
+        return status
+
+
+def _check_query(query: str) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise InvalidInput("query is empty; describe the problem, paste the error or give an alert name")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInput(
+            f"query is {len(query)} characters; keep it under {MAX_QUERY_CHARS} "
+            "(paste the key error lines, not a whole log)"
+        )
+    return query.strip()
+
+
+def _where(type: str | None, severity: str | None) -> dict | None:
+    clauses = []
+    if type:
+        if type not in RUNBOOK_TYPES:
+            raise InvalidInput(f"type must be one of {', '.join(RUNBOOK_TYPES)}, got {type!r}")
+        clauses.append({"type": type})
+    if severity:
+        if severity not in SEVERITIES:
+            raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}, got {severity!r}")
+        clauses.append({"severity": severity})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

