@@ -47,6 +47,7 @@ class RunbookInfo(BaseModel):
     last_updated: str | None = None
     alerts: list[str] = Field(default_factory=list)
     symptom_class: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list, description="Other names, e.g. a first heading unlike the title.")
     summary: str = ""
     path: str = Field(description="Path relative to the library root.")
 

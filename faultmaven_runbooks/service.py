@@ -41,6 +41,9 @@ class RunbookService:
         self._index_lock = threading.Lock()
         self._synced = False
         self.started = time.time()
+        from .executor.service import ExecutionService
+
+        self.executions = ExecutionService(settings, self)
 
     # -- index lifecycle -------------------------------------------------------------------
     @property

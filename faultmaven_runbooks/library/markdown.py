@@ -216,10 +216,11 @@ def parse_runbook(raw: bytes | str, relpath: str) -> ParseResult:
     rtype = str(meta.get("type", "")).lower()
     version = meta.get("version")
     known = {"id", "title", "type", "severity", "tags", "service", "domain", "status", "version",
-             "created", "last_updated", "alerts", "symptom_class", "summary", "description"}
+             "created", "last_updated", "alerts", "symptom_class", "summary", "description", "aliases"}
     extra = {k: v for k, v in meta.items() if k not in known}
-    if h1 and h1 != title:
-        extra.setdefault("heading", h1)
+    aliases = _as_list(meta.get("aliases"))
+    if h1 and h1 != title and h1 not in aliases:
+        aliases.append(h1)
     runbook = Runbook(
         id=slugify(str(meta.get("id") or stem)) or "runbook",
         title=title,
@@ -234,6 +235,7 @@ def parse_runbook(raw: bytes | str, relpath: str) -> ParseResult:
         last_updated=_as_text(meta.get("last_updated") or meta.get("lastmod") or meta.get("created")),
         alerts=_as_list(meta.get("alerts")),
         symptom_class=_as_list(meta.get("symptom_class")),
+        aliases=aliases,
         summary=_summary(meta, sections),
         path=relpath,
         content=text,

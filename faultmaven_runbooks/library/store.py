@@ -103,10 +103,10 @@ class RunbookLibrary:
             data = path.read_bytes()
             result = parse_runbook(data, relpath)
         digest = file_hash(data)
-        for warning in result.warnings:
-            if (relpath, warning) not in self._warned:  # one warning per file, not per scan
-                self._warned.add((relpath, warning))
-                log.warning("%s: %s", relpath, warning)
+        message = "; ".join(result.warnings)
+        if message and (relpath, message) not in self._warned:  # one warning per file, not per scan
+            self._warned.add((relpath, message))
+            log.warning("%s: %s", relpath, message)
         with self._lock:
             self._cache[relpath] = (key, digest, result)
         return digest, result

@@ -51,6 +51,8 @@ class SentenceTransformerEmbedder:
                     # Models cannot be fetched at run time here: refuse to touch the hub.
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                    os.environ.setdefault("TQDM_DISABLE", "1")
                     import torch
                     from sentence_transformers import SentenceTransformer
 

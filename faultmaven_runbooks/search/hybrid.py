@@ -24,6 +24,7 @@ CONFIDENT = 0.38
 # A query that is only a name (an alert name, an error code) and names no runbook is most
 # likely about something the library lacks: similar-sounding names are not confident matches.
 NAME_ONLY_DISCOUNT = 0.6
+SHORT_QUERY_WORDS = 6
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Match:
     bm25: float
     coverage: float
     exact: set[str]
+    mentioned: set[str]
     chunk: int | None
 
 
@@ -62,6 +64,9 @@ class HybridSearcher:
         position = {rid: i for i, rid in enumerate(kw.ids)}
         floor = 0.0
         name_only = is_name_only(query)
+        # A rare identifier the text mentions is telling in a short query ("disk full ENOSPC"),
+        # noise in a pasted alert description full of pod names and addresses.
+        short = len(query.split()) <= SHORT_QUERY_WORDS
         for cid, sim in self.index.dense(vector, DENSE_K, where):
             pos = kw.chunk_pos.get(cid)
             if pos is None:
@@ -81,15 +86,17 @@ class HybridSearcher:
             dense, chunk = best_dense.get(doc, (floor * 0.95, None))
             bm = float(bm25[doc]) / top_bm25 if top_bm25 > 0 else 0.0
             cover = kw.coverage(tokens, doc)
-            exact = kw.exact(query, doc)
-            score = W_DENSE * dense + W_BM25 * bm + W_COVER * cover + (W_EXACT if exact else 0.0)
+            exact, mentioned = kw.exact(query, doc)
+            mentioned = mentioned if short else set()
+            score = W_DENSE * dense + W_BM25 * bm + W_COVER * cover
+            score += W_EXACT if exact else W_EXACT / 2 if mentioned else 0.0
             relevance = 0.8 * max(dense, 0.0) + 0.2 * cover
-            if name_only and not exact:
+            if name_only and not (exact or mentioned):
                 relevance *= NAME_ONLY_DISCOUNT
-            relevance = min(1.0, relevance + (0.5 if exact else 0.0))
+            relevance = min(1.0, relevance + (0.5 if exact else 0.3 if mentioned else 0.0))
             if chunk is None:
                 chunk = self._best_chunk(kw, mirror, rid, set(tokens))
-            matches.append(Match(doc, score, relevance, dense, bm, cover, exact, chunk))
+            matches.append(Match(doc, score, relevance, dense, bm, cover, exact, mentioned, chunk))
         matches.sort(key=lambda m: -m.score)
         return matches, kw, mirror
 
@@ -126,6 +133,8 @@ def why(match: Match, kw: KeywordIndex, query: str) -> str:
     parts = []
     if match.exact:
         parts.append("exact name: " + ", ".join(sorted(match.exact)))
+    if match.mentioned:
+        parts.append("rare identifier in text: " + ", ".join(sorted(match.mentioned)))
     shared = [t for t in dict.fromkeys(tokenize(query)) if t in kw.token_sets[match.doc]]
     if shared:
         parts.append("keywords: " + ", ".join(shared[:8]))

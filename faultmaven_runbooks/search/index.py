@@ -70,10 +70,13 @@ class SearchIndex:
         self._listeners: list[Callable[[Mirror], None]] = []
 
     # -- sync ------------------------------------------------------------------------------
-    def _stored(self) -> dict[str, tuple[str, str]]:
-        """relpath -> (file hash, runbook id), from each file's first chunk."""
+    def _stored(self) -> dict[str, tuple[str, str, str]]:
+        """relpath -> (file hash, served id, id the file claims), from each file's first chunk."""
         got = self.collection.get(where={"chunk": 0}, include=["metadatas"])
-        return {m["path"]: (m["file_hash"], m["runbook_id"]) for m in got["metadatas"] or []}
+        return {
+            m["path"]: (m["file_hash"], m["runbook_id"], m.get("claimed_id", m["runbook_id"]))
+            for m in got["metadatas"] or []
+        }
 
     def sync(self, relpaths: list[str] | None = None, progress: Progress | None = None) -> SyncReport:
         """Bring the index in line with the files: all of them, or just `relpaths`."""
@@ -81,41 +84,44 @@ class SearchIndex:
         report = SyncReport(rebuilt=self.rebuilt)
         with self._lock:
             stored = self._stored()
-            on_disk = self.library.relpaths()
-            targets = on_disk if relpaths is None else [p for p in relpaths if p in set(on_disk)]
+            on_disk = set(self.library.relpaths())
+            targets = sorted(on_disk) if relpaths is None else [p for p in relpaths if p in on_disk]
             report.files = len(targets)
-            changed: list[tuple[str, str, Runbook]] = []
+            changed: dict[str, tuple[str, Runbook]] = {}
             for relpath in targets:
-                path = self.library.resolve(relpath)
                 try:
-                    digest = file_hash(path.read_bytes())
+                    digest = file_hash(self.library.resolve(relpath).read_bytes())
                 except OSError as exc:
                     report.warnings.append(f"{relpath}: cannot be read ({exc})")
                     continue
-                if stored.get(relpath, ("",))[0] == digest:
+                if relpath in stored and stored[relpath][0] == digest:
                     report.unchanged += 1
                     continue
-                _, result = self.library.load(relpath)
-                report.warnings += [f"{relpath}: {w}" for w in result.warnings]
-                if result.runbook is None:
-                    report.skipped += 1
-                    if relpath in stored:  # it was a runbook before; it is not one now
-                        self._delete([relpath])
-                    continue
-                changed.append((relpath, digest, result.runbook))
-            gone = [p for p in stored if p not in set(on_disk)]
-            if relpaths is not None:
-                gone = [p for p in gone if p in set(relpaths)]
+                parsed = self._parse(relpath, report)
+                if parsed is not None:
+                    changed[relpath] = (digest, parsed)
+                elif relpath in stored:  # it was a runbook before; it is not one now
+                    self._delete([relpath])
+                    del stored[relpath]
+            gone = [p for p in stored if p not in on_disk and (relpaths is None or p in relpaths)]
             if gone:
                 self._delete(gone)
                 report.removed = len(gone)
+            # Ids are unique across the library: a clash (or its end) can change the id of a
+            # file that did not change itself, and then that file is re-indexed too.
+            claims = {p: claimed for p, (_, _, claimed) in stored.items() if p not in gone}
+            claims.update({p: rb.id for p, (_, rb) in changed.items()})
+            ids = unique_ids(claims)
+            for relpath, (digest, _, _) in stored.items():
+                if relpath in ids and relpath not in changed and ids[relpath] != stored[relpath][1]:
+                    parsed = self._parse(relpath, report)
+                    if parsed is not None:
+                        changed[relpath] = (digest, parsed)
+                        report.unchanged -= 1
             if changed:
-                claims = {p: rid for p, (_, rid) in stored.items() if p not in gone}
-                claims.update({p: rb.id for p, _, rb in changed})
-                ids = unique_ids(claims)
-                for relpath, _, rb in changed:
-                    rb.id = ids[relpath]
-                report.chunks = self._add(changed, progress)
+                report.chunks = self._add(
+                    [(p, digest, rb, ids[p]) for p, (digest, rb) in sorted(changed.items())], progress
+                )
                 report.indexed = len(changed)
             if changed or gone:
                 self._mirror = None
@@ -123,20 +129,29 @@ class SearchIndex:
         self.rebuilt = False
         return report
 
+    def _parse(self, relpath: str, report: SyncReport) -> Runbook | None:
+        _, result = self.library.load(relpath)
+        report.warnings += [f"{relpath}: {w}" for w in result.warnings]
+        if result.runbook is None:
+            report.skipped += 1
+        return result.runbook
+
     def _delete(self, relpaths: list[str]) -> None:
         for i in range(0, len(relpaths), 100):
             self.collection.delete(where={"path": {"$in": relpaths[i: i + 100]}})
 
-    def _add(self, changed: list[tuple[str, str, Runbook]], progress: Progress | None) -> int:
-        self._delete([p for p, _, _ in changed])
+    def _add(self, changed: list[tuple[str, str, Runbook, str]], progress: Progress | None) -> int:
+        """Embed and store the chunks of (relpath, hash, runbook, served id) entries."""
+        self._delete([p for p, _, _, _ in changed])
         ids, texts, metas = [], [], []
-        for relpath, digest, rb in changed:
-            info = RunbookInfo(**rb.model_dump(include=set(RunbookInfo.model_fields)))
+        for relpath, digest, rb, served_id in changed:
+            info = RunbookInfo(**{**rb.model_dump(include=set(RunbookInfo.model_fields)), "id": served_id})
             for n, chunk in enumerate(chunk_runbook(rb)):
                 ids.append(f"{relpath}#{n}")
                 texts.append(chunk.text)
                 meta = {
-                    "runbook_id": rb.id, "path": relpath, "chunk": n, "section": chunk.section,
+                    "runbook_id": served_id, "claimed_id": rb.id, "path": relpath, "chunk": n,
+                    "section": chunk.section,
                     "type": rb.type, "severity": rb.severity, "file_hash": digest,
                 }
                 if n == 0:

@@ -10,9 +10,9 @@ import bm25s
 import numpy as np
 
 from .index import Mirror
-from .text import head_text, identifiers, tokenize
+from .text import stem, head_text, identifiers, tokenize
 
-HEAD_WEIGHT = 3
+HEAD_WEIGHT = 2
 
 
 class KeywordIndex:
@@ -26,7 +26,7 @@ class KeywordIndex:
         self.heads: list[set[str]] = []
         for i, rid in enumerate(self.ids):
             info = mirror.infos[rid]
-            head = f"{info.title} {' '.join(info.alerts)} {' '.join(info.tags)} {info.path.rsplit('/', 1)[-1][:-3]}"
+            head = f"{head_text(info)} {info.path.rsplit('/', 1)[-1][:-3]}"
             docs[i].extend(tokenize(head) * HEAD_WEIGHT)
             self.heads.append(identifiers(head))
         self.token_sets = [set(d) for d in docs]
@@ -34,6 +34,8 @@ class KeywordIndex:
         self.chunk_tokens = [set(tokenize(t)) for t in mirror.chunk_text]
         df = Counter(t for s in self.token_sets for t in s)
         n = max(len(self.ids), 1)
+        self.df = df
+        self.rare = max(2, n // 100)  # an identifier in at most this many runbooks is telling
         self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
         self.bm25 = bm25s.BM25()
@@ -54,6 +56,15 @@ class KeywordIndex:
             return 0.0
         return sum(self.idf[t] for t in unique if t in self.token_sets[doc]) / total
 
-    def exact(self, query: str, doc: int) -> set[str]:
-        """Identifiers from the query (alert names, error codes) that name this runbook."""
-        return identifiers(query) & self.heads[doc]
+    def exact(self, query: str, doc: int) -> tuple[set[str], set[str]]:
+        """Identifiers from the query (alert names, error codes) that name this runbook, and
+        rare ones its text contains (an error code few runbooks mention)."""
+        wanted = identifiers(query)
+        named = wanted & self.heads[doc]
+        tokens = self.token_sets[doc]
+        mentioned = set()
+        for ident in wanted - named:
+            for form in (ident, stem(ident)):
+                if form in tokens and self.df[form] <= self.rare:
+                    mentioned.add(ident)
+        return named, mentioned

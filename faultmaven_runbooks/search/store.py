@@ -61,7 +61,8 @@ def connect(settings: Settings):
 
 
 def open_collection(client, name: str, embedder: Embedder, dimension: int | None = None):
-    """Get or create the collection for this model; a collection of another model is rebuilt.
+    """(collection, rebuilt): get or create the collection for this model; a collection filled
+    by another model is dropped and made anew (rebuilt=True), to be refilled by the next sync.
 
     `dimension` is checked when known; it is left out when knowing it would mean loading the
     model just to find that nothing needs embedding.
@@ -82,10 +83,13 @@ def open_collection(client, name: str, embedder: Embedder, dimension: int | None
             name, meta.get("embedding_model"), meta.get("dimension"), embedder.name, dimension,
         )
         client.delete_collection(name)
+        rebuilt = True
+    else:
+        rebuilt = False
     collection = client.create_collection(
         name,
         metadata=wanted,
         configuration={"hnsw": {"space": "cosine"}},
         embedding_function=_adapter(embedder),
     )
-    return collection, True
+    return collection, rebuilt

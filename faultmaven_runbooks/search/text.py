@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..models import Runbook
+from ..models import Runbook, RunbookInfo
 
 MAX_CHUNK_CHARS = 1000  # about the 256 word pieces all-MiniLM-L6-v2 reads; the rest would be cut off
 
@@ -18,7 +18,7 @@ _STOP = frozenset(
 )
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """A light suffix strip so 'restarting', 'restarts' and 'restart' meet."""
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
@@ -40,9 +40,9 @@ def tokenize(text: str) -> list[str]:
         pieces = [m.group().lower() for p in re.split(r"[._-]", word) if p for m in _CAMEL.finditer(p)]
         if len(pieces) > 1:
             out.append(lower)
-            out.extend(_stem(p) for p in pieces if p not in _STOP and len(p) > 1)
+            out.extend(stem(p) for p in pieces if p not in _STOP and len(p) > 1)
         elif lower not in _STOP and len(lower) > 1:
-            out.append(_stem(lower))
+            out.append(stem(lower))
     return out
 
 
@@ -68,10 +68,9 @@ class Chunk:
     text: str  # what gets embedded: title and heading path, then the section text
 
 
-def head_text(rb: Runbook) -> str:
-    """The fields that name a runbook: title, first heading, alerts, tags, symptom classes."""
-    heading = rb.metadata.get("heading", "") if isinstance(rb.metadata, dict) else ""
-    return " ".join([rb.title, str(heading), *rb.alerts, *rb.tags, *rb.symptom_class]).strip()
+def head_text(rb: RunbookInfo) -> str:
+    """The fields that name a runbook: title, aliases, alerts, tags, symptom classes."""
+    return " ".join([rb.title, *rb.aliases, *rb.alerts, *rb.tags, *rb.symptom_class]).strip()
 
 
 def _split(text: str, limit: int) -> list[str]:

@@ -1,0 +1,131 @@
+"""Command line: serve / index / search, plus the feature areas' own commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .settings import Settings
+
+log = logging.getLogger("faultmaven_runbooks")
+
+# Feature modules that add subcommands through add_cli(subparsers, make_service).
+CLI_AREAS = ("executor.cli", "backups")
+
+
+def make_service(args: argparse.Namespace):
+    from .service import RunbookService
+
+    settings = Settings().with_paths(getattr(args, "library", None), getattr(args, "data", None))
+    return RunbookService(settings)
+
+
+def _paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--library", type=Path, help="runbook library root (default: the shipped runbooks/)")
+    parser.add_argument("--data", type=Path, help="data dir for index, state, audit, backups (default: .faultmaven)")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .mcp_server import build_server
+
+    service = make_service(args)
+    server = build_server(service)
+    # The model and index load in the background: the handshake never waits for them.
+    service.warm_up()
+    if args.transport == "stdio":
+        log.info("serving library %s over stdio", service.library.root)
+        server.run("stdio")
+        return 0
+    from .http.app import run_http
+
+    run_http(service, server, service.settings, args.host, args.port, args.transport)
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    service = make_service(args)
+    shown = {"last": -1}
+
+    def progress(done: int, total: int, path: str) -> None:
+        percent = done * 100 // max(total, 1)
+        if percent != shown["last"]:
+            shown["last"] = percent
+            print(f"\rembedding {done}/{total} chunks ({percent}%) {path[:60]:<60}", end="", file=sys.stderr, flush=True)
+
+    report = service.reindex(progress=progress)
+    if report.chunks:
+        print(file=sys.stderr)
+    print(
+        f"indexed {report.indexed} runbooks ({report.chunks} chunks), {report.unchanged} unchanged, "
+        f"{report.removed} removed, {report.skipped} skipped in {report.seconds:.2f}s"
+        + (" (index rebuilt for a new embedding model)" if report.rebuilt else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    service = make_service(args)
+    result = service.search(args.query, type=args.type, severity=args.severity, limit=args.limit)
+    print(json.dumps(result.model_dump(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="faultmaven-runbooks", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level (to stderr)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")
+    serve.add_argument("--host", default=None, help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8080)")
+    _paths(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    index = sub.add_parser("index", help="index new and changed runbooks (incremental)")
+    _paths(index)
+    index.set_defaults(func=cmd_index)
+
+    search = sub.add_parser("search", help="search the library and print JSON")
+    search.add_argument("query")
+    search.add_argument("--type")
+    search.add_argument("--severity")
+    search.add_argument("--limit", type=int, default=5)
+    _paths(search)
+    search.set_defaults(func=cmd_search)
+
+    for area in CLI_AREAS:
+        try:
+            module = importlib.import_module(f".{area}", __package__)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, "add_cli"):
+            module.add_cli(sub, make_service)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # stdout belongs to the MCP protocol on stdio: every log line goes to stderr.
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "bm25s", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from .errors import RunbookError
+
+    try:
+        return args.func(args) or 0
+    except RunbookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

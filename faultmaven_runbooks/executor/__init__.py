@@ -1,0 +1,1 @@
+"""Sandboxed Kubernetes executor: typed operations, dry-run, approvals, audit."""

@@ -1,0 +1,123 @@
+"""Pure functions: the patch body a change operation sends, computed from the live object.
+
+Kept apart from kube.py so the rules (which container, which revision) are testable without
+an API server and kube.py stays the only module that talks to the cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+from .operation import Operation
+
+STRATEGIC = "application/strategic-merge-patch+json"
+MERGE = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+
+
+class ChangeError(Exception):
+    """The change cannot be built against the live object (message says why)."""
+
+
+def restart_patch(now: dt.datetime | None = None) -> tuple[dict, str]:
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    return {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}, STRATEGIC
+
+
+def pause_patch(paused: bool) -> tuple[dict, str]:
+    return {"spec": {"paused": paused}}, STRATEGIC
+
+
+def cordon_patch(unschedulable: bool) -> tuple[dict, str]:
+    return {"spec": {"unschedulable": unschedulable}}, STRATEGIC
+
+
+def resources_patch(op: Operation, live: dict) -> tuple[dict, str]:
+    containers = (((live.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    names = [c.get("name") for c in containers]
+    wanted = op.options.get("container")
+    if wanted and wanted not in names:
+        raise ChangeError(f"container {wanted!r} not found in {op.kind[:-1]} {op.name} (containers: {', '.join(map(str, names))})")
+    targets = [wanted] if wanted else names
+    resources = {k: op.options[k] for k in ("limits", "requests") if op.options.get(k)}
+    body = {"spec": {"template": {"spec": {"containers": [{"name": n, "resources": resources} for n in targets]}}}}
+    return body, STRATEGIC
+
+
+def label_patch(op: Operation, live: dict) -> tuple[dict, str]:
+    field = "labels" if op.verb == "label" else "annotations"
+    current = ((live.get("metadata") or {}).get(field)) or {}
+    for key, value in op.options["changes"].items():
+        if value is not None and key in current and current[key] != value and not op.options.get("overwrite"):
+            raise ChangeError(f"{field[:-1]} {key!r} already has value {current[key]!r}; add --overwrite to replace it")
+    return {"metadata": {field: dict(op.options["changes"])}}, MERGE
+
+
+def user_patch(op: Operation) -> tuple[dict, str]:
+    return op.options["patch"], STRATEGIC if op.options.get("patch_type", "strategic") == "strategic" else MERGE
+
+
+def undo_deployment_patch(op: Operation, replicasets: list[dict], live: dict) -> tuple[list, str, int]:
+    """JSON patch replacing the pod template with the one of the wanted earlier revision."""
+    uid = (live.get("metadata") or {}).get("uid")
+    by_rev: dict[int, dict] = {}
+    for rs in replicasets:
+        meta = rs.get("metadata") or {}
+        owners = [o.get("uid") for o in meta.get("ownerReferences") or []]
+        if uid and uid not in owners:
+            continue
+        try:
+            by_rev[int((meta.get("annotations") or {}).get(REVISION_ANNOTATION, ""))] = rs
+        except ValueError:
+            continue
+    if not by_rev:
+        raise ChangeError(f"no revision history found for deployment {op.name}")
+    current = max(by_rev)
+    target = op.options.get("to_revision") or 0
+    if target == 0:
+        older = [r for r in by_rev if r < current]
+        if not older:
+            raise ChangeError(f"deployment {op.name} has no previous revision to roll back to")
+        target = max(older)
+    if target not in by_rev:
+        raise ChangeError(f"revision {target} of deployment {op.name} not found (known: {sorted(by_rev)})")
+    template = copy.deepcopy((by_rev[target].get("spec") or {}).get("template") or {})
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    labels.pop("pod-template-hash", None)  # belongs to the ReplicaSet, not the Deployment
+    return [{"op": "replace", "path": "/spec/template", "value": template}], JSON_PATCH, target
+
+
+def undo_revision_patch(op: Operation, revisions: list[dict], live: dict) -> tuple[dict, str, int]:
+    """StatefulSet/DaemonSet: the ControllerRevision's data is the patch to go back."""
+    uid = (live.get("metadata") or {}).get("uid")
+    by_rev = {int(r.get("revision", 0)): r for r in revisions
+              if not uid or uid in [o.get("uid") for o in (r.get("metadata") or {}).get("ownerReferences") or []]}
+    if not by_rev:
+        raise ChangeError(f"no revision history found for {op.kind[:-1]} {op.name}")
+    current = max(by_rev)
+    target = op.options.get("to_revision") or max([r for r in by_rev if r < current], default=0)
+    if target not in by_rev:
+        raise ChangeError(f"{op.kind[:-1]} {op.name} has no revision {target} to roll back to (known: {sorted(by_rev)})")
+    data = by_rev[target].get("data")
+    if not isinstance(data, dict):
+        raise ChangeError(f"revision {target} carries no template data")
+    return data, STRATEGIC, target
+
+
+def history(kind: str, owners: list[dict], live: dict) -> str:
+    """`rollout history` from ReplicaSets (deployments) or ControllerRevisions."""
+    uid = (live.get("metadata") or {}).get("uid")
+    rows = []
+    for item in owners:
+        meta = item.get("metadata") or {}
+        if uid and uid not in [o.get("uid") for o in meta.get("ownerReferences") or []]:
+            continue
+        rev = (meta.get("annotations") or {}).get(REVISION_ANNOTATION) if kind == "deployments" else item.get("revision")
+        cause = (meta.get("annotations") or {}).get("kubernetes.io/change-cause", "<none>")
+        if rev is not None:
+            rows.append((int(rev), cause, meta.get("name")))
+    if not rows:
+        return "No rollout history found."
+    return "REVISION  CHANGE-CAUSE  FROM\n" + "\n".join(f"{r:<9} {c}  {n}" for r, c, n in sorted(rows))

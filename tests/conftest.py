@@ -1,0 +1,47 @@
+"""Shared fixtures: a small library of our own, services on a fast test embedder or the real model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from faultmaven_runbooks.service import RunbookService  # noqa: E402
+from faultmaven_runbooks.settings import Settings  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_LIBRARY = ROOT / "runbooks"
+
+
+@pytest.fixture
+def library_dir(tmp_path: Path) -> Path:
+    """A private copy of the fixture library, so tests may add, change and delete files."""
+    target = tmp_path / "library"
+    shutil.copytree(FIXTURES / "library", target)
+    return target
+
+
+@pytest.fixture
+def settings(library_dir: Path, tmp_path: Path) -> Settings:
+    return Settings(library_dir=library_dir, data_dir=tmp_path / "data", embedding_model="hash:256")
+
+
+@pytest.fixture
+def service(settings: Settings) -> RunbookService:
+    svc = RunbookService(settings)
+    svc.reindex()
+    return svc
+
+
+@pytest.fixture(scope="session")
+def real_service(tmp_path_factory: pytest.TempPathFactory) -> RunbookService:
+    """The shipped library on the real bundled all-MiniLM-L6-v2 model (loaded once per session)."""
+    data = tmp_path_factory.mktemp("real-data")
+    svc = RunbookService(Settings(library_dir=SHIPPED_LIBRARY, data_dir=data))
+    svc.reindex()
+    return svc

@@ -1,0 +1,76 @@
+from faultmaven_runbooks.library.markdown import parse_runbook, split_front_matter
+from tests.conftest import FIXTURES
+
+LIB = FIXTURES / "library"
+
+
+def parse(rel: str):
+    return parse_runbook((LIB / rel).read_bytes(), rel)
+
+
+def test_front_matter_sections_and_steps():
+    result = parse("static/compute/pod-crashloop.md")
+    rb = result.runbook
+    assert result.warnings == []
+    assert (rb.id, rb.title, rb.type, rb.severity) == ("pod-crashloop", "Pod stuck in CrashLoopBackOff", "static", "high")
+    assert rb.alerts == ["KubePodCrashLooping"]
+    assert ["Diagnosis Steps", "2. Validation"] in [s.path for s in rb.sections]
+    commands = [s.command for s in rb.steps]
+    assert "kubectl -n {namespace} logs {pod_name} --previous --tail=100" in commands
+    # inline code that is a command counts as a step too, prose inline code does not
+    assert "kubectl -n {namespace} rollout status deployment/{deployment}" in commands
+    assert "Back-off restarting failed container" not in commands
+    logs = next(s for s in rb.steps if "logs" in s.command)
+    assert logs.description == "Logs of the crashed container"
+    assert logs.section == "Diagnosis Steps > 2. Validation"
+    assert logs.placeholders == ["namespace", "pod_name"]
+
+
+def test_hugo_toml_front_matter_is_read():
+    rb = parse("imported/HugoStyle.md").runbook
+    assert rb.title == "Kube Job Failed"
+    assert rb.aliases == ["KubeJobFailed"]
+    assert rb.id == "hugostyle"
+
+
+def test_no_front_matter_uses_first_heading_and_path():
+    rb = parse("imported/no-front-matter.md").runbook
+    assert rb.title == "Ingress returning 502 Bad Gateway"
+    assert rb.id == "no-front-matter"
+    assert rb.type == "static" and rb.severity == "medium"
+
+
+def test_broken_yaml_is_indexed_with_a_warning():
+    result = parse("imported/broken-yaml.md")
+    assert result.runbook is not None
+    assert result.runbook.title == "Broken front matter runbook"
+    assert len(result.warnings) == 1 and "front matter is not valid" in result.warnings[0]
+
+
+def test_non_utf8_bytes_are_replaced_with_a_warning():
+    result = parse("imported/latin1.md")
+    assert result.runbook is not None and "service latency" in result.runbook.title
+    assert any("UTF-8" in w for w in result.warnings)
+
+
+def test_stub_is_skipped_with_one_warning():
+    result = parse("imported/_index.md")
+    assert result.runbook is None
+    assert len(result.warnings) == 1
+
+
+def test_unclosed_front_matter_is_plain_markdown():
+    meta, body, warnings = split_front_matter("---\ntitle: x\n# Heading\ntext")
+    assert meta == {} and "# Heading" in body and warnings
+
+
+def test_type_defaults_from_folder():
+    text = b"# A template\n\nFill in the incident details here for the team."
+    assert parse_runbook(text, "static/templates/t.md").runbook.type == "template"
+    assert parse_runbook(text, "dynamic/incidents/i.md").runbook.type == "dynamic"
+    assert parse_runbook(text, "anything/else.md").runbook.type == "static"
+
+
+def test_severity_aliases():
+    text = "---\nseverity: Warning\n---\n# T\n\nSome runbook body text goes here."
+    assert parse_runbook(text, "x.md").runbook.severity == "medium"

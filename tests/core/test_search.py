@@ -1,0 +1,98 @@
+"""Hybrid search on the fast test embedder: identifiers, filters, confidence, shapes."""
+
+import pytest
+
+from faultmaven_runbooks.errors import InvalidInput, NotFound
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("KubePodCrashLooping", "pod-crashloop"),
+        ("OOMKilled", "container-oom-killed"),
+        ("ENOSPC", "volume-disk-full"),
+        ("x509: certificate has expired", "tls-certificate-expired"),
+        ("KubeJobFailed", "hugostyle"),
+    ],
+)
+def test_exact_identifiers_rank_first(service, query, expected):
+    result = service.search(query)
+    assert result.results[0].id == expected
+    assert result.results[0].relevance_score >= 0.5
+
+
+def test_hit_shape(service):
+    hit = service.search("pod keeps restarting back-off restarting failed container").results[0]
+    assert hit.id == "pod-crashloop"
+    assert hit.path == "static/compute/pod-crashloop.md"
+    assert hit.type == "static" and hit.severity == "high"
+    assert hit.last_updated == "2026-11-01"
+    assert hit.section and hit.snippet and "keywords" in hit.why
+
+
+def test_filters(service):
+    assert {h.severity for h in service.search("kubectl", severity="critical", limit=20).results} <= {"critical"}
+    tagged = service.search("OOMKilled memory limit", tags=["memory"]).results
+    assert tagged and all("memory" in h.tags for h in tagged)
+    assert service.search("CrashLoopBackOff", type="template").results == []
+
+
+def test_no_confident_match_says_so(service):
+    result = service.search("chocolate cake baking temperature")
+    assert result.results == [] and result.total == 0
+    assert "No runbook is a confident match" in result.message
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"query": ""}, "query is empty"),
+        ({"query": "x" * 100_000}, "keep it under"),
+        ({"query": "oom", "type": "weird"}, "type must be one of"),
+        ({"query": "oom", "severity": "urgent"}, "severity must be one of"),
+        ({"query": "oom", "limit": 0}, "limit must be between"),
+        ({"query": "oom", "tags": ["  "]}, "tags must be"),
+    ],
+)
+def test_bad_input_says_what_to_fix(service, kwargs, fragment):
+    with pytest.raises(InvalidInput, match=fragment):
+        service.search(**kwargs)
+
+
+def test_suggest_similar_from_alert_and_case(service):
+    alert = {"labels": {"alertname": "KubePodCrashLooping", "namespace": "prod"},
+             "annotations": {"summary": "Pod is crash looping."}}
+    result = service.suggest_similar(alert=alert)
+    top = result.suggestions[0]
+    assert top.runbook.id == "pod-crashloop"
+    assert top.suggested_action.payload == "Show me runbook: Pod stuck in CrashLoopBackOff"
+    assert top.suggested_action.label == "View similar runbook"
+    case = {"title": "Checkout pods die", "problem_verification": {"symptom_statement": "containers OOMKilled exit code 137"}}
+    assert service.suggest_similar(case=case).suggestions[0].runbook.id == "container-oom-killed"
+    with pytest.raises(InvalidInput, match="exactly one"):
+        service.suggest_similar(problem="a", alert=alert)
+
+
+def test_get_runbook_whole_by_section_and_paged(service):
+    page = service.get_runbook("pod-crashloop")
+    assert page.content.startswith("---") and page.pages == 1
+    assert "Diagnosis Steps > 2. Validation" in page.sections
+    section = service.get_runbook("pod-crashloop", section="Diagnosis Steps")
+    assert "### 2. Validation" in section.content and "Immediate Fix" not in section.content
+    assert all(s.section.startswith("Diagnosis Steps") for s in section.steps)
+    with pytest.raises(NotFound, match="its sections are"):
+        service.get_runbook("pod-crashloop", section="Nope")
+    with pytest.raises(NotFound, match="use `search`"):
+        service.get_runbook("no-such-runbook")
+    with pytest.raises(InvalidInput, match="page must be between 1 and 1"):
+        service.get_runbook("pod-crashloop", page=2)
+
+
+def test_long_runbooks_are_paged(service, library_dir):
+    body = "\n\n".join(f"## Part {i}\n\n" + "Replica lag detail sentence. " * 40 for i in range(40))
+    (library_dir / "long.md").write_text(f"---\nid: long-one\ntitle: Long one\n---\n# Long one\n\n{body}")
+    service.reindex()
+    first = service.get_runbook("long-one")
+    assert first.pages > 1
+    joined = "".join(service.get_runbook("long-one", page=p).content for p in range(1, first.pages + 1))
+    assert joined == (library_dir / "long.md").read_text()

@@ -1,0 +1,262 @@
+"""A small Kubernetes API server for the executor tests.
+
+It speaks the real REST paths and JSON the `kubernetes` client uses (core, apps, batch,
+autoscaling, networking, metrics), applies strategic-merge / merge / JSON patches, honours
+`?dryRun=All` (validates, answers, stores nothing), answers 403 and 404 with Status objects,
+and records every request so tests can prove which calls reached it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+GROUPS = {  # plural -> (path prefix, kind)
+    "pods": ("api/v1", "Pod"), "nodes": ("api/v1", "Node"), "services": ("api/v1", "Service"),
+    "endpoints": ("api/v1", "Endpoints"), "persistentvolumeclaims": ("api/v1", "PersistentVolumeClaim"),
+    "configmaps": ("api/v1", "ConfigMap"), "events": ("api/v1", "Event"), "secrets": ("api/v1", "Secret"),
+    "namespaces": ("api/v1", "Namespace"), "resourcequotas": ("api/v1", "ResourceQuota"),
+    "deployments": ("apis/apps/v1", "Deployment"), "statefulsets": ("apis/apps/v1", "StatefulSet"),
+    "daemonsets": ("apis/apps/v1", "DaemonSet"), "replicasets": ("apis/apps/v1", "ReplicaSet"),
+    "controllerrevisions": ("apis/apps/v1", "ControllerRevision"), "jobs": ("apis/batch/v1", "Job"),
+    "cronjobs": ("apis/batch/v1", "CronJob"),
+    "horizontalpodautoscalers": ("apis/autoscaling/v2", "HorizontalPodAutoscaler"),
+    "ingresses": ("apis/networking.k8s.io/v1", "Ingress"),
+    "metrics-pods": ("apis/metrics.k8s.io/v1beta1", "PodMetrics"),
+    "metrics-nodes": ("apis/metrics.k8s.io/v1beta1", "NodeMetrics"),
+}
+CLUSTER_SCOPED = {"nodes", "namespaces", "metrics-nodes"}
+SCALABLE = {"deployments", "statefulsets", "replicasets"}
+
+
+def status(code: int, reason: str, message: str) -> dict:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+
+
+def strategic_merge(live, patch):
+    """Enough of strategic merge: maps merge, null deletes, named lists merge by name, $patch: replace."""
+    if isinstance(patch, dict):
+        if patch.get("$patch") == "replace":
+            return {k: v for k, v in patch.items() if k != "$patch"}
+        out = dict(live) if isinstance(live, dict) else {}
+        for key, value in patch.items():
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = strategic_merge(out.get(key), value)
+        return out
+    if isinstance(patch, list) and patch and all(isinstance(i, dict) and "name" in i for i in patch) \
+            and isinstance(live, list):
+        merged = [copy.deepcopy(i) for i in live]
+        for item in patch:
+            idx = next((n for n, cur in enumerate(merged) if cur.get("name") == item["name"]), None)
+            if idx is None:
+                merged.append(item)
+            else:
+                merged[idx] = strategic_merge(merged[idx], item)
+        return merged
+    return copy.deepcopy(patch)
+
+
+def json_patch(live: dict, ops: list) -> dict:
+    out = copy.deepcopy(live)
+    for op in ops:
+        if op.get("op") not in ("replace", "add"):
+            raise ValueError(f"unsupported op {op.get('op')}")
+        parts = [p for p in op["path"].split("/") if p]
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = op["value"]
+    return out
+
+
+def _match_labels(obj: dict, selector: str) -> bool:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    for term in filter(None, selector.split(",")):
+        if "!=" in term:
+            k, v = term.split("!=", 1)
+            if labels.get(k) == v:
+                return False
+        elif "=" in term:
+            k, v = term.replace("==", "=").split("=", 1)
+            if labels.get(k) != v:
+                return False
+        elif term.startswith("!"):
+            if term[1:] in labels:
+                return False
+        elif term not in labels:
+            return False
+    return True
+
+
+def _match_fields(obj: dict, selector: str) -> bool:
+    for term in filter(None, selector.split(",")):
+        neg = "!=" in term
+        k, v = term.replace("!=", "=").replace("==", "=").split("=", 1)
+        cur = obj
+        for part in k.split("."):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        if (str(cur) == v) == neg:
+            return False
+    return True
+
+
+class FakeKube:
+    def __init__(self):
+        self.objects: dict[tuple[str, str | None], dict[str, dict]] = {}
+        self.logs: dict[tuple[str, str, str | None, bool], str] = {}
+        self.requests: list[dict] = []
+        self.forbidden: list[tuple[str, str]] = []  # (method, path fragment) answered 403
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    # -- state -----------------------------------------------------------------------------
+    def add(self, plural: str, obj: dict) -> dict:
+        prefix, kind = GROUPS[plural]
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("uid", str(uuid.uuid4()))
+        meta.setdefault("creationTimestamp", "2026-01-01T00:00:00Z")
+        meta.setdefault("resourceVersion", "1")
+        meta.setdefault("generation", 1)
+        obj.setdefault("kind", kind)
+        obj.setdefault("apiVersion", prefix.removeprefix("apis/").removeprefix("api/"))
+        ns = None if plural in CLUSTER_SCOPED else meta.setdefault("namespace", "default")
+        self.objects.setdefault((plural, ns), {})[meta["name"]] = obj
+        return obj
+
+    def get(self, plural: str, name: str, namespace: str | None = None) -> dict | None:
+        return self.objects.get((plural, None if plural in CLUSTER_SCOPED else namespace), {}).get(name)
+
+    def changes(self) -> list[dict]:
+        """Requests that would have changed the cluster (not dry-run)."""
+        return [r for r in self.requests if r["method"] in ("PATCH", "DELETE", "POST", "PUT") and not r["dry_run"]]
+
+    def start(self) -> "FakeKube":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # -- HTTP ------------------------------------------------------------------------------
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def _send(self, code: int, body, content_type: str = "application/json"):
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _serve(self):
+                url = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body = json.loads(raw) if raw else None
+                record = {"method": self.command, "path": url.path, "query": query, "body": body,
+                          "content_type": self.headers.get("Content-Type"), "dry_run": query.get("dryRun") == "All"}
+                with fake.lock:
+                    fake.requests.append(record)
+                    for method, fragment in fake.forbidden:
+                        if method in (self.command, "*") and fragment in url.path:
+                            return self._send(403, status(403, "Forbidden", f'{url.path} is forbidden: User '
+                                                          f'"system:serviceaccount:ops:faultmaven" cannot {self.command.lower()}'))
+                    try:
+                        code, out = fake.route(self.command, url.path, query, body, record["content_type"])
+                    except ValueError as exc:
+                        code, out = 422, status(422, "Invalid", str(exc))
+                if isinstance(out, str):
+                    return self._send(code, out, "text/plain")
+                return self._send(code, out)
+
+            do_GET = do_PATCH = do_DELETE = do_POST = do_PUT = _serve
+
+        return Handler
+
+    def route(self, method: str, path: str, query: dict, body, content_type: str | None):
+        segs = [s for s in path.split("/") if s]
+        if segs[:2] == ["api", "v1"]:
+            prefix, rest = "api/v1", segs[2:]
+        elif segs[:1] == ["apis"] and len(segs) >= 3:
+            prefix, rest = "/".join(segs[:3]), segs[3:]
+        else:
+            return 404, status(404, "NotFound", f"the server could not find the requested resource {path}")
+        ns = None
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            ns, rest = rest[1], rest[2:]
+        plural, name, sub = rest[0], (rest[1] if len(rest) > 1 else None), (rest[2] if len(rest) > 2 else None)
+        if prefix.startswith("apis/metrics.k8s.io"):
+            plural = "metrics-" + plural
+        if plural not in GROUPS or GROUPS[plural][0] != prefix:
+            return 404, status(404, "NotFound", f"the server could not find the requested resource {path}")
+        bucket = self.objects.setdefault((plural, ns), {})
+        if name is None:
+            if method != "GET":
+                return 405, status(405, "MethodNotAllowed", "collection changes are not served")
+            items = [o for o in bucket.values()
+                     if _match_labels(o, query.get("labelSelector", "")) and _match_fields(o, query.get("fieldSelector", ""))]
+            return 200, {"kind": GROUPS[plural][1] + "List", "apiVersion": "v1", "metadata": {}, "items": items}
+        obj = bucket.get(name)
+        if obj is None:
+            what = plural.removeprefix("metrics-")
+            return 404, status(404, "NotFound", f'{what} "{name}" not found')
+        dry = query.get("dryRun") == "All"
+        if sub == "log":
+            text = self.logs.get((ns, name, query.get("container"), query.get("previous") == "true"), "")
+            tail = int(query.get("tailLines", 0) or 0)
+            lines = text.splitlines()
+            return 200, "\n".join(lines[-tail:] if tail else lines)
+        if sub == "scale" and plural in SCALABLE:
+            scale = {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {"name": name, "namespace": ns},
+                     "spec": {"replicas": obj["spec"].get("replicas", 1)}, "status": {"replicas": obj["spec"].get("replicas", 1)}}
+            if method == "PATCH":
+                replicas = body["spec"]["replicas"]
+                if not isinstance(replicas, int) or replicas < 0:
+                    raise ValueError("spec.replicas must be a non-negative integer")
+                scale["spec"]["replicas"] = replicas
+                if not dry:
+                    obj["spec"]["replicas"] = replicas
+            return 200, scale
+        if sub is not None:
+            return 404, status(404, "NotFound", f"subresource {sub} not served")
+        if method == "GET":
+            return 200, obj
+        if method == "DELETE":
+            if not dry:
+                del bucket[name]
+            return 200, obj
+        if method == "PATCH":
+            if not isinstance(body, (dict, list)):
+                raise ValueError("patch body must be JSON")
+            obj = copy.deepcopy(obj)  # a dry run must leave the stored object untouched
+            if content_type == "application/json-patch+json":
+                new = json_patch(obj, body)
+            elif content_type == "application/merge-patch+json":
+                new = strategic_merge(obj, body) if isinstance(body, dict) else body
+            elif content_type == "application/strategic-merge-patch+json":
+                new = strategic_merge(obj, body)
+            else:
+                return 415, status(415, "UnsupportedMediaType", f"unsupported patch type {content_type}")
+            new["metadata"]["resourceVersion"] = str(int(obj["metadata"].get("resourceVersion", "1")) + 1)
+            if new.get("spec") != obj.get("spec"):
+                new["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
+            if not dry:
+                bucket[name] = new
+            return 200, new
+        return 405, status(405, "MethodNotAllowed", f"{method} not served")
