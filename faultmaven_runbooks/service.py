@@ -41,9 +41,18 @@ class RunbookService:
         self._index_lock = threading.Lock()
         self._synced = False
         self.started = time.time()
+        # Feature services; none of them imports anything heavy at construction.
+        from .analytics import Analytics
+        from .authoring import AuthoringService
+        from .backups import Backups
         from .executor.service import ExecutionService
+        from .learning import LearningService
 
         self.executions = ExecutionService(settings, self)
+        self.learning = LearningService(settings, self)
+        self.authoring = AuthoringService(settings, self)
+        self.analytics = Analytics(settings, self)
+        self.backups = Backups(settings, self)
 
     # -- index lifecycle -------------------------------------------------------------------
     @property
@@ -107,6 +116,11 @@ class RunbookService:
         assert self._searcher is not None
         allowed = self._allowed(type, severity, tags)
         matches, kw, mirror = self._searcher.rank(query, where, allowed)
+        # Outcomes feed ranking: a runbook that keeps resolving its incidents moves up a little,
+        # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned).
+        for match in matches:
+            match.score *= self.learning.outcome_factor(kw.ids[match.doc])
+        matches.sort(key=lambda m: -m.score)
         from .search.hybrid import CONFIDENT
 
         confident = [m for m in matches if m.relevance >= CONFIDENT]
@@ -139,14 +153,11 @@ class RunbookService:
         }
 
     def _decorate(self, hits) -> None:
-        """Attach learned outcome statistics and count the retrieval, where those services exist."""
-        learning = getattr(self, "learning", None)
-        analytics = getattr(self, "analytics", None)
+        """Attach learned outcome statistics and count the retrieval."""
         for hit in hits:
-            if learning is not None:
-                hit.stats = learning.runbook_stats(hit.id)
-        if analytics is not None and hits:
-            analytics.record_retrieval([h.id for h in hits])
+            hit.stats = self.learning.runbook_stats(hit.id)
+        if hits:
+            self.analytics.record_retrieval([h.id for h in hits])
 
     def suggest_similar(
         self,

@@ -1,0 +1,242 @@
+"""Daily / weekly / monthly snapshots of the library and the state, with retention and restore.
+
+An archive holds library/<file>, data/<file> and MANIFEST.json (sha256 of every file). The
+search index (data_dir/chroma), locks and the backups themselves are left out: the index is
+rebuilt from the restored files. Restore verifies every hash before touching anything, saves
+a pre-restore snapshot, then makes both trees byte-identical to the archive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .errors import InvalidInput, NotFound
+from .learning.config import FeatureSettings
+from .learning.jsonstate import file_lock
+from .library.store import atomic_write, file_hash
+
+log = logging.getLogger(__name__)
+
+KINDS = ("daily", "weekly", "monthly", "pre-restore")
+DATA_SKIP = {"backups", "chroma", "locks"}  # rebuilt or transient; never restored over
+NAME = re.compile(r"^(?:(daily|weekly|monthly|pre-restore)/)?((daily|weekly|monthly|pre-restore)-\d{8}T\d{12}Z(?:-\d+)?\.tar\.gz)$")
+
+
+def _skip(rel: Path, top_skip: set[str]) -> bool:
+    parts = rel.parts
+    return (parts[0] in top_skip or ".git" in parts
+            or rel.name.endswith((".lock", ".tmp")) or rel.name.startswith(".") and rel.name.endswith(".tmp"))
+
+
+def _files(root: Path, top_skip: set[str]) -> dict[str, Path]:
+    out = {}
+    if not root.is_dir():
+        return out
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            rel = path.relative_to(root)
+            if path.is_file() and not path.is_symlink() and not _skip(rel, top_skip):
+                out[rel.as_posix()] = path
+    return out
+
+
+class Backups:
+    def __init__(self, settings, service, features: FeatureSettings | None = None):
+        self.settings = settings
+        self.service = service
+        self.features = features or FeatureSettings()
+        self.root = Path(settings.data_dir) / "backups"
+        self.keep = {"daily": self.features.keep_daily, "weekly": self.features.keep_weekly,
+                     "monthly": self.features.keep_monthly, "pre-restore": 3}
+
+    def _trees(self) -> dict[str, tuple[Path, set[str]]]:
+        return {"library": (Path(self.settings.library_dir), set()),
+                "data": (Path(self.settings.data_dir), DATA_SKIP)}
+
+    # -- backup ------------------------------------------------------------------------------
+    def backup(self, kind: str = "daily") -> dict:
+        if kind not in KINDS:
+            raise InvalidInput(f"kind {kind!r} must be one of daily, weekly, monthly")
+        folder = self.root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.root / ".backups.lock"):
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            name, n = f"{kind}-{stamp}.tar.gz", 2
+            while (folder / name).exists():
+                name, n = f"{kind}-{stamp}-{n}.tar.gz", n + 1
+            manifest = {"kind": kind, "created": dt.datetime.now(dt.timezone.utc).isoformat(), "files": {}}
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+                for tree, (root, skip) in self._trees().items():
+                    for rel, path in _files(root, skip).items():
+                        data = path.read_bytes()
+                        manifest["files"][f"{tree}/{rel}"] = file_hash(data)
+                        _add(tar, f"{tree}/{rel}", data, path.stat().st_mtime)
+                _add(tar, "MANIFEST.json", json.dumps(manifest, indent=1).encode(), None)
+            atomic_write(folder / name, buf.getvalue())
+            removed = self._retain(kind)
+        return {"name": f"{kind}/{name}", "kind": kind, "files": len(manifest["files"]),
+                "bytes": len(buf.getvalue()), "removed_by_retention": removed}
+
+    def _retain(self, kind: str) -> list[str]:
+        archives = sorted((self.root / kind).glob(f"{kind}-*.tar.gz"), key=lambda p: p.name, reverse=True)
+        removed = []
+        for old in archives[self.keep[kind]:]:
+            old.unlink(missing_ok=True)
+            removed.append(f"{kind}/{old.name}")
+        return removed
+
+    def list(self) -> list[dict]:
+        out = []
+        for kind in KINDS:
+            for path in sorted((self.root / kind).glob(f"{kind}-*.tar.gz"), reverse=True):
+                st = path.stat()
+                out.append({"name": f"{kind}/{path.name}", "kind": kind, "bytes": st.st_size,
+                            "created": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).isoformat()})
+        return out
+
+    # -- restore -----------------------------------------------------------------------------
+    def _archive(self, name: str) -> Path:
+        # Only names this module produces are accepted: stops ../ and absolute-path tricks.
+        m = NAME.match(name or "")
+        if not m or (m.group(1) and m.group(1) != m.group(3)):
+            raise InvalidInput(f"backup name {name!r} is not valid; use a name from `backup --list`")
+        path = self.root / m.group(3) / m.group(2)
+        if not path.is_file():
+            raise NotFound(f"no backup {name!r}; use `backup --list` to see the available ones")
+        return path
+
+    def restore(self, name: str, reindex: bool = True) -> dict:
+        archive = self._archive(name)
+        with file_lock(self.root / ".backups.lock"):
+            staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=self.root))
+            try:
+                files = _extract_verified(archive, staging)
+                safety = None
+                if any(_files(r, s) for r, s in self._trees().values()):
+                    safety = self._backup_unlocked_pre_restore()
+                changed = {tree: _sync(staging / tree, root, skip) for tree, (root, skip) in self._trees().items()}
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        report = None
+        if reindex and getattr(self.service, "reindex", None) is not None:
+            report = self.service.reindex()
+        return {"restored": f"{archive.parent.name}/{archive.name}", "files": files, "changed": changed,
+                "pre_restore_backup": safety, "reindexed": report is not None}
+
+    def _backup_unlocked_pre_restore(self) -> str:
+        # file_lock is re-entrant within a thread, so the snapshot can run under the restore lock.
+        return self.backup("pre-restore")["name"]
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float | None) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(mtime or dt.datetime.now().timestamp())
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _extract_verified(archive: Path, staging: Path) -> int:
+    """Extract into staging, refusing anything but plain files under library/ or data/ (tar-slip)."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = tar.getmembers()
+            manifest_member = next((m for m in members if m.name == "MANIFEST.json"), None)
+            if manifest_member is None:
+                raise InvalidInput(f"{archive.name} has no MANIFEST.json; it was not made by `backup`")
+            manifest = json.loads(tar.extractfile(manifest_member).read())
+            expected = manifest.get("files", {})
+            seen = set()
+            for m in members:
+                if m.name == "MANIFEST.json":
+                    continue
+                parts = Path(m.name).parts
+                if (not m.isfile() or m.name.startswith("/") or ".." in parts
+                        or parts[0] not in ("library", "data") or len(parts) < 2):
+                    raise InvalidInput(f"{archive.name} contains an unsafe entry {m.name!r}; refusing to restore")
+                data = tar.extractfile(m).read()
+                if expected.get(m.name) != file_hash(data):
+                    raise InvalidInput(f"{archive.name}: {m.name} does not match its checksum; the archive is damaged")
+                target = staging / m.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                os.utime(target, (m.mtime, m.mtime))
+                seen.add(m.name)
+            if seen != set(expected):
+                raise InvalidInput(f"{archive.name} is missing files listed in its manifest; the archive is damaged")
+            return len(seen)
+    except (tarfile.TarError, OSError, ValueError) as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(f"{archive.name} cannot be read ({exc}); pick another backup") from exc
+
+
+def _sync(src: Path, dst: Path, skip: set[str]) -> dict:
+    """Make dst's files byte-identical to src (skipped folders untouched); atomic per file."""
+    wanted = _files(src, set())
+    current = _files(dst, skip)
+    written = removed = 0
+    for rel, path in wanted.items():
+        data = path.read_bytes()
+        target = dst / rel
+        if rel not in current or current[rel].read_bytes() != data:
+            atomic_write(target, data)
+            written += 1
+    for rel, path in current.items():
+        if rel not in wanted:
+            path.unlink()
+            removed += 1
+            parent = path.parent
+            while parent != dst and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+    return {"written": written, "removed": removed}
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
+    """`backup [--kind K | --list]` and `restore NAME`."""
+
+    def run_backup(args: argparse.Namespace) -> int:
+        backups = _backups(make_service(args))
+        result = backups.list() if args.list else backups.backup(args.kind)
+        print(json.dumps(result, indent=2))
+        return 0
+
+    def run_restore(args: argparse.Namespace) -> int:
+        result = _backups(make_service(args)).restore(args.name, reindex=not args.no_reindex)
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+
+    def paths(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--library", type=Path, help="runbook library root")
+        p.add_argument("--data", type=Path, help="data dir (state, backups)")
+
+    p = subparsers.add_parser("backup", help="snapshot the library and state (daily/weekly/monthly)")
+    paths(p)
+    p.add_argument("--kind", choices=["daily", "weekly", "monthly"], default="daily")
+    p.add_argument("--list", action="store_true", help="list the available backups instead")
+    p.set_defaults(func=run_backup)
+    p = subparsers.add_parser("restore", help="restore a backup and rebuild the index from it")
+    paths(p)
+    p.add_argument("name", help="a name from `backup --list`, e.g. daily/daily-20260101T000000000000Z.tar.gz")
+    p.add_argument("--no-reindex", action="store_true", help="skip rebuilding the search index")
+    p.set_defaults(func=run_restore)
+
+
+def _backups(service) -> Backups:
+    return getattr(service, "backups", None) or Backups(service.settings, service)

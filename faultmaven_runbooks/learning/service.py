@@ -1,0 +1,189 @@
+"""LearningService: `learn` from incidents, `get_patterns`, and outcome stats for search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from pydantic import BaseModel, Field
+
+from ..errors import NotFound
+from ..library.markdown import slugify
+from .config import FeatureSettings
+from .patterns import (Embed, Match, absorb, best_match, confidence, context_of, incident_text,
+                       new_pattern, new_pattern_id, normalize, words)
+from .recommend import recommendations
+from .stats import (LearningStore, parse_duration, pattern_summary, record_pattern, record_resolution,
+                    record_runbook, resolution_summary, runbook_summary)
+from .validate import check_context, check_incident
+from .writer import incident_runbook, machine_owned, pattern_runbook
+
+log = logging.getLogger(__name__)
+
+
+class LearnResult(BaseModel):
+    pattern_detected: bool = Field(description="True when the incident matched a pattern seen before.")
+    pattern_id: str
+    confidence: float = Field(description="0..1: grows with the pattern's evidence, falls with contradicting outcomes.")
+    new_runbook_created: bool
+    runbook_id: str | None
+    recommendations: list[str]
+    similar_incidents: list[str] = Field(default_factory=list)
+    credited_runbook: str | None = Field(None, description="Existing runbook whose statistics this outcome updated.")
+
+
+class LearningService:
+    def __init__(self, settings, service, embed: Embed | None = None, features: FeatureSettings | None = None):
+        self.settings = settings
+        self.service = service
+        self.features = features or FeatureSettings()
+        self.store = LearningStore(settings.data_dir)
+        self._embed = embed
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        fn = self._embed or getattr(self.service, "embed", None)
+        if fn is None:
+            raise RuntimeError("no embedder: RunbookService.embed is missing")
+        return fn(texts)
+
+    # -- learn -------------------------------------------------------------------------------
+    def learn(self, incident_data: dict, context: dict | None = None, write_runbooks: bool = True) -> LearnResult:
+        incident, context = check_incident(incident_data), check_context(context)
+        success = incident["success"]
+        seconds = parse_duration(incident.get("duration"))
+        ctx = context_of(incident, context)
+        vec = normalize(self.embed([incident_text(incident)])[0])
+        credited = self._existing_runbook(incident.get("runbook_used"))
+        threshold = self.features.pattern_threshold
+        now = dt.datetime.now(dt.timezone.utc)
+        to_index: list[str] = []
+        with self.store.update() as state:
+            patterns = state["patterns"]
+            match = best_match(vec, ctx, patterns, threshold)
+            detected = match.pattern_id is not None
+            if detected:
+                pattern = patterns[match.pattern_id]
+            else:
+                pid = new_pattern_id(incident, ctx, set(patterns))
+                pattern = patterns[pid] = new_pattern(pid, incident, now.isoformat(timespec="seconds"))
+                match = Match(pid, 1.0, match.score)
+            similar = list(pattern["incidents"][-5:])
+            absorb(pattern, vec, ctx)
+            record_pattern(pattern, incident, success, seconds, now.isoformat(timespec="seconds"))
+            for name in incident.get("resolution") or []:
+                record_resolution(state, name, success, seconds, _side_effects(incident, name))
+            if credited:
+                record_runbook(state, credited, success, seconds)
+                pattern["linked_runbooks"][credited] = pattern["linked_runbooks"].get(credited, 0) + 1
+            state["incidents"] = state.get("incidents", 0) + 1
+            conf = confidence(pattern, match, threshold) if detected else 0.0
+            recs = recommendations(pattern, incident, success, credited, self.features.pattern_runbook_min)
+            if incident.get("runbook_used") and not credited:
+                recs.insert(0, f"runbook_used {incident['runbook_used']!r} is not in the library, so no runbook "
+                               "was credited; use `search` to find its id")
+            created, runbook_id = False, None
+            if write_runbooks and not credited:
+                created, runbook_id, relpath = self._write(pattern, incident, context, detected, conf, recs,
+                                                           seconds, now)
+                if relpath:
+                    to_index.append(relpath)
+            runbook_id = credited or runbook_id or pattern["runbook_id"] or _most_linked(pattern) \
+                or (pattern["incident_runbooks"][-1] if pattern["incident_runbooks"] else None)
+        self._reindex(to_index)
+        return LearnResult(pattern_detected=detected, pattern_id=pattern["id"], confidence=conf,
+                           new_runbook_created=created, runbook_id=runbook_id, recommendations=recs,
+                           similar_incidents=similar, credited_runbook=credited)
+
+    def _write(self, pattern, incident, context, detected, conf, recs, seconds, now):
+        """(created?, runbook id, relpath to index) for the dynamic runbook this incident warrants."""
+        library = self.service.library
+        if not detected:
+            base = slugify(f"{now.date().isoformat()}-{words(incident.get('type'))}")[:70].strip("-")
+            rid, relpath = self._free(f"incident-{base}", "dynamic/incidents", base)
+            library.write(relpath, incident_runbook(rid, incident, context, pattern, conf, recs, seconds, now))
+            pattern["incident_runbooks"] = (pattern["incident_runbooks"] + [rid])[-5:]
+            return True, rid, relpath
+        if pattern["members"] < self.features.pattern_runbook_min:
+            return False, None, None
+        created = pattern["runbook_id"] is None
+        if created:
+            rid, relpath = self._free(f"pattern-{pattern['id']}", "dynamic/patterns", pattern["id"])
+            pattern["runbook_id"], pattern["runbook_path"] = rid, relpath
+        rid, relpath = pattern["runbook_id"], pattern["runbook_path"]
+        path = library.resolve(relpath)
+        if path.exists() and not machine_owned(path.read_text("utf-8", errors="replace")):
+            return False, rid, None  # a person took this runbook over: leave their text alone
+        created_day = None if created else pattern.get("runbook_created")
+        pattern.setdefault("runbook_created", now.date().isoformat())
+        library.write(relpath, pattern_runbook(rid, pattern, conf, recs, now, created_day))
+        return created, rid, relpath
+
+    def _free(self, rid: str, folder: str, stem: str) -> tuple[str, str]:
+        library = self.service.library
+        library.scan()
+        base_id, base_stem, n = rid, stem, 2
+        while library.path_of(rid) is not None or library.resolve(f"{folder}/{stem}.md").exists():
+            rid, stem, n = f"{base_id}-{n}", f"{base_stem}-{n}", n + 1
+        return rid, f"{folder}/{stem}.md"
+
+    def _existing_runbook(self, runbook_id: str | None) -> str | None:
+        if not runbook_id:
+            return None
+        try:
+            return self.service.library.get(slugify(runbook_id)).id
+        except NotFound:
+            return None  # the outcome is still learned; the result says the runbook was not found
+
+    def _reindex(self, relpaths: list[str]) -> None:
+        reindex = getattr(self.service, "reindex", None)
+        if relpaths and reindex is not None:
+            try:
+                reindex(relpaths)
+            except Exception:  # the runbook is on disk; the next sync indexes it
+                log.exception("indexing %s failed", relpaths)
+
+    # -- read side -------------------------------------------------------------------------
+    def get_patterns(self) -> dict:
+        state = self.store.view()
+        threshold = self.features.pattern_threshold
+        patterns = {}
+        for pid, p in state["patterns"].items():
+            summary = pattern_summary(p)
+            summary["confidence"] = confidence(p, Match(pid, 1.0, 0.0), threshold)
+            patterns[pid] = summary
+        return {"incident_patterns": patterns,
+                "resolution_effectiveness": {k: resolution_summary(v) for k, v in state["resolutions"].items()},
+                "runbook_outcomes": {k: runbook_summary(v) for k, v in state["runbooks"].items()},
+                "total_incidents": state.get("incidents", 0)}
+
+    def runbook_stats(self, runbook_id: str) -> dict | None:
+        """Outcomes of incidents resolved with this runbook (None if never used); fast, cached."""
+        rb = self.store.view()["runbooks"].get(runbook_id)
+        return runbook_summary(rb) if rb else None
+
+    def outcome_factor(self, runbook_id: str) -> float:
+        """Multiplier for a search hit's relevance, 0.9..1.1: above 1 for a runbook that keeps
+        resolving its incidents, below 1 for one that keeps failing, 1.0 without evidence. The
+        smoothed rate and the evidence weight keep one lucky outcome from reordering results."""
+        rb = self.store.view()["runbooks"].get(runbook_id)
+        if not rb or not rb["uses"]:
+            return 1.0
+        rate = (rb["resolved"] + 1) / (rb["uses"] + 2)
+        weight = rb["uses"] / (rb["uses"] + 3)
+        return round(1 + 0.1 * weight * (2 * rate - 1), 4)
+
+    def record_runbook_outcome(self, runbook_id: str, success: bool, seconds: float | None = None) -> None:
+        with self.store.update() as state:
+            record_runbook(state, runbook_id, success, seconds)
+
+
+def _side_effects(incident: dict, resolution: str) -> list[str]:
+    effects = incident.get("side_effects")
+    if isinstance(effects, dict):
+        return [str(e) for e in effects.get(resolution) or []]
+    return [str(e) for e in effects or []]
+
+
+def _most_linked(pattern: dict) -> str | None:
+    linked = pattern.get("linked_runbooks") or {}
+    return max(linked, key=linked.get) if linked else None

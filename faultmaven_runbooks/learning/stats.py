@@ -1,0 +1,146 @@
+"""Durable learning statistics: patterns, resolutions and per-runbook outcomes.
+
+All of it lives in one JSON document, data_dir/cache/patterns.json, updated under a file lock
+(see jsonstate.py) so concurrent `learn` calls never lose each other's counts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import InvalidInput
+from .jsonstate import JsonState
+
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
+MAX_LIST = 20  # recent incident ids remembered per pattern
+
+
+def parse_duration(value: object) -> float | None:
+    """'5m', '1h30m', '90s', 'PT5M', '00:05:00' or a number of seconds -> seconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput("duration must be a number of seconds or text like '5m' or '1h30m'")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise InvalidInput("duration must not be negative")
+        return float(value)
+    text = str(value).strip().lower().removeprefix("pt")
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    if m := re.fullmatch(r"(\d+):(\d{2}):(\d{2})", text):
+        return int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3])
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*(sec|min|hr|[smhd])", text)
+    if parts and re.fullmatch(r"(\s*\d+(?:\.\d+)?\s*(sec|min|hr|[smhd])\s*)+", text):
+        return sum(float(n) * _UNITS[u] for n, u in parts)
+    raise InvalidInput(f"duration {value!r} is not understood; use seconds or text like '5m', '1h30m', '90s'")
+
+
+def format_duration(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m" if sec < 30 or minutes >= 10 else f"{minutes}m{sec}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes}m" if minutes else f"{hours}h"
+
+
+def empty_state() -> dict:
+    return {"schema": 1, "incidents": 0, "patterns": {}, "resolutions": {}, "runbooks": {}}
+
+
+class LearningStore(JsonState):
+    def __init__(self, data_dir: Path):
+        super().__init__(Path(data_dir) / "cache" / "patterns.json", empty_state)
+
+
+def _bump(counter: dict, key: str, by: int = 1) -> None:
+    counter[key] = counter.get(key, 0) + by
+
+
+def record_resolution(state: dict, name: str, success: bool, seconds: float | None,
+                      side_effects: list[str]) -> None:
+    r = state["resolutions"].setdefault(name, {"uses": 0, "successes": 0, "failures": 0,
+                                               "seconds_total": 0.0, "timed": 0, "side_effects": {}})
+    r["uses"] += 1
+    r["successes" if success else "failures"] += 1
+    if seconds is not None and success:
+        r["seconds_total"] += seconds
+        r["timed"] += 1
+    for effect in side_effects:
+        _bump(r["side_effects"], effect)
+
+
+def record_runbook(state: dict, runbook_id: str, success: bool, seconds: float | None) -> None:
+    rb = state["runbooks"].setdefault(runbook_id, {"uses": 0, "resolved": 0, "failed": 0,
+                                                   "seconds_total": 0.0, "timed": 0})
+    rb["uses"] += 1
+    rb["resolved" if success else "failed"] += 1
+    if seconds is not None and success:
+        rb["seconds_total"] += seconds
+        rb["timed"] += 1
+
+
+def record_pattern(pattern: dict, incident: dict, success: bool, seconds: float | None, now: str) -> None:
+    pattern["successes" if success else "failures"] += 1
+    if seconds is not None and success:
+        pattern["seconds_total"] += seconds
+        pattern["timed"] += 1
+    _bump(pattern["types"], str(incident.get("type") or "unknown"))
+    for d in incident.get("diagnosis") or []:
+        _bump(pattern["diagnoses"], str(d))
+    for t in [*(incident.get("symptoms") or []), *(incident.get("triggers") or [])]:
+        _bump(pattern["triggers"], str(t))
+    for r in incident.get("resolution") or []:
+        sol = pattern["solutions"].setdefault(str(r), {"uses": 0, "successes": 0})
+        sol["uses"] += 1
+        sol["successes"] += 1 if success else 0
+    if incident.get("id"):
+        pattern["incidents"] = (pattern["incidents"] + [str(incident["id"])])[-MAX_LIST:]
+    pattern["last_seen"] = now
+
+
+def success_rate(successes: int, total: int) -> float | None:
+    return round(successes / total, 3) if total else None
+
+
+def ranked_solutions(pattern: dict) -> list[tuple[str, dict]]:
+    """Best first: smoothed success rate, then how often it was used."""
+    return sorted(pattern["solutions"].items(),
+                  key=lambda kv: (-(kv[1]["successes"] + 1) / (kv[1]["uses"] + 2), -kv[1]["uses"], kv[0]))
+
+
+def pattern_summary(pattern: dict) -> dict:
+    total = pattern["successes"] + pattern["failures"]
+    avg = pattern["seconds_total"] / pattern["timed"] if pattern["timed"] else None
+    good = [name for name, s in ranked_solutions(pattern) if s["successes"]]
+    failed = [name for name, s in pattern["solutions"].items() if s["uses"] and not s["successes"]]
+    return {
+        "frequency": total, "avg_resolution_time": format_duration(avg),
+        "avg_resolution_seconds": round(avg, 1) if avg is not None else None,
+        "success_rate": success_rate(pattern["successes"], total), "failed_attempts": pattern["failures"],
+        "common_solutions": good[:5], "failed_solutions": sorted(failed)[:5],
+        "triggers": [t for t, _ in sorted(pattern["triggers"].items(), key=lambda kv: (-kv[1], kv[0]))][:5],
+        "diagnoses": [d for d, _ in sorted(pattern["diagnoses"].items(), key=lambda kv: (-kv[1], kv[0]))][:5],
+        "incident_types": sorted(pattern["types"], key=lambda t: -pattern["types"][t])[:5],
+        "context": {k: max(v, key=v.get) for k, v in pattern["context"].items() if v},
+        "runbook_id": pattern["runbook_id"], "last_seen": pattern["last_seen"],
+    }
+
+
+def resolution_summary(r: dict) -> dict:
+    avg = r["seconds_total"] / r["timed"] if r["timed"] else None
+    return {"success_rate": success_rate(r["successes"], r["uses"]), "avg_time": format_duration(avg),
+            "uses": r["uses"], "failures": r["failures"],
+            "side_effects": sorted(r["side_effects"], key=lambda e: -r["side_effects"][e])}
+
+
+def runbook_summary(rb: dict) -> dict:
+    return {"uses": rb["uses"], "resolved": rb["resolved"], "failed": rb["failed"],
+            "success_rate": success_rate(rb["resolved"], rb["uses"]),
+            "avg_resolution_seconds": round(rb["seconds_total"] / rb["timed"], 1) if rb["timed"] else None}

@@ -1,0 +1,116 @@
+"""Dynamic runbooks in the specification's incident structure.
+
+New incident types get dynamic/incidents/<date>-<slug>.md; recurring patterns get
+dynamic/patterns/<pattern-id>.md, rewritten as their statistics change until a person takes
+the runbook over (edits `generated_by` away or marks it anything but draft).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ..library.markdown import render_front_matter, slugify, split_front_matter
+from .patterns import words
+from .stats import format_duration, pattern_summary, ranked_solutions
+
+GENERATOR = "learn"
+
+
+def _line(text: object) -> str:
+    return re.sub(r"\s+", " ", words(text) if not isinstance(text, str) else text).strip()
+
+
+def _bullets(items, empty: str = "None recorded.") -> str:
+    lines = [f"- {_line(i)}" for i in items if i]
+    return "\n".join(lines) if lines else f"- {empty}"
+
+
+def _numbered(items, empty: str = "None recorded.") -> str:
+    lines = [f"{n}. {_line(i)}" for n, i in enumerate([i for i in items if i], 1)]
+    return "\n".join(lines) if lines else f"1. {empty}"
+
+
+def _commands(steps: list) -> list[str]:
+    return [str(s["command"]).strip() for s in steps if isinstance(s, dict) and s.get("command")]
+
+
+def _step_text(step) -> str:
+    if isinstance(step, dict):
+        return str(step.get("description") or step.get("action") or step.get("command") or "")
+    return str(step)
+
+
+def incident_runbook(rid: str, incident: dict, context: dict, pattern: dict, conf: float,
+                     recommendations: list[str], seconds: float | None, now: dt.datetime) -> str:
+    success = bool(incident.get("success"))
+    severity = str(incident.get("severity") or context.get("severity") or "medium").lower()
+    symptoms = incident.get("symptoms") or []
+    meta = {"id": rid, "title": f"Incident: {_line(incident.get('type'))}", "type": "dynamic",
+            "severity": severity, "tags": ["learned", "incident", slugify(words(incident.get("type")))],
+            "service": incident.get("service") or context.get("service"), "status": "draft",
+            "version": 1, "created": now.date().isoformat(), "last_updated": now.date().isoformat(),
+            "generated_by": GENERATOR, "pattern_id": pattern["id"], "confidence": conf,
+            "incident_id": incident.get("id"), "summary": f"{_line(incident.get('type'))}: "
+            f"{_line(symptoms[:3]) or _line(incident.get('diagnosis', [])[:2])}"}
+    resolution = [_step_text(s) for s in incident.get("steps_taken") or []] or incident.get("resolution") or []
+    commands = _commands(incident.get("steps_taken") or []) if success else []
+    outcome = "resolved the incident" if success else "did NOT resolve the incident"
+    body = [
+        f"# Incident: {_line(incident.get('id') or rid)} - {_line(incident.get('type'))}\n",
+        f"**Date**: {now.isoformat(timespec='seconds')}  \n**Severity**: {severity.capitalize()}  \n"
+        f"**Duration**: {format_duration(seconds) or 'unknown'}\n",
+        "## Incident Details\n",
+        f"- **Trigger**: {_line(incident.get('trigger') or incident.get('type'))}\n"
+        f"- **Symptoms**: {_line(symptoms) or 'not recorded'}\n"
+        f"- **Impact**: {_line(incident.get('impact') or context.get('namespace') or 'not recorded')}\n",
+        "## Diagnosis Process\n", _numbered(incident.get("diagnosis") or []) + "\n",
+        "## Resolution Steps\n", f"These steps {outcome}.\n", _numbered(resolution) + "\n",
+    ]
+    if commands:
+        body.append("```bash\n" + "\n".join(commands) + "\n```\n")
+    body += ["## Lessons Learned\n", _bullets([*(incident.get("lessons") or []), *recommendations]) + "\n",
+             "## AI Insights\n", f"- **Pattern**: {pattern['id']}\n- **Confidence**: {conf:.2f}\n"
+             f"- **Similar Incidents**: {', '.join(pattern['incidents'][-5:]) or 'none yet'}\n"]
+    return render_front_matter(meta) + "\n" + "\n".join(body)
+
+
+def pattern_runbook(rid: str, pattern: dict, conf: float, recommendations: list[str],
+                    now: dt.datetime, created: str | None = None) -> str:
+    s = pattern_summary(pattern)
+    label = _line(pattern["name"]) + (f" ({s['context']['pod_type']})" if s["context"].get("pod_type") else "")
+    meta = {"id": rid, "title": f"Pattern: {label}", "type": "dynamic", "severity": "medium",
+            "tags": ["learned", "pattern", pattern["id"]], "service": s["context"].get("service"),
+            "status": "draft", "version": s["frequency"], "created": created or now.date().isoformat(),
+            "last_updated": now.date().isoformat(), "generated_by": GENERATOR, "pattern_id": pattern["id"],
+            "confidence": conf, "summary": f"Recurring {label}: seen {s['frequency']} times, "
+            f"resolved {round((s['success_rate'] or 0) * 100)}% of the time"}
+    steps = []
+    for name, sol in ranked_solutions(pattern):
+        if sol["successes"]:
+            steps.append(f"{words(name)} (resolved {sol['successes']} of {sol['uses']} incidents)")
+    failed = [f"{words(n)} (failed {x['uses'] - x['successes']} of {x['uses']})"
+              for n, x in pattern["solutions"].items() if x["uses"] > x["successes"]]
+    body = [
+        f"# Pattern: {label}\n",
+        f"**Date**: {now.isoformat(timespec='seconds')}  \n**Severity**: Medium  \n"
+        f"**Duration**: {s['avg_resolution_time'] or 'unknown'} on average\n",
+        "## Incident Details\n",
+        f"- **Trigger**: {_line(s['incident_types']) or 'not recorded'}\n"
+        f"- **Symptoms**: {_line(s['triggers']) or 'not recorded'}\n"
+        f"- **Impact**: {s['frequency']} incidents, {s['failed_attempts']} failed resolution attempts\n",
+        "## Diagnosis Process\n", _numbered(s["diagnoses"]) + "\n",
+        "## Resolution Steps\n", _numbered(steps, "No resolution has worked yet.") + "\n",
+    ]
+    if failed:
+        body.append("Tried without success:\n" + _bullets(failed) + "\n")
+    body += ["## Lessons Learned\n", _bullets(recommendations) + "\n",
+             "## AI Insights\n", f"- **Pattern**: {pattern['id']}\n- **Confidence**: {conf:.2f}\n"
+             f"- **Similar Incidents**: {', '.join(pattern['incidents'][-10:]) or 'not recorded'}\n"]
+    return render_front_matter(meta) + "\n" + "\n".join(body)
+
+
+def machine_owned(text: str) -> bool:
+    """Still ours to rewrite: generated by learn and not yet taken over by a person."""
+    meta, _, _ = split_front_matter(text)
+    return meta.get("generated_by") == GENERATOR and str(meta.get("status", "draft")) == "draft"

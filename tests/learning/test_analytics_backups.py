@@ -1,0 +1,152 @@
+"""Analytics in cache/metrics.json; backups with retention and a byte-identical restore."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from faultmaven_runbooks.analytics import Analytics
+from faultmaven_runbooks.backups import Backups, add_cli
+from faultmaven_runbooks.errors import InvalidInput, NotFound
+from faultmaven_runbooks.learning.config import FeatureSettings
+
+
+def test_analytics_report(fm_service):
+    a = fm_service.analytics
+    a.record_retrieval(["pod-oomkilled", "pod-oomkilled", "node-disk-pressure"])
+    a.record_execution("pod-oomkilled", True, 30)
+    a.record_execution("pod-oomkilled", False, 10)
+    a.record_resolution("pod-oomkilled", 300)
+    a.record_resolution(None, 1800)
+    fm_service.authoring.update_runbook("pod-oomkilled", tags=["oom"])
+    a.flush()  # retrievals are buffered in memory between flushes
+    report = Analytics(fm_service.settings, fm_service).report("pod-oomkilled")  # read back from disk
+    row, = report["runbooks"]
+    assert row["retrievals"] == 1 and row["executions"] == 2 and row["execution_success_rate"] == 0.5
+    assert row["update_count"] == 1 and row["last_verified"] == "2026-11-22" and row["avg_resolution_seconds"] == 300
+    assert report["resolution_time"]["with_runbook_avg_seconds"] == 300
+    assert report["resolution_time"]["without_runbook_avg_seconds"] == 1800
+    assert json.loads((fm_service.settings.data_dir / "cache/metrics.json").read_text())["runbooks"]["pod-oomkilled"]
+    with pytest.raises(NotFound):
+        a.report("nope")
+    with pytest.raises(InvalidInput):
+        a.record_execution("pod-oomkilled", True, -1)
+
+
+def test_search_counts_retrievals(fm_service):
+    fm_service.search("container OOMKilled exit code 137")
+    row = fm_service.analytics.report("pod-oomkilled")["runbooks"][0]
+    assert row["retrievals"] == 1 and row["last_retrieved"]
+
+
+def test_stale_flags(fm_service):
+    a = Analytics(fm_service.settings, fm_service, FeatureSettings(stale_days=1))
+    fm_service.authoring.update_runbook("node-disk-pressure", metadata={"last_verified": "2020-01-01"})
+    fm_service.authoring.update_runbook("image-pull-backoff", metadata={"status": "deprecated"})
+    for ok in (False, False, False, True):
+        a.record_execution("pod-crashloopbackoff", ok)
+    report = a.report()
+    rows = {r["id"]: r for r in report["runbooks"]}
+    assert "last verified" in rows["node-disk-pressure"]["stale_reason"] or \
+        "not verified" in rows["node-disk-pressure"]["stale_reason"]
+    assert rows["image-pull-backoff"]["stale_reason"] == "status is deprecated"
+    assert "3 of 4 executions failed" in rows["pod-crashloopbackoff"]["stale_reason"]
+    assert set(report["stale_runbooks"]) >= {"node-disk-pressure", "image-pull-backoff", "pod-crashloopbackoff"}
+
+
+def tree(root: Path, skip=("backups", "chroma", "locks")) -> dict[str, str]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if p.is_file() and rel.parts[0] not in skip and not p.name.endswith(".lock"):
+            out[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def test_restore_round_trip_is_byte_identical_and_reindexes(fm_service):
+    fm_service.learning.learn({"type": "disk_full", "diagnosis": ["logs filled disk"], "resolution": ["rotate_logs"],
+                               "success": True}, {})
+    lib, data = fm_service.settings.library_dir, fm_service.settings.data_dir
+    snap_lib, snap_data = tree(lib), tree(data)
+    b = fm_service.backups.backup("daily")
+    assert b["files"] == len(snap_lib) + len(snap_data)
+    # Damage: change, add and delete files in both trees.
+    (lib / "static/compute/pod-oomkilled.md").write_text("# gone\n\nreplaced by a broken edit\n")
+    (lib / "static/compute/node-disk-pressure.md").unlink()
+    fm_service.authoring.create_runbook("Temporary runbook", "# Temporary\n\nsome words about zebras\n")
+    (data / "cache/patterns.json").write_text("{}")
+    result = fm_service.backups.restore(b["name"])
+    assert tree(lib) == snap_lib and tree(data) == snap_data
+    assert result["reindexed"] and result["pre_restore_backup"].startswith("pre-restore/")
+    hits = [h.id for h in fm_service.search("zebras").results]
+    assert "temporary-runbook" not in hits
+    assert fm_service.search("node DiskPressure eviction").results[0].id == "node-disk-pressure"
+
+
+def test_retention_and_listing(fm_service):
+    backups = Backups(fm_service.settings, fm_service, FeatureSettings(keep_daily=2))
+    names = [backups.backup("daily")["name"] for _ in range(4)]
+    listed = [b["name"] for b in backups.list() if b["kind"] == "daily"]
+    assert listed == sorted(names[-2:], reverse=True)
+    backups.backup("monthly")
+    assert {b["kind"] for b in backups.list()} == {"daily", "monthly"}
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "daily/../../x.tar.gz", "/tmp/x.tar.gz",
+                                  "weekly/daily-20260101T000000000000Z.tar.gz"])
+def test_restore_refuses_bad_names(fm_service, name):
+    with pytest.raises(InvalidInput):
+        fm_service.backups.restore(name)
+
+
+def test_restore_refuses_tampered_and_malicious_archives(fm_service):
+    b = fm_service.backups.backup("weekly")
+    path = fm_service.settings.data_dir / "backups" / b["name"]
+    before = tree(fm_service.settings.library_dir)
+    # A member whose bytes no longer match the manifest.
+    with tarfile.open(path) as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar.getmembers()]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for m, data in members:
+            if m.name.startswith("library/"):
+                data = b"tampered"
+                m.size = len(data)
+            tar.addfile(m, io.BytesIO(data))
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(InvalidInput, match="checksum"):
+        fm_service.backups.restore(b["name"])
+    # A tar-slip entry.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name in ("MANIFEST.json", "library/../../evil.md"):
+            data = b'{"files": {}}' if name == "MANIFEST.json" else b"x"
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(InvalidInput, match="unsafe"):
+        fm_service.backups.restore(b["name"])
+    assert tree(fm_service.settings.library_dir) == before
+    assert not (fm_service.settings.library_dir.parent / "evil.md").exists()
+
+
+def test_cli_backup_and_restore(fm_service, capsys):
+    parser = argparse.ArgumentParser()
+    add_cli(parser.add_subparsers(dest="command"), lambda args: fm_service)
+    args = parser.parse_args(["backup", "--kind", "weekly"])
+    assert args.func(args) == 0
+    name = json.loads(capsys.readouterr().out)["name"]
+    args = parser.parse_args(["backup", "--list"])
+    args.func(args)
+    assert name in capsys.readouterr().out
+    (fm_service.settings.library_dir / "static/compute/pod-oomkilled.md").unlink()
+    args = parser.parse_args(["restore", name, "--no-reindex"])
+    assert args.func(args) == 0
+    assert (fm_service.settings.library_dir / "static/compute/pod-oomkilled.md").exists()
