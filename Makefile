@@ -18,7 +18,12 @@ run: $(BIN)/faultmaven-runbooks
 	HF_HUB_OFFLINE=1 $(BIN)/faultmaven-runbooks index
 	HF_HUB_OFFLINE=1 $(BIN)/faultmaven-runbooks serve --transport streamable-http --host $(HOST) --port $(PORT)
 
-test: $(BIN)/faultmaven-runbooks
+# The MCP Inspector, an independent MCP client the tests drive (Node 24 comes from the venv).
+INSPECTOR := .inspector/node_modules/@modelcontextprotocol/inspector/cli/build/cli.js
+$(INSPECTOR):
+	npm install --silent --no-audit --no-fund --prefix .inspector @modelcontextprotocol/inspector
+
+test: $(BIN)/faultmaven-runbooks $(INSPECTOR)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 bench: $(BIN)/faultmaven-runbooks

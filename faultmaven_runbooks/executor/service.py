@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -63,6 +64,7 @@ class ExecutionService:
     # -- execute -----------------------------------------------------------------------------
     def execute(self, runbook_id: str, context: dict | None = None, parameters: ExecuteParameters | dict | None = None,
                 requester: str = "mcp-client", progress: Progress | None = None) -> ExecutionResult:
+        started = time.monotonic()
         params = parameters if isinstance(parameters, ExecuteParameters) else ExecuteParameters.model_validate(parameters or {})
         runbook = self.service.library.get(runbook_id)
         mode = self.policy.effective_mode(params.mode, params.auto_execute)
@@ -104,7 +106,14 @@ class ExecutionService:
         self.store.save(record)
         self.audit.record("execute.finish", execution_id=exec_id, runbook_id=runbook.id, requester=requester,
                           status=record.status, plan_hash=digest, summary=record.summary)
+        self._count(record, time.monotonic() - started)
         return record
+
+    def _count(self, record: ExecutionResult, seconds: float | None) -> None:
+        """Finished executions feed the runbook's analytics; one awaiting approval is not finished."""
+        analytics = getattr(self.service, "analytics", None)  # absent when run on a bare library
+        if analytics is not None and record.status in ("completed", "dry_run_completed", "failed"):
+            analytics.record_execution(record.runbook_id, record.status != "failed", seconds)
 
     def _run_step(self, p: PlannedStep, mode: str, dry_run: bool, failed_before: bool, recs: list[str]) -> StepResult:
         ps, op = p.parsed, p.parsed.operation
@@ -213,6 +222,7 @@ class ExecutionService:
         record.summary = dict(Counter(r.result for r in record.steps))
         self.store.save(record)
         self.audit.record("execute.finish", **base, status=record.status, summary=record.summary)
+        self._count(record, None)
         return record
 
     # -- history -----------------------------------------------------------------------------

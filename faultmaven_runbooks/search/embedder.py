@@ -30,7 +30,7 @@ class Embedder(Protocol):
 class SentenceTransformerEmbedder:
     """sentence-transformers on the CPU. The model loads on first use, never at import."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 64):
+    def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 32):
         self.name = model
         self.batch_size = batch_size
         self._model = None

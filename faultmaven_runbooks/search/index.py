@@ -32,6 +32,10 @@ MIRROR_CHECK_SECONDS = 2.0  # how often a search checks whether another writer c
 Progress = Callable[[int, int, str], None]
 
 
+class DimensionChanged(RuntimeError):
+    pass
+
+
 @dataclass
 class SyncReport:
     files: int = 0
@@ -119,9 +123,13 @@ class SearchIndex:
                         changed[relpath] = (digest, parsed)
                         report.unchanged -= 1
             if changed:
-                report.chunks = self._add(
-                    [(p, digest, rb, ids[p]) for p, (digest, rb) in sorted(changed.items())], progress
-                )
+                try:
+                    report.chunks = self._add(
+                        [(p, digest, rb, ids[p]) for p, (digest, rb) in sorted(changed.items())], progress
+                    )
+                except DimensionChanged as exc:
+                    log.warning("%s; re-indexing the whole library", exc)
+                    return self.sync(None, progress)
                 report.indexed = len(changed)
             if changed or gone:
                 self._mirror = None
@@ -161,6 +169,8 @@ class SearchIndex:
         for start in range(0, total, EMBED_BATCH):
             end = min(start + EMBED_BATCH, total)
             vectors = self.embedder.embed(texts[start:end])
+            if start == 0:
+                self._check_dimension(vectors.shape[1])
             self.collection.upsert(
                 ids=ids[start:end], documents=texts[start:end],
                 metadatas=metas[start:end], embeddings=vectors,
@@ -168,6 +178,19 @@ class SearchIndex:
             if progress:
                 progress(end, total, metas[end - 1]["path"])
         return total
+
+    def _check_dimension(self, dimension: int) -> None:
+        """Record the model's dimension; vectors of another size mean the model behind the same
+        name changed, and the collection is made anew rather than failing at query time."""
+        meta = dict(self.collection.metadata or {})
+        if meta.get("dimension") == dimension:
+            return
+        if meta.get("dimension") is not None:
+            self.collection, self.rebuilt = open_collection(self._client, self.settings.collection, self.embedder, dimension)
+            self._mirror = None
+            raise DimensionChanged(f"embedding dimension changed from {meta['dimension']} to {dimension}")
+        meta["dimension"] = dimension
+        self.collection.modify(metadata=meta)
 
     # -- reading ---------------------------------------------------------------------------
     def mirror(self) -> Mirror:
@@ -212,5 +235,12 @@ class SearchIndex:
         n = min(k, self.collection.count())
         if n == 0:
             return []
+        if (self.collection.metadata or {}).get("dimension", len(vector)) != len(vector):
+            try:
+                self._check_dimension(len(vector))
+            except DimensionChanged as exc:
+                log.warning("%s; re-indexing the whole library", exc)
+                self.sync()
+                return self.dense(vector, k, where)
         got = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]

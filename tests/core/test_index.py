@@ -68,3 +68,17 @@ def test_duplicate_ids_are_both_served(service, library_dir):
     dup.unlink()  # the clash ends: the original gets its own id back
     service.reindex()
     assert "pod-crashloop" in service.index.mirror().infos
+
+
+def test_dimension_is_recorded_and_a_changed_model_behind_the_same_name_rebuilds(settings):
+    from faultmaven_runbooks.search.embedder import HashingEmbedder
+
+    first = RunbookService(settings)
+    first.reindex()
+    assert first.index.collection.metadata["dimension"] == 256
+    # Same model name, other vectors: what a model swapped on disk under one name looks like.
+    swapped = HashingEmbedder(64)
+    swapped.name = "hash:256"
+    second = RunbookService(settings, embedder=swapped)
+    assert second.search("OOMKilled").results[0].id == "container-oom-killed"
+    assert second.index.collection.metadata["dimension"] == 64

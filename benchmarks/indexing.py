@@ -1,0 +1,77 @@
+"""Indexing speed.
+
+1. From scratch on the shipped library: indexing throughput (chunks/s, parse + chunk + embed +
+   Chroma writes) against the raw embedding throughput of the model on the same chunk texts.
+2. Re-indexing an unchanged library of about 1,000 runbooks: the whole `faultmaven-runbooks
+   index` command and the sync inside it. No text is embedded on this path, so the library is
+   built once with the fast test embedder to save minutes; the command then runs with the same
+   embedder name (another name would be a model change and rebuild the index).
+
+    .venv/bin/python benchmarks/indexing.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import ROOT, WORK, median, scratch, service, table
+from synthetic import build
+
+
+def from_scratch(runs: int) -> list[list[object]]:
+    rows = []
+    for run in range(runs):
+        svc = service(ROOT / "runbooks", scratch("throughput"))
+        from faultmaven_runbooks.search.text import chunk_runbook
+
+        texts = [c.text for _, (_, rb) in sorted(svc.library.scan().items()) for c in chunk_runbook(rb)]
+        svc.embedder.embed(texts[:8])  # load the model outside both timings
+        started = time.perf_counter()
+        for i in range(0, len(texts), 256):
+            svc.embedder.embed(texts[i: i + 256])
+        raw = len(texts) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        report = svc.reindex()
+        indexed = report.chunks / (time.perf_counter() - started)
+        rows.append([run + 1, report.chunks, raw, indexed, indexed / raw])
+    return rows
+
+
+def unchanged(runs: int) -> list[list[object]]:
+    library = WORK / "library-x24"
+    files = build(library, 24)
+    data = scratch("unchanged", fresh=False)
+    first = service(library, data, "hash:384").reindex()
+    exe = Path(sys.executable).with_name("faultmaven-runbooks")
+    env = {**os.environ, "FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL": "hash:384"}
+    rows = []
+    for run in range(runs):
+        started = time.perf_counter()
+        out = subprocess.run([str(exe), "index", "--library", str(library), "--data", str(data)],
+                             env=env, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - started
+        sync = float(out.stderr.rsplit(" in ", 1)[1].split("s")[0])
+        assert " 0 runbooks" in out.stderr.splitlines()[-1] or "indexed 0 " in out.stderr, out.stderr
+        rows.append([run + 1, files, first.chunks or "-", wall, sync])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    rows = from_scratch(args.runs)
+    print(table(["run", "chunks", "raw embed chunks/s", "indexing chunks/s", "ratio"], rows))
+    print(f"median ratio: {median([r[4] for r in rows]):.3f}\n")
+    rows = unchanged(max(args.runs, 5))
+    print(table(["run", "runbooks", "chunks (first build)", "index command s", "sync s"], rows))
+    print(f"median: command {median([r[3] for r in rows]):.2f} s, sync {median([r[4] for r in rows]):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
