@@ -1,0 +1,63 @@
+"""Real HTTP servers on 127.0.0.1 (uvicorn in a thread) over a real RunbookService."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from faultmaven_runbooks.http import HttpSettings, build_app
+from faultmaven_runbooks.service import RunbookService
+from tests.http.http_support import APPROVER_TOKEN, TOKEN, LiveServer, make_mcp_server, make_settings, write_library
+
+
+@pytest.fixture(scope="session")
+def http_library(tmp_path_factory) -> Path:
+    return write_library(tmp_path_factory.mktemp("library"))
+
+
+@pytest.fixture(scope="session")
+def http_service(http_library, tmp_path_factory) -> RunbookService:
+    settings = make_settings(http_library, tmp_path_factory.mktemp("data"), auth_token=TOKEN)
+    service = RunbookService(settings)
+    service.ready()
+    return service
+
+
+@pytest.fixture(scope="session")
+def start_server(http_service):
+    """Factory: a live server for given Settings/HttpSettings overrides; all stopped at the end."""
+    started: list[LiveServer] = []
+
+    def start(service=None, mcp=True, http: HttpSettings | None = None, **settings_overrides) -> LiveServer:
+        service = service or http_service
+        settings = service.settings.model_copy(update=settings_overrides)
+        app = build_app(service, make_mcp_server(service) if mcp else None, settings, http or HttpSettings())
+        live = LiveServer(app).start()
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
+
+
+@pytest.fixture(scope="session")
+def live(start_server) -> LiveServer:
+    """The default server: auth token required, an approval token for approvals."""
+    return start_server(http=HttpSettings(approval_token=APPROVER_TOKEN))
+
+
+@pytest.fixture
+def client(live):
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def anon(live):
+    with httpx.Client(base_url=live.url, timeout=30) as c:
+        yield c
+
+
