@@ -9,6 +9,7 @@ The first run embeds the synthetic library (minutes); later runs reuse the index
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,10 +72,13 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=16)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model", default=None, help="embedding model (default: the configured one)")
     args = parser.parse_args()
+    if args.model:
+        os.environ["FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL"] = args.model  # the server subprocess inherits it
     library = WORK / f"library-x{args.copies}"
     files = build(library, args.copies)
-    data = scratch(f"latency-x{args.copies}", fresh=False)
+    data = scratch(f"latency-x{args.copies}-{(args.model or 'default').replace(':', '_')}", fresh=False)
     svc = service(library, data)
     started = time.perf_counter()
     report = svc.reindex()

@@ -58,10 +58,9 @@ class HybridSearcher:
         kw = self.keyword(mirror)
         if not kw.ids:
             return [], kw, mirror
-        tokens = tokenize(query)
+        q = kw.prepare(query)
         vector = self.embedder.embed([query])[0]
         best_dense: dict[int, tuple[float, int]] = {}
-        position = {rid: i for i, rid in enumerate(kw.ids)}
         floor = 0.0
         name_only = is_name_only(query)
         # A rare identifier the text mentions is telling in a short query ("disk full ENOSPC"),
@@ -71,11 +70,11 @@ class HybridSearcher:
             pos = kw.chunk_pos.get(cid)
             if pos is None:
                 continue
-            doc = position.get(mirror.chunk_owner[pos])
+            doc = kw.position.get(mirror.chunk_owner[pos])
             if doc is not None and (doc not in best_dense or sim > best_dense[doc][0]):
                 best_dense[doc] = (sim, pos)
             floor = sim
-        bm25 = kw.scores(tokens)
+        bm25 = kw.scores(q)
         top_bm25 = float(bm25.max()) if len(bm25) else 0.0
         candidates = set(best_dense) | set(np.argsort(-bm25)[:DENSE_K].tolist() if top_bm25 > 0 else [])
         matches = []
@@ -85,8 +84,8 @@ class HybridSearcher:
                 continue
             dense, chunk = best_dense.get(doc, (floor * 0.95, None))
             bm = float(bm25[doc]) / top_bm25 if top_bm25 > 0 else 0.0
-            cover = kw.coverage(tokens, doc)
-            exact, mentioned = kw.exact(query, doc)
+            cover = kw.coverage(q, doc)
+            exact, mentioned = kw.exact(q, doc)
             mentioned = mentioned if short else set()
             score = W_DENSE * dense + W_BM25 * bm + W_COVER * cover
             score += W_EXACT if exact else W_EXACT / 2 if mentioned else 0.0
@@ -94,28 +93,28 @@ class HybridSearcher:
             if name_only and not (exact or mentioned):
                 relevance *= NAME_ONLY_DISCOUNT
             relevance = min(1.0, relevance + (0.5 if exact else 0.3 if mentioned else 0.0))
-            if chunk is None:
-                chunk = self._best_chunk(kw, mirror, rid, set(tokens))
             matches.append(Match(doc, score, relevance, dense, bm, cover, exact, mentioned, chunk))
         matches.sort(key=lambda m: -m.score)
         return matches, kw, mirror
 
     @staticmethod
-    def _best_chunk(kw: KeywordIndex, mirror: Mirror, rid: str, tokens: set[str]) -> int | None:
-        best, best_hits = None, -1
-        for pos, owner in enumerate(mirror.chunk_owner):
-            if owner == rid:
-                hits = len(tokens & kw.chunk_tokens[pos])
-                if hits > best_hits:
-                    best, best_hits = pos, hits
-        return best
+    def _best_chunk(kw: KeywordIndex, mirror: Mirror, rid: str, words: set[str]) -> int | None:
+        """For a runbook found by keywords alone: its chunk mentioning the most query words."""
+        def hits(pos: int) -> int:
+            text = mirror.chunk_text[pos].lower()
+            return sum(w in text for w in words)
+
+        return max(kw.chunks_of.get(rid, []), key=hits, default=None)
 
     def hit(self, match: Match, kw: KeywordIndex, mirror: Mirror, query: str) -> SearchHit:
         info = mirror.infos[kw.ids[match.doc]]
         section, snippet = "", info.summary
+        words = set(tokenize(query))
+        if match.chunk is None:
+            match.chunk = self._best_chunk(kw, mirror, info.id, words)
         if match.chunk is not None:
             section = mirror.chunk_section[match.chunk]
-            snippet = snippet_of(mirror.chunk_text[match.chunk], set(tokenize(query)))
+            snippet = snippet_of(mirror.chunk_text[match.chunk], words)
         return SearchHit(
             id=info.id, title=info.title, type=info.type, severity=info.severity,
             relevance_score=round(match.relevance, 3), summary=info.summary,
@@ -142,13 +141,16 @@ def why(match: Match, kw: KeywordIndex, query: str) -> str:
     return "; ".join(parts)
 
 
-def snippet_of(chunk_text: str, tokens: set[str]) -> str:
-    """The lines of a chunk that share the most words with the query, about 240 characters."""
+def snippet_of(chunk_text: str, words: set[str]) -> str:
+    """The lines of a chunk that share the most query words, about 240 characters.
+
+    Lines are scored by substring hits of the (stemmed) query words: cheap, and close enough
+    for choosing where a snippet starts."""
     lines = [l.strip() for l in chunk_text.splitlines()[1:] if l.strip() and not l.startswith("```")]
     if not lines:
         return chunk_text[:SNIPPET_CHARS]
-    scored = sorted(range(len(lines)), key=lambda i: (-len(tokens & set(tokenize(lines[i]))), i))
-    start = scored[0]
+    lowered = [l.lower() for l in lines]
+    start = max(range(len(lines)), key=lambda i: (sum(w in lowered[i] for w in words), -i))
     text = ""
     for line in lines[start:]:
         text = f"{text} {line}".strip()

@@ -8,8 +8,10 @@ replicas sharing one Chroma server see the same library.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -27,9 +29,18 @@ from .text import chunk_runbook
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # chunks embedded per call: big enough for throughput, small enough to report progress
-MIRROR_CHECK_SECONDS = 2.0  # how often a search checks whether another writer changed the collection
+MIRROR_CHECK_SECONDS = 2.0
+MIRROR_PAGE = 1000  # how often a search checks whether another writer changed the collection
 
 Progress = Callable[[int, int, str], None]
+
+
+def release_free_memory() -> None:
+    """Hand memory freed after a big rebuild back to the OS (glibc keeps it otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 class DimensionChanged(RuntimeError):
@@ -214,25 +225,33 @@ class SearchIndex:
         self._listeners.append(listener)
 
     def _load_mirror(self, count: int) -> Mirror:
-        got = self.collection.get(include=["documents", "metadatas"])
-        rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]), key=lambda r: (r[2]["path"], r[2]["chunk"]))
+        # Paged: one get() of every chunk holds all of them twice in transit, which for a large
+        # library was most of the serving process's peak memory.
+        rows = []
+        for offset in range(0, count, MIRROR_PAGE):
+            got = self.collection.get(include=["documents", "metadatas"], limit=MIRROR_PAGE, offset=offset)
+            rows += zip(got["ids"], got["documents"], got["metadatas"])
+        rows.sort(key=lambda r: (r[2]["path"], r[2]["chunk"]))
         infos = {}
         for _, _, meta in rows:
             if meta["chunk"] == 0:
                 info = {**json.loads(meta["info"]), "id": meta["runbook_id"]}
                 infos[meta["runbook_id"]] = RunbookInfo(**info)
-        return Mirror(
+        mirror = Mirror(
             infos=infos,
             chunk_ids=[r[0] for r in rows],
-            chunk_owner=[r[2]["runbook_id"] for r in rows],
+            chunk_owner=[sys.intern(r[2]["runbook_id"]) for r in rows],
             chunk_section=[r[2]["section"] for r in rows],
             chunk_text=[r[1] for r in rows],
             count=count,
         )
+        del rows
+        release_free_memory()
+        return mirror
 
     def dense(self, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks."""
-        n = min(k, self.collection.count())
+        n = min(k, self.mirror().count)  # the mirror's count: asking Chroma costs ms per search
         if n == 0:
             return []
         if (self.collection.metadata or {}).get("dimension", len(vector)) != len(vector):

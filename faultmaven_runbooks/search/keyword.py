@@ -4,12 +4,14 @@ fields (title, first heading, alerts, tags) counted three times, and idf coverag
 from __future__ import annotations
 
 import math
+import sys
+from dataclasses import dataclass
 from collections import Counter
 
 import bm25s
 import numpy as np
 
-from .index import Mirror
+from .index import Mirror, release_free_memory
 from .text import stem, head_text, identifiers, tokenize
 
 HEAD_WEIGHT = 2
@@ -18,7 +20,7 @@ HEAD_WEIGHT = 2
 class KeywordIndex:
     def __init__(self, mirror: Mirror):
         self.ids = list(mirror.infos)
-        position = {rid: i for i, rid in enumerate(self.ids)}
+        self.position = position = {rid: i for i, rid in enumerate(self.ids)}
         docs: list[list[str]] = [[] for _ in self.ids]
         for owner, text in zip(mirror.chunk_owner, mirror.chunk_text):
             if owner in position:
@@ -29,9 +31,11 @@ class KeywordIndex:
             head = f"{head_text(info)} {info.path.rsplit('/', 1)[-1][:-3]}"
             docs[i].extend(tokenize(head) * HEAD_WEIGHT)
             self.heads.append(identifiers(head))
-        self.token_sets = [set(d) for d in docs]
+        self.token_sets = [{sys.intern(t) for t in d} for d in docs]
         self.chunk_pos = {cid: i for i, cid in enumerate(mirror.chunk_ids)}
-        self.chunk_tokens = [set(tokenize(t)) for t in mirror.chunk_text]
+        self.chunks_of: dict[str, list[int]] = {}
+        for pos, owner in enumerate(mirror.chunk_owner):
+            self.chunks_of.setdefault(owner, []).append(pos)
         df = Counter(t for s in self.token_sets for t in s)
         n = max(len(self.ids), 1)
         self.df = df
@@ -41,30 +45,46 @@ class KeywordIndex:
         self.bm25 = bm25s.BM25()
         if docs:
             self.bm25.index([d or ["<empty>"] for d in docs], show_progress=False)
+        del docs
+        release_free_memory()
 
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
-        if not self.ids or not query_tokens:
+    def prepare(self, text: str) -> "Query":
+        tokens = tokenize(text)
+        unique = set(tokens)
+        return Query(text, tokens, unique, sum(self.idf.get(t, self.max_idf) for t in unique), identifiers(text))
+
+    def scores(self, query: "Query") -> np.ndarray:
+        known = [t for t in query.tokens if t in self.idf]
+        if not self.ids or not known:
             return np.zeros(len(self.ids))
-        known = [t for t in query_tokens if t in self.idf]
-        return self.bm25.get_scores(known) if known else np.zeros(len(self.ids))
+        return self.bm25.get_scores(known)
 
-    def coverage(self, query_tokens: list[str], doc: int) -> float:
+    def coverage(self, query: "Query", doc: int) -> float:
         """Share of the query's idf mass this runbook contains (unknown words weigh the most)."""
-        unique = set(query_tokens)
-        total = sum(self.idf.get(t, self.max_idf) for t in unique)
-        if total == 0:
+        if query.idf_total == 0:
             return 0.0
-        return sum(self.idf[t] for t in unique if t in self.token_sets[doc]) / total
+        tokens = self.token_sets[doc]
+        return sum(self.idf[t] for t in query.unique if t in tokens) / query.idf_total
 
-    def exact(self, query: str, doc: int) -> tuple[set[str], set[str]]:
+    def exact(self, query: "Query", doc: int) -> tuple[set[str], set[str]]:
         """Identifiers from the query (alert names, error codes) that name this runbook, and
         rare ones its text contains (an error code few runbooks mention)."""
-        wanted = identifiers(query)
-        named = wanted & self.heads[doc]
+        named = query.identifiers & self.heads[doc]
         tokens = self.token_sets[doc]
         mentioned = set()
-        for ident in wanted - named:
+        for ident in query.identifiers - named:
             for form in (ident, stem(ident)):
                 if form in tokens and self.df[form] <= self.rare:
                     mentioned.add(ident)
         return named, mentioned
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query's text features, computed once per search."""
+
+    text: str
+    tokens: list[str]
+    unique: set[str]
+    idf_total: float
+    identifiers: set[str]

@@ -20,11 +20,14 @@ def _adapter(embedder: Embedder):
     from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
     class ProjectEmbeddingFunction(EmbeddingFunction[Documents]):
-        def __init__(self) -> None:
-            self.model = embedder.name
+        def __init__(self, wrapped: Embedder | None = None, model: str = "") -> None:
+            self.wrapped = wrapped
+            self.model = wrapped.name if wrapped else model
 
         def __call__(self, input: Documents) -> Embeddings:
-            return list(embedder.embed(list(input)))
+            if self.wrapped is None:  # rebuilt by Chroma from its stored config: no model behind it
+                raise ValueError("faultmaven-runbooks passes its own embedder explicitly")
+            return list(self.wrapped.embed(list(input)))
 
         @staticmethod
         def name() -> str:
@@ -35,21 +38,16 @@ def _adapter(embedder: Embedder):
 
         @staticmethod
         def build_from_config(config: dict[str, Any]) -> "ProjectEmbeddingFunction":
-            raise ValueError("faultmaven-runbooks passes its own embedder explicitly")
+            return ProjectEmbeddingFunction(model=config.get("model", ""))
 
         def is_legacy(self) -> bool:
             return False
 
-    return ProjectEmbeddingFunction()
+    return ProjectEmbeddingFunction(embedder)
 
 
 def connect(settings: Settings):
-    import warnings
-
     import chromadb
-
-    # Chroma cannot rebuild our embedder from its stored config and says so; we always pass it.
-    warnings.filterwarnings("ignore", message="Could not reconstruct embedding function")
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
