@@ -26,7 +26,7 @@ from synthetic import build
 def from_scratch(runs: int) -> list[list[object]]:
     rows = []
     for run in range(runs):
-        svc = service(ROOT / "runbooks", scratch("throughput"))
+        svc = service(ROOT / "runbooks", scratch(f"throughput-{run}"))  # a fresh dir: Chroma caches clients per path
         from faultmaven_runbooks.search.text import chunk_runbook
 
         texts = [c.text for _, (_, rb) in sorted(svc.library.scan().items()) for c in chunk_runbook(rb)]

@@ -37,6 +37,9 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+_reported_clashes: set[tuple[str, str]] = set()
+
+
 def unique_ids(claims: dict[str, str]) -> dict[str, str]:
     """relpath -> id, where two files claiming one id both get an id made from their path,
     so neither hides the other and the result does not depend on reading order."""
@@ -47,7 +50,9 @@ def unique_ids(claims: dict[str, str]) -> dict[str, str]:
     for relpath, rid in claims.items():
         if count[rid] > 1:
             out[relpath] = slugify(relpath.removesuffix(".md"))
-            log.warning("%s: id %r is claimed by %d files; served as %r", relpath, rid, count[rid], out[relpath])
+            if (relpath, rid) not in _reported_clashes:  # once per file, not on every scan
+                _reported_clashes.add((relpath, rid))
+                log.warning("%s: id %r is claimed by %d files; served as %r", relpath, rid, count[rid], out[relpath])
         else:
             out[relpath] = rid
     return out
