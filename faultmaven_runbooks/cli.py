@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
-import importlib
 import json
 import logging
 import sys
 from pathlib import Path
 
+from .memory import limit_malloc_arenas
 from .settings import Settings
 
 log = logging.getLogger("faultmaven_runbooks")
 
-# Feature modules that add subcommands through add_cli(subparsers, make_service).
-CLI_AREAS = ("executor.cli", "backups")
 
 
 def make_service(args: argparse.Namespace):
@@ -100,27 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     _paths(search)
     search.set_defaults(func=cmd_search)
 
-    for area in CLI_AREAS:
-        try:
-            module = importlib.import_module(f".{area}", __package__)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "add_cli"):
-            module.add_cli(sub, make_service)
+    # Feature areas add their own subcommands: approve / executions, backup / restore.
+    from . import backups
+    from .executor import cli as executor_cli
+
+    for area in (executor_cli, backups):
+        area.add_cli(sub, make_service)
     return parser
 
 
-def _fewer_malloc_arenas() -> None:
-    """glibc gives each thread its own malloc arena (up to 8 per core); worker threads then keep
-    freed memory apart and the server's resident size creeps up. Two arenas are plenty here."""
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
-    _fewer_malloc_arenas()
+    limit_malloc_arenas()
     args = build_parser().parse_args(argv)
     # stdout belongs to the MCP protocol on stdio: every log line goes to stderr.
     logging.basicConfig(

@@ -25,3 +25,9 @@ class Conflict(RunbookError):
 
 class Forbidden(RunbookError):
     status = 403
+
+
+class Unavailable(RunbookError):
+    """The index or its store cannot answer right now (e.g. the Chroma server is down)."""
+
+    status = 503

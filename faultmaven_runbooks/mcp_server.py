@@ -5,13 +5,13 @@ Building the server imports no torch, chromadb or model: the handshake must not 
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from mcp.server import MCPServer
 
 from . import __version__
 from .service import RunbookService
+from .tools import authoring, execution, learning, search
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,6 @@ INSTRUCTIONS = (
     "`create_runbook_from_case` turns a resolved FaultMaven case into a draft runbook."
 )
 
-# Feature areas register their own tools; an area not present in this build is skipped.
-TOOL_AREAS = ("search", "execution", "learning", "authoring")
 
 
 def build_server(service: RunbookService) -> MCPServer:
@@ -34,12 +32,6 @@ def build_server(service: RunbookService) -> MCPServer:
         instructions=INSTRUCTIONS,
         log_level="WARNING",
     )
-    for area in TOOL_AREAS:
-        try:
-            module = importlib.import_module(f".tools.{area}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.tools.{area}":
-                raise
-            continue
-        module.register(server, service)
+    for area in (search, execution, learning, authoring):
+        area.register(server, service)
     return server

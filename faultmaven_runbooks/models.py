@@ -64,7 +64,7 @@ class SearchHit(BaseModel):
     title: str
     type: RunbookType
     severity: Severity
-    relevance_score: float = Field(description="0..1; above about 0.5 the match is confident.")
+    relevance_score: float = Field(description="0..1; only matches above the confidence bar (0.38) are returned.")
     summary: str
     last_updated: str | None
     path: str

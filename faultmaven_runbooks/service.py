@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, RunbookError, Unavailable
 from .library.store import RunbookLibrary
 from .models import (
     RUNBOOK_TYPES, SEVERITIES, RunbookPage, SearchResponse, SuggestedAction, Suggestion, SuggestResponse,
@@ -77,9 +77,16 @@ class RunbookService:
 
     def ready(self) -> None:
         """Sync once and build the in-memory mirror; the first search calls this if needed."""
-        if not self._synced:
-            self.reindex()
-        self.index.mirror()
+        try:
+            if not self._synced:
+                self.reindex()
+            self.index.mirror()
+        except RunbookError:
+            raise
+        except Exception as exc:  # Chroma down, index unreadable: say so instead of an opaque error
+            log.exception("search index unavailable")
+            raise Unavailable(f"the search index is unavailable ({type(exc).__name__}: {exc}); "
+                              "check the data dir or Chroma server and retry") from exc
 
     def warm_up(self) -> threading.Thread:
         """Load the model and the index in the background so the first search is fast."""
@@ -88,7 +95,7 @@ class RunbookService:
             try:
                 self.ready()
                 self.embed(["warm up"])
-            except Exception:  # a broken index must not kill the server; searches will say why
+            except Exception:  # a broken index must not kill the server; searches say why (Unavailable)
                 log.exception("background warm-up failed")
 
         thread = threading.Thread(target=run, name="warm-up", daemon=True)
@@ -128,11 +135,15 @@ class RunbookService:
         self._decorate(hits)
         message = None
         if not hits:
-            message = (
-                "No runbook is a confident match for this query. Try the exact alert name or error "
-                "message, fewer filters, or create a runbook for it."
-                if matches else "The library has no runbooks matching these filters."
-            )
+            if not mirror.infos:
+                message = "The library has no runbooks yet: add markdown files and run `faultmaven-runbooks index`."
+            elif allowed is not None and not allowed:
+                message = "No runbook matches these filters; drop or widen type, severity or tags."
+            else:
+                message = (
+                    "No runbook is a confident match for this query. Try the exact alert name or error "
+                    "message, fewer filters, or create a runbook for it."
+                )
         return SearchResponse(
             results=hits, total=len(confident),
             search_time=f"{time.perf_counter() - started:.3f}s", message=message,
@@ -169,9 +180,9 @@ class RunbookService:
         given = [x for x in (problem, alert, case) if x]
         if len(given) != 1:
             raise InvalidInput("give exactly one of: problem (text), alert (name, labels, annotations) or case (summary)")
-        if problem is not None:
+        if problem:
             query = problem
-        elif alert is not None:
+        elif alert:
             query = alert_query(alert)
         else:
             query = case_query(case)
@@ -195,19 +206,26 @@ class RunbookService:
             raise InvalidInput("runbook_id is empty; use `search` to find runbook ids")
         rb = self.library.get(runbook_id.strip())
         headings = [" > ".join(s.path) for s in rb.sections if s.path]
+        section = (section or "").strip() or None
         if section:
-            wanted = section.strip().lower()
-            chosen = [s for s in rb.sections if " > ".join(s.path).lower() == wanted] or [
-                s for s in rb.sections if s.path and s.path[-1].lower() == wanted
-            ] or [s for s in rb.sections if wanted in " > ".join(s.path).lower()]
-            if not chosen:
+            wanted = section.lower()
+            joined = [" > ".join(s.path).lower() for s in rb.sections]
+            candidates = [i for i, j in enumerate(joined) if j and j == wanted] or [
+                i for i, s in enumerate(rb.sections) if s.path and s.path[-1].lower() == wanted
+            ] or [i for i, j in enumerate(joined) if j and wanted in j]
+            if not candidates:
                 raise NotFound(f"runbook {rb.id!r} has no section {section!r}; its sections are: {', '.join(headings)}")
-            top = chosen[0]
-            # A section includes its subsections.
-            start = rb.sections.index(top)
-            parts = [top] + [s for s in rb.sections[start + 1:] if s.path[: len(top.path)] == top.path][: 50]
+            first = candidates[0]
+            top = rb.sections[first].path
+            # The section and the subsections right after it, up to the next section outside it.
+            end = first + 1
+            while end < len(rb.sections) and len(rb.sections[end].path) > len(top) \
+                    and rb.sections[end].path[: len(top)] == top:
+                end += 1
+            parts = rb.sections[first:end]
             body = "\n\n".join(f"{'#' * max(s.level, 1)} {s.heading}\n\n{s.text}" for s in parts)
-            steps = [st for st in rb.steps if st.section.startswith(" > ".join(top.path))]
+            prefix = " > ".join(top)
+            steps = [st for st in rb.steps if st.section == prefix or st.section.startswith(prefix + " > ")]
         else:
             body, steps = rb.content, rb.steps
         pages = max(1, -(-len(body) // PAGE_CHARS))
@@ -224,14 +242,11 @@ class RunbookService:
             page=page, pages=pages, steps=steps if page == 1 else [],
         )
 
-    def list_runbooks(self) -> list:
-        return sorted(self.index.mirror().infos.values(), key=lambda i: i.id)
-
     def health(self) -> dict:
         status = {"status": "ok", "library": str(self.library.root), "uptime_seconds": round(time.time() - self.started, 1)}
         status["library_files"] = len(self.library.relpaths())
-        if self._index is not None:
-            mirror = self._index.mirror()
+        mirror = self._index.snapshot() if self._index is not None else None
+        if mirror is not None:
             status.update(indexed_runbooks=len(mirror.infos), indexed_chunks=mirror.count)
         else:
             status["index"] = "not loaded yet"

@@ -103,26 +103,27 @@ def _sections(body: str) -> tuple[list[Section], str | None]:
     """Cut the body at every heading; returns the sections and the first H1 text."""
     lines = body.splitlines()
     tokens = _md.parse(body)
-    heads: list[tuple[int, int, str]] = []  # (line, level, text)
+    heads: list[tuple[int, int, int, str]] = []  # (first line, first line after it, level, text)
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.map:
-            heads.append((tok.map[0], int(tok.tag[1]), tokens[i + 1].content.strip()))
-    h1 = next((text for _, level, text in heads if level == 1), None)
+            # map[1] skips a setext heading's underline along with the heading line itself
+            heads.append((tok.map[0], tok.map[1], int(tok.tag[1]), tokens[i + 1].content.strip()))
+    h1 = next((text for _, _, level, text in heads if level == 1), None)
     # A single H1 is the document's title, not a level of the heading path.
-    drop_h1 = sum(1 for _, level, _ in heads if level == 1) == 1
+    drop_h1 = sum(1 for _, _, level, _ in heads if level == 1) == 1
     sections: list[Section] = []
     first = heads[0][0] if heads else len(lines)
     preamble = "\n".join(lines[:first]).strip()
     if preamble:
         sections.append(Section(heading="", path=[], level=0, text=preamble))
     stack: list[tuple[int, str]] = []
-    for n, (line, level, text) in enumerate(heads):
+    for n, (_, body_start, level, text) in enumerate(heads):
         end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
         while stack and stack[-1][0] >= level:
             stack.pop()
         if not (drop_h1 and level == 1):
             stack.append((level, text))
-        content = "\n".join(lines[line + 1: end]).strip()
+        content = "\n".join(lines[body_start:end]).strip()
         sections.append(Section(heading=text, path=[t for _, t in stack], level=level, text=content))
     return sections, h1
 

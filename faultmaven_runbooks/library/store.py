@@ -47,12 +47,19 @@ def unique_ids(claims: dict[str, str]) -> dict[str, str]:
     for rid in claims.values():
         count[rid] = count.get(rid, 0) + 1
     out = {}
-    for relpath, rid in claims.items():
+    taken = {rid for rid, n in count.items() if n == 1}
+    for relpath, rid in sorted(claims.items()):
         if count[rid] > 1:
-            out[relpath] = slugify(relpath.removesuffix(".md"))
+            base = slugify(relpath.removesuffix(".md")) or "runbook"
+            new_id, n = base, 1
+            while new_id in taken:  # the path's id may itself be some file's own id
+                n += 1
+                new_id = f"{base}-{n}"
+            taken.add(new_id)
+            out[relpath] = new_id
             if (relpath, rid) not in _reported_clashes:  # once per file, not on every scan
                 _reported_clashes.add((relpath, rid))
-                log.warning("%s: id %r is claimed by %d files; served as %r", relpath, rid, count[rid], out[relpath])
+                log.warning("%s: id %r is claimed by %d files; served as %r", relpath, rid, count[rid], new_id)
         else:
             out[relpath] = rid
     return out
@@ -133,7 +140,9 @@ class RunbookLibrary:
     def _assign_ids(self, parsed: dict[str, tuple[str, Runbook]]) -> None:
         ids = unique_ids({relpath: rb.id for relpath, (_, rb) in parsed.items()})
         for relpath, rid in ids.items():
-            parsed[relpath][1].id = rid
+            digest, rb = parsed[relpath]
+            if rb.id != rid:  # a copy: the cached parse keeps the id the file claims
+                parsed[relpath] = (digest, rb.model_copy(update={"id": rid}))
         with self._lock:
             self._ids = {rid: relpath for relpath, rid in ids.items()}
 

@@ -4,6 +4,7 @@ index, exact identifier matches; fused per runbook, with an honest confidence.""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,12 +47,15 @@ class HybridSearcher:
         self.embedder = embedder
         self._keyword: KeywordIndex | None = None
         self._keyword_of: Mirror | None = None
+        self._keyword_lock = threading.Lock()
 
     def keyword(self, mirror: Mirror) -> KeywordIndex:
-        if self._keyword_of is not mirror:
-            self._keyword = KeywordIndex(mirror)
-            self._keyword_of = mirror
-        return self._keyword
+        """The keyword index of exactly this mirror, built once even under concurrent searches."""
+        with self._keyword_lock:
+            if self._keyword_of is not mirror:
+                self._keyword = KeywordIndex(mirror)
+                self._keyword_of = mirror
+            return self._keyword
 
     def rank(self, query: str, where: dict | None = None, allowed: set[str] | None = None) -> tuple[list[Match], KeywordIndex, Mirror]:
         mirror = self.index.mirror()

@@ -8,7 +8,6 @@ replicas sharing one Chroma server see the same library.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import sys
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..library.store import RunbookLibrary, file_hash, unique_ids
+from ..memory import release_free_memory
 from ..models import Runbook, RunbookInfo
 from ..settings import Settings
 from .embedder import Embedder
@@ -29,18 +29,10 @@ from .text import chunk_runbook
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # chunks embedded per call: big enough for throughput, small enough to report progress
-MIRROR_CHECK_SECONDS = 2.0
-MIRROR_PAGE = 1000  # how often a search checks whether another writer changed the collection
+MIRROR_CHECK_SECONDS = 2.0  # how often a search checks whether another writer changed the collection
+MIRROR_PAGE = 1000  # chunks fetched per page when the mirror is (re)built
 
 Progress = Callable[[int, int, str], None]
-
-
-def release_free_memory() -> None:
-    """Hand memory freed after a big rebuild back to the OS (glibc keeps it otherwise)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 class DimensionChanged(RuntimeError):
@@ -82,7 +74,6 @@ class SearchIndex:
         self.collection, self.rebuilt = open_collection(self._client, settings.collection, embedder)
         self._mirror: Mirror | None = None
         self._mirror_checked = 0.0
-        self._listeners: list[Callable[[Mirror], None]] = []
 
     # -- sync ------------------------------------------------------------------------------
     def _stored(self) -> dict[str, tuple[str, str, str]]:
@@ -118,10 +109,11 @@ class SearchIndex:
                 elif relpath in stored:  # it was a runbook before; it is not one now
                     self._delete([relpath])
                     del stored[relpath]
+                    report.removed += 1
             gone = [p for p in stored if p not in on_disk and (relpaths is None or p in relpaths)]
             if gone:
                 self._delete(gone)
-                report.removed = len(gone)
+                report.removed += len(gone)
             # Ids are unique across the library: a clash (or its end) can change the id of a
             # file that did not change itself, and then that file is re-indexed too.
             claims = {p: claimed for p, (_, _, claimed) in stored.items() if p not in gone}
@@ -132,7 +124,7 @@ class SearchIndex:
                     parsed = self._parse(relpath, report)
                     if parsed is not None:
                         changed[relpath] = (digest, parsed)
-                        report.unchanged -= 1
+                        report.unchanged = max(0, report.unchanged - 1)
             if changed:
                 try:
                     report.chunks = self._add(
@@ -142,14 +134,19 @@ class SearchIndex:
                     log.warning("%s; re-indexing the whole library", exc)
                     return self.sync(None, progress)
                 report.indexed = len(changed)
-            if changed or gone:
+            if changed or report.removed:
                 self._mirror = None
         report.seconds = time.perf_counter() - started
         self.rebuilt = False
         return report
 
     def _parse(self, relpath: str, report: SyncReport) -> Runbook | None:
-        _, result = self.library.load(relpath)
+        try:
+            _, result = self.library.load(relpath)
+        except OSError as exc:  # deleted or unreadable since it was hashed
+            report.warnings.append(f"{relpath}: cannot be read ({exc})")
+            report.skipped += 1
+            return None
         report.warnings += [f"{relpath}: {w}" for w in result.warnings]
         if result.runbook is None:
             report.skipped += 1
@@ -165,7 +162,10 @@ class SearchIndex:
         ids, texts, metas = [], [], []
         for relpath, digest, rb, served_id in changed:
             info = RunbookInfo(**{**rb.model_dump(include=set(RunbookInfo.model_fields)), "id": served_id})
-            for n, chunk in enumerate(chunk_runbook(rb)):
+            chunks = list(enumerate(chunk_runbook(rb)))
+            # Chunk 0 carries the file hash that marks the file indexed, so it is written last:
+            # a sync cut off halfway leaves no hash behind and the next sync redoes the file.
+            for n, chunk in chunks[1:] + chunks[:1]:
                 ids.append(f"{relpath}#{n}")
                 texts.append(chunk.text)
                 meta = {
@@ -216,13 +216,16 @@ class SearchIndex:
             if self._mirror is not None and self._mirror.count == count:
                 return self._mirror
             self._mirror = self._load_mirror(count)
-            for listener in self._listeners:
-                listener(self._mirror)
             return self._mirror
 
-    def on_mirror(self, listener: Callable[[Mirror], None]) -> None:
-        """Call `listener` with every newly built mirror (the keyword index hangs off it)."""
-        self._listeners.append(listener)
+    def snapshot(self) -> Mirror | None:
+        """The mirror without waiting: the last one built while a sync holds the index."""
+        if not self._lock.acquire(blocking=False):
+            return self._mirror
+        try:
+            return self.mirror()
+        finally:
+            self._lock.release()
 
     def _load_mirror(self, count: int) -> Mirror:
         # Paged: one get() of every chunk holds all of them twice in transit, which for a large

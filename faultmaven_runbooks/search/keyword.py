@@ -1,5 +1,5 @@
 """The keyword side of hybrid search: BM25 (bm25s) over whole runbooks, with the naming
-fields (title, first heading, alerts, tags) counted three times, and idf coverage."""
+fields (title, aliases, alerts, tags) counted twice, and idf coverage."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from collections import Counter
 import bm25s
 import numpy as np
 
-from .index import Mirror, release_free_memory
+from ..memory import release_free_memory
+from .index import Mirror
 from .text import stem, head_text, identifiers, tokenize
 
 HEAD_WEIGHT = 2

@@ -84,7 +84,8 @@ def open_collection(client, name: str, embedder: Embedder, dimension: int | None
         rebuilt = True
     else:
         rebuilt = False
-    collection = client.create_collection(
+    # get_or_create: another replica sharing the Chroma server may create it at the same moment
+    collection = client.get_or_create_collection(
         name,
         metadata=wanted,
         configuration={"hnsw": {"space": "cosine"}},

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..models import Runbook, RunbookInfo
 
 MAX_CHUNK_CHARS = 1000  # about the 256 word pieces all-MiniLM-L6-v2 reads; the rest would be cut off
+MAX_HEADER_CHARS = 300
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -75,6 +76,8 @@ def head_text(rb: RunbookInfo) -> str:
 
 def _split(text: str, limit: int) -> list[str]:
     """Cut text at blank lines, then lines, then characters, so no piece exceeds `limit`."""
+    if limit <= 0:
+        raise ValueError(f"chunk size limit must be positive, got {limit}")
     if len(text) <= limit:
         return [text]
     pieces: list[str] = []
@@ -101,7 +104,8 @@ def chunk_runbook(rb: Runbook, limit: int = MAX_CHUNK_CHARS) -> list[Chunk]:
         if not section.text.strip():
             continue
         path = " > ".join(section.path)
-        header = f"{rb.title} > {path}" if path else rb.title
+        # The header is capped so a very long title or heading path still leaves room for text.
+        header = (f"{rb.title} > {path}" if path else rb.title)[:MAX_HEADER_CHARS]
         for piece in _split(section.text.strip(), limit - len(header) - 1):
             chunks.append(Chunk(section=path, text=f"{header}\n{piece}"))
     return chunks

@@ -6,8 +6,10 @@ from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
+from mcp.server.mcpserver.exceptions import ResourceError
 from pydantic import Field
 
+from ..errors import RunbookError
 from ..models import RunbookPage, SearchResponse, SuggestResponse
 from ..service import MAX_QUERY_CHARS, RunbookService
 from . import domain_errors
@@ -60,4 +62,7 @@ def register(server: MCPServer, service: RunbookService) -> None:
     @server.resource("runbook://{runbook_id}", title="Runbook", mime_type="text/markdown")
     def runbook_resource(runbook_id: str) -> str:
         """A runbook's markdown, for clients that browse resources."""
-        return service.library.get(runbook_id).content
+        try:
+            return service.library.get(runbook_id).content
+        except RunbookError as exc:  # otherwise the client sees only "Error creating resource"
+            raise ResourceError(str(exc)) from exc

@@ -74,3 +74,25 @@ def test_type_defaults_from_folder():
 def test_severity_aliases():
     text = "---\nseverity: Warning\n---\n# T\n\nSome runbook body text goes here."
     assert parse_runbook(text, "x.md").runbook.severity == "medium"
+
+
+def test_setext_heading_underline_is_not_section_text():
+    rb = parse_runbook("Title here\n=====\n\nBody text long enough here.\n\nSub\n---\nmore text", "x.md").runbook
+    assert [(s.path, s.text) for s in rb.sections] == [([], "Body text long enough here."), (["Sub"], "more text")]
+
+
+def test_very_long_title_still_chunks():
+    from faultmaven_runbooks.search.text import MAX_CHUNK_CHARS, chunk_runbook
+
+    title = "T" * 5000
+    rb = parse_runbook(f"---\ntitle: {title}\n---\n# {title}\n\n## {'H' * 3000}\n\n" + "word " * 800, "x.md").runbook
+    chunks = chunk_runbook(rb)
+    assert len(chunks) > 2 and all(len(c.text) <= MAX_CHUNK_CHARS + len(title) for c in chunks[1:])
+
+
+def test_clash_fallback_ids_never_collide():
+    from faultmaven_runbooks.library.store import unique_ids
+
+    ids = unique_ids({"a/x.md": "x", "b/x.md": "x", "a-x.md": "a-x", "_.md": "runbook"})
+    assert len(set(ids.values())) == 4
+    assert ids["a-x.md"] == "a-x" and ids["a/x.md"] == "a-x-2" and ids["b/x.md"] == "b-x"

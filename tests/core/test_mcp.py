@@ -103,3 +103,11 @@ async def test_real_server_over_stdio_with_the_real_model(library_dir, tmp_path)
         result = await client.call_tool("search", {"query": "container killed for exceeding its memory limit"})
         assert not result.is_error
         assert result.structured_content["results"][0]["id"] == "container-oom-killed"
+
+
+async def test_unknown_resource_says_what_to_do(service):
+    from mcp.shared.exceptions import MCPError
+
+    async with Client(build_server(service)) as client:
+        with pytest.raises(MCPError, match="use `search` to find runbook ids"):
+            await client.read_resource("runbook://no-such-runbook")

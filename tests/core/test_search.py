@@ -96,3 +96,28 @@ def test_long_runbooks_are_paged(service, library_dir):
     assert first.pages > 1
     joined = "".join(service.get_runbook("long-one", page=p).content for p in range(1, first.pages + 1))
     assert joined == (library_dir / "long.md").read_text()
+
+
+def test_section_match_is_by_heading_not_prefix(service, library_dir):
+    (library_dir / "fix.md").write_text(
+        "---\nid: fixes\ntitle: Fixes\n---\n# Fixes\n\n## Fix\n\n`kubectl get pods`\n\n## Fixes later\n\n`kubectl get nodes`\n"
+    )
+    page = service.get_runbook("fixes", section="Fix")
+    assert [s.command for s in page.steps] == ["kubectl get pods"]
+    assert "Fixes later" not in page.content
+    assert service.get_runbook("fixes", section="  ").section is None
+
+
+def test_suggest_with_empty_problem_uses_the_alert(service):
+    alert = {"labels": {"alertname": "KubePodCrashLooping"}}
+    assert service.suggest_similar(problem="", alert=alert).suggestions[0].runbook.id == "pod-crashloop"
+
+
+def test_empty_library_says_so(tmp_path):
+    from faultmaven_runbooks.service import RunbookService
+    from faultmaven_runbooks.settings import Settings
+
+    (tmp_path / "lib").mkdir()
+    svc = RunbookService(Settings(library_dir=tmp_path / "lib", data_dir=tmp_path / "d", embedding_model="hash:64"))
+    result = svc.search("anything at all")
+    assert result.results == [] and "no runbooks yet" in result.message
