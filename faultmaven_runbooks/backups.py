@@ -212,13 +212,13 @@ def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) ->
     """`backup [--kind K | --list]` and `restore NAME`."""
 
     def run_backup(args: argparse.Namespace) -> int:
-        backups = _backups(make_service(args))
+        backups = make_service(args).backups
         result = backups.list() if args.list else backups.backup(args.kind)
         print(json.dumps(result, indent=2))
         return 0
 
     def run_restore(args: argparse.Namespace) -> int:
-        result = _backups(make_service(args)).restore(args.name, reindex=not args.no_reindex)
+        result = make_service(args).backups.restore(args.name, reindex=not args.no_reindex)
         print(json.dumps(result, indent=2, default=str))
         return 0
 
@@ -237,6 +237,3 @@ def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) ->
     p.add_argument("--no-reindex", action="store_true", help="skip rebuilding the search index")
     p.set_defaults(func=run_restore)
 
-
-def _backups(service) -> Backups:
-    return getattr(service, "backups", None) or Backups(service.settings, service)

@@ -10,15 +10,6 @@ import argparse
 import json
 from collections.abc import Callable
 
-from .service import ExecutionService
-
-
-def _executions(service) -> ExecutionService:
-    executions = getattr(service, "executions", None)
-    if executions is None:
-        executions = ExecutionService(service.settings, service)
-        service.executions = executions
-    return executions
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +21,7 @@ def _paths(parser: argparse.ArgumentParser) -> None:
 
 def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
     def cmd_approve(args: argparse.Namespace) -> int:
-        executions = _executions(make_service(args))
+        executions = make_service(args).executions
         decision = "reject" if args.reject else "approve"
         if not args.yes and not args.reject:
             record = executions.get(args.execution_id)
@@ -58,7 +49,7 @@ def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) ->
     approve.set_defaults(func=cmd_approve)
 
     def cmd_executions(args: argparse.Namespace) -> int:
-        executions = _executions(make_service(args))
+        executions = make_service(args).executions
         if args.execution_id:
             print(executions.get(args.execution_id).model_dump_json(indent=2))
             return 0

@@ -170,7 +170,7 @@ class ExecutionService:
         if decision not in ("approve", "reject"):
             raise InvalidInput("decision must be 'approve' or 'reject'")
         lock = self.store.root / f".{execution_id}.lock"
-        record = self.store.get(execution_id)  # validates the id before it names a lock file
+        self.store.get(execution_id)  # validates the id (and that it exists) before it names a lock file
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:

@@ -9,12 +9,10 @@ from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..analytics import Analytics
 from ..authoring import AuthoringService, WriteResult
 from ..case_runbooks import CaseRunbookResult
 from ..service import RunbookService
 from . import domain_errors
-from .learning import feature
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 # Writes keep the previous version, so nothing is destroyed; repeating a create fails, not duplicates.
@@ -49,7 +47,7 @@ class AnalyticsResponse(BaseModel):
 
 def register(server: MCPServer, service: RunbookService) -> None:
     def authoring() -> AuthoringService:
-        return feature(service, "authoring", AuthoringService)
+        return service.authoring
 
     @server.tool(title="Create a runbook", annotations=WRITES)
     @domain_errors
@@ -116,4 +114,4 @@ def register(server: MCPServer, service: RunbookService) -> None:
     def runbook_analytics(runbook_id: Annotated[str | None, Field(max_length=100)] = None) -> AnalyticsResponse:
         """Per runbook: retrievals, executions and success rate, resolution time with and without a
         runbook, update count, last verification and a stale flag."""
-        return AnalyticsResponse(**feature(service, "analytics", Analytics).report(runbook_id))
+        return AnalyticsResponse(**service.analytics.report(runbook_id))

@@ -37,14 +37,6 @@ class ApprovalForm(BaseModel):
     reason: str = Field("", description="Optional note for the audit log.")
 
 
-def _executions(service) -> ExecutionService:
-    executions = getattr(service, "executions", None)
-    if executions is None:
-        executions = ExecutionService(service.settings, service)
-        service.executions = executions
-    return executions
-
-
 def _question(result: ExecutionResult) -> str:
     lines = [f"Approve changes for runbook {result.runbook_id!r} (execution {result.execution_id}, "
              f"plan {result.approval.plan_hash[:19]}, expires {result.approval.expires_at})?"]
@@ -112,7 +104,7 @@ def _resume(executions: ExecutionService, runbook_id: str, state: str, answer: A
 
 
 def register(server: MCPServer, service) -> None:
-    executions = _executions(service)
+    executions = service.executions
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
                                              open_world_hint=True))

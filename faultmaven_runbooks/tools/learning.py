@@ -10,7 +10,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..learning import LearningService, LearnResult
+from ..learning import LearnResult
 from ..service import RunbookService
 from . import domain_errors
 
@@ -25,15 +25,6 @@ class PatternsResponse(BaseModel):
     resolution_effectiveness: dict[str, dict[str, Any]]
     runbook_outcomes: dict[str, dict[str, Any]]
     total_incidents: int
-
-
-def feature(service: RunbookService, name: str, cls):
-    """The feature service the core attached, or one built on first use if it has not."""
-    found = getattr(service, name, None)
-    if found is None:
-        found = cls(service.settings, service)
-        setattr(service, name, found)
-    return found
 
 
 def read_prompt(name: str) -> str:
@@ -55,14 +46,14 @@ def register(server: MCPServer, service: RunbookService) -> None:
         """Record an incident's outcome (successful or failed). Updates pattern and resolution
         statistics, detects the recurring pattern it belongs to, credits the runbook used, and writes
         a dynamic runbook for new incident types and recurring patterns."""
-        return feature(service, "learning", LearningService).learn(incident_data, context)
+        return service.learning.learn(incident_data, context)
 
     @server.tool(title="Learned patterns", annotations=READ_ONLY)
     @domain_errors
     def get_patterns() -> PatternsResponse:
         """The learned data: per pattern its frequency, average resolution time, success rate, common
         solutions and triggers; per resolution its success rate, average time and side effects."""
-        return PatternsResponse(**feature(service, "learning", LearningService).get_patterns())
+        return PatternsResponse(**service.learning.get_patterns())
 
     @server.prompt(title="Offer a runbook after a resolved case")
     def runbook_offer(

@@ -3,7 +3,6 @@
 import logging
 
 from faultmaven_runbooks.service import RunbookService
-from faultmaven_runbooks.settings import Settings
 
 
 def test_first_sync_indexes_every_readable_runbook(service):

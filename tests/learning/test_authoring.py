@@ -97,8 +97,8 @@ def test_noop_update_and_conflicts(fm_service):
         a.update_runbook("kafka-consumer-lag", severity="low", expected_version=5)
     with pytest.raises(NotFound, match="search"):
         a.update_runbook("no-such-runbook", severity="low")
-    r = a.update_runbook("kafka-consumer-lag", metadata={"owner": "team-a"})
-    r = a.update_runbook("kafka-consumer-lag", metadata={"owner": None})
+    a.update_runbook("kafka-consumer-lag", metadata={"owner": "team-a"})
+    a.update_runbook("kafka-consumer-lag", metadata={"owner": None})
     assert "owner" not in fm_service.library.get("kafka-consumer-lag").metadata
 
 
