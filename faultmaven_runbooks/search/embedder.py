@@ -10,6 +10,8 @@ import logging
 import os
 import re
 import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -27,14 +29,26 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
+QUERY_BATCH = 4  # up to this many texts take the traced query path instead of encode()
+
+
 class SentenceTransformerEmbedder:
-    """sentence-transformers on the CPU. The model loads on first use, never at import."""
+    """sentence-transformers on the CPU. The model loads on first use, never at import.
+
+    Every torch call runs on one dedicated thread: torch keeps an OpenMP pool per calling
+    thread, and a pool per server worker thread left several pools spinning on two cores.
+    Short queries go through a TorchScript trace of the model's own transformer + pooling,
+    which skips the Python overhead that dominates a forward pass on a dozen tokens; it is
+    checked against the model's own output when built, and not used if they differ.
+    """
 
     def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 32):
         self.name = model
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+        self._torch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="torch")
+        self._traced = None  # None: not tried yet; False: not usable for this model
 
     def _location(self) -> str:
         if self.name == BUNDLED_MODEL:
@@ -70,6 +84,14 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._torch.submit(self._embed, texts).result()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if len(texts) <= QUERY_BATCH:
+            if self._traced is None:
+                self._traced = self._trace() or False
+            if self._traced:
+                return self._run_traced(self._traced, texts)
         vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
@@ -78,6 +100,66 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return vectors.astype(np.float32, copy=False)
+
+    def _run_traced(self, traced, texts: list[str]) -> np.ndarray:
+        import torch
+
+        features = self.model.preprocess(texts)
+        with torch.inference_mode():
+            vectors = traced(features["input_ids"], features["attention_mask"], features["token_type_ids"])
+        return vectors.numpy().astype(np.float32, copy=False)
+
+    def _trace(self):
+        """The traced query encoder, or None when this model cannot be traced faithfully."""
+        import torch
+
+        try:
+            features = self.model.preprocess(["trace the query encoder with this sentence"])
+            if "token_type_ids" not in features:
+                return None
+            encoder = _MeanPooledEncoder(self.model[0].auto_model).eval()
+            with warnings.catch_warnings(), torch.inference_mode():
+                warnings.simplefilter("ignore")  # tracer warnings about shape-dependent branches
+                traced = torch.jit.trace(
+                    encoder, (features["input_ids"], features["attention_mask"], features["token_type_ids"]),
+                    check_trace=False,
+                )
+            # A text of another length, compared with the model's own pipeline (pooling included).
+            probe = ["a longer sentence of another length, to compare the trace with the model itself"]
+            expected = self.model.encode(probe, normalize_embeddings=True, convert_to_numpy=True)[0]
+            got = self._run_traced(traced, probe)[0]
+            if float(expected @ got) < 0.9999:
+                log.info("traced query encoder differs from %s; using the model directly", self.name)
+                return None
+            return traced
+        except Exception as exc:  # any model the trace does not fit: the plain path still works
+            log.info("query encoder not traced for %s (%s); using the model directly", self.name, exc)
+            return None
+
+
+def _mean_pooled_encoder_class():
+    import torch
+
+    class MeanPooledEncoder(torch.nn.Module):
+        """The transformer, mean pooling over real tokens, L2 normalisation."""
+
+        def __init__(self, transformer):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=1)
+
+    return MeanPooledEncoder
+
+
+def _MeanPooledEncoder(transformer):
+    return _mean_pooled_encoder_class()(transformer)
 
 
 class HashingEmbedder:
