@@ -68,7 +68,9 @@ class Approval(BaseModel):
     )
 
 
-class ExecutionResult(BaseModel):
+class ExecutionHead(BaseModel):
+    """What identifies an execution: shared by the full record and the listing row."""
+
     execution_id: str
     runbook_id: str
     status: ExecutionStatus
@@ -78,6 +80,9 @@ class ExecutionResult(BaseModel):
     created: str
     updated: str
     namespace: str | None = None
+
+
+class ExecutionResult(ExecutionHead):
     plan_hash: str
     steps: list[StepResult]
     recommendations: list[str] = Field(default_factory=list)
@@ -88,16 +93,7 @@ class ExecutionResult(BaseModel):
     selected_steps: list[int] | None = None
 
 
-class ExecutionSummary(BaseModel):
-    execution_id: str
-    runbook_id: str
-    status: ExecutionStatus
-    mode: Mode
-    dry_run: bool
-    requester: str
-    created: str
-    updated: str
-    namespace: str | None = None
+class ExecutionSummary(ExecutionHead):
     steps: int
     summary: dict[str, int] = Field(default_factory=dict)
 
