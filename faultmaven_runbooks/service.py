@@ -122,12 +122,9 @@ class RunbookService:
         self.ready()
         assert self._searcher is not None
         allowed = self._allowed(type, severity, tags)
-        matches, kw, mirror = self._searcher.rank(query, where, allowed)
         # Outcomes feed ranking: a runbook that keeps resolving its incidents moves up a little,
         # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned).
-        for match in matches:
-            match.score *= self.learning.outcome_factor(kw.ids[match.doc])
-        matches.sort(key=lambda m: -m.score)
+        matches, kw, mirror = self._searcher.rank(query, where, allowed, boost=self.learning.outcome_factor)
         from .search.hybrid import CONFIDENT
 
         confident = [m for m in matches if m.relevance >= CONFIDENT]

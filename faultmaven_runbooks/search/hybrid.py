@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +58,12 @@ class HybridSearcher:
                 self._keyword_of = mirror
             return self._keyword
 
-    def rank(self, query: str, where: dict | None = None, allowed: set[str] | None = None) -> tuple[list[Match], KeywordIndex, Mirror]:
+    def rank(
+        self, query: str, where: dict | None = None, allowed: set[str] | None = None,
+        boost: Callable[[str], float] | None = None,
+    ) -> tuple[list[Match], KeywordIndex, Mirror]:
+        """Candidates from both retrievers, best first. `boost(runbook_id)` scales a runbook's
+        fused score (the service passes learned outcomes)."""
         mirror = self.index.mirror()
         kw = self.keyword(mirror)
         if not kw.ids:
@@ -93,6 +99,8 @@ class HybridSearcher:
             mentioned = mentioned if short else set()
             score = W_DENSE * dense + W_BM25 * bm + W_COVER * cover
             score += W_EXACT if exact else W_EXACT / 2 if mentioned else 0.0
+            if boost is not None:
+                score *= boost(rid)
             relevance = 0.8 * max(dense, 0.0) + 0.2 * cover
             if name_only and not (exact or mentioned):
                 relevance *= NAME_ONLY_DISCOUNT
