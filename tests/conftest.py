@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Each run compiles the real model into a cache of its own, as on a fresh machine; servers the
+# tests start inherit it.
+_MODEL_CACHE = tempfile.TemporaryDirectory(prefix="faultmaven-model-cache-")
+os.environ["FAULTMAVEN_RUNBOOKS_MODEL_CACHE"] = _MODEL_CACHE.name
 
 from faultmaven_runbooks.service import RunbookService  # noqa: E402
 from faultmaven_runbooks.settings import Settings  # noqa: E402

@@ -38,15 +38,3 @@ def test_real_embeddings_are_normalised_and_semantic(real_service):
     a, b, c = real_service.embedder.embed(["pod ran out of memory", "container OOMKilled", "TLS certificate expired"])
     assert abs(np.linalg.norm(a) - 1) < 1e-4
     assert float(a @ b) > float(a @ c)
-
-
-def test_traced_query_path_matches_the_model(real_service):
-    import numpy as np
-
-    embedder = real_service.embedder
-    fast = embedder.embed(["node disk pressure evicting pods"])[0]  # the traced query path
-    assert embedder._traced, "the bundled model should take the traced query path"
-    full = embedder.model.encode(["node disk pressure evicting pods"], normalize_embeddings=True)[0]
-    assert float(np.dot(fast, full)) > 0.9999
-    batch = embedder.embed([f"text number {i}" for i in range(10)])  # the encode() path
-    assert batch.shape == (10, 384)

@@ -1,0 +1,91 @@
+"""The default embedder: the real model compiled to ONNX, checked against sentence-transformers."""
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faultmaven_runbooks.search.embedder import (
+    OnnxEmbedder, OnnxEncoder, SentenceTransformerEmbedder, compiled_dir, load_sentence_transformer, model_location,
+)
+from faultmaven_runbooks.settings import BUNDLED_MODEL
+
+pytestmark = pytest.mark.real_model
+
+TEXTS = [
+    "OOMKilled",
+    "node disk pressure evicting pods",
+    "the ingress returns 502 while upstream pods restart during a rollout, " * 3,
+    "certificate expired " * 150,  # past the model's 256-token limit
+]
+
+
+@pytest.fixture(scope="module")
+def compiled() -> OnnxEmbedder:
+    embedder = OnnxEmbedder(BUNDLED_MODEL, Path(os.environ["FAULTMAVEN_RUNBOOKS_MODEL_CACHE"]))
+    embedder.embed(["compile or load"])
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_sentence_transformer(BUNDLED_MODEL)
+
+
+def test_compiled_model_gives_the_models_own_vectors(compiled, reference):
+    assert isinstance(compiled.backend, OnnxEncoder)
+    expected = reference.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+    one_by_one = np.stack([compiled.embed([text])[0] for text in TEXTS])
+    batched = compiled.embed(TEXTS)  # padded to the longest text, in another order inside
+    for got in (one_by_one, batched):
+        assert got.dtype == np.float32 and got.shape == (len(TEXTS), 384)
+        assert np.min(np.sum(expected * got, axis=1)) > 0.9999
+
+
+def test_the_serving_side_never_imports_torch(compiled):
+    probe = (
+        "import sys; from pathlib import Path; from faultmaven_runbooks.search.embedder import OnnxEmbedder;"
+        f"e = OnnxEmbedder({BUNDLED_MODEL!r}, Path({str(compiled.cache)!r})); e.embed(['hello']);"
+        "print(type(e.backend).__name__, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["OnnxEncoder", "False", "False"]
+
+
+def test_a_damaged_compiled_model_is_compiled_again(compiled, tmp_path):
+    folder = compiled_dir(BUNDLED_MODEL, tmp_path)
+    shutil.copytree(compiled_dir(BUNDLED_MODEL, compiled.cache), folder)
+    meta = json.loads((folder / "export.json").read_text())
+    meta["reference_vector"] = [-x for x in meta["reference_vector"]]  # as if model.onnx had changed
+    (folder / "export.json").write_text(json.dumps(meta))
+
+    embedder = OnnxEmbedder(BUNDLED_MODEL, tmp_path)
+    got = embedder.embed(["OOMKilled"])[0]
+    assert isinstance(embedder.backend, OnnxEncoder)
+    assert float(got @ compiled.embed(["OOMKilled"])[0]) > 0.9999
+    assert json.loads((folder / "export.json").read_text())["reference_vector"][0] != meta["reference_vector"][0]
+
+
+def test_a_model_the_export_cannot_reproduce_runs_on_sentence_transformers(tmp_path, caplog):
+    # The same weights pooled on the [CLS] token: the export (mean pooling) must notice it differs.
+    model = tmp_path / "cls-pooled"
+    shutil.copytree(model_location(BUNDLED_MODEL), model)
+    pooling = model / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    config.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    pooling.write_text(json.dumps(config))
+
+    embedder = OnnxEmbedder(str(model), tmp_path / "cache")
+    with caplog.at_level(logging.WARNING):
+        got = embedder.embed(["OOMKilled"])[0]
+    assert isinstance(embedder.backend, SentenceTransformerEmbedder)
+    assert "not faithful" in caplog.text
+    expected = embedder.backend.model.encode(["OOMKilled"], normalize_embeddings=True)[0]
+    assert float(got @ expected) > 0.9999
+    assert not any((tmp_path / "cache").glob("*/export.json"))  # nothing half-made is left to be trusted
