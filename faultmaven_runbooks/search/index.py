@@ -3,7 +3,8 @@ keyword mirror built from the same chunks.
 
 Sync is incremental by content hash: unchanged files are neither parsed nor embedded, deleted
 files leave the index. The keyword mirror is (re)built from the collection, so several
-replicas sharing one Chroma server see the same library.
+replicas sharing one Chroma server see the same library: every sync that changes the
+collection stamps a new generation on it, and each replica checks the stamp every few seconds.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,7 +25,7 @@ from ..memory import release_free_memory
 from ..models import Runbook, RunbookInfo
 from ..settings import Settings
 from .embedder import Embedder
-from .store import connect, open_collection
+from .store import connect, open_collection, stored_metadata
 from .text import chunk_runbook
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class Mirror:
     chunk_section: list[str]
     chunk_text: list[str]
     count: int
+    generation: str | None
 
 
 class SearchIndex:
@@ -136,6 +139,7 @@ class SearchIndex:
                 report.indexed = len(changed)
             if changed or report.removed:
                 self._mirror = None
+                self._stamp_generation()
         report.seconds = time.perf_counter() - started
         self.rebuilt = False
         return report
@@ -203,6 +207,15 @@ class SearchIndex:
         meta["dimension"] = dimension
         self.collection.modify(metadata=meta)
 
+    def _generation(self) -> str | None:
+        return stored_metadata(self._client, self.settings.collection, self.embedder).get("generation")
+
+    def _stamp_generation(self) -> None:
+        """Mark the collection changed for every replica: an edit can leave the chunk count as
+        it was, so the count alone does not tell."""
+        meta = stored_metadata(self._client, self.settings.collection, self.embedder)
+        self.collection.modify(metadata={**meta, "generation": uuid.uuid4().hex})
+
     # -- reading ---------------------------------------------------------------------------
     def mirror(self) -> Mirror:
         """The in-memory view of the collection, rebuilt when another writer changed it."""
@@ -211,11 +224,11 @@ class SearchIndex:
         if mirror is not None and now - self._mirror_checked < MIRROR_CHECK_SECONDS:
             return mirror
         with self._lock:
-            count = self.collection.count()
+            count, generation = self.collection.count(), self._generation()
             self._mirror_checked = now
-            if self._mirror is not None and self._mirror.count == count:
+            if self._mirror is not None and (self._mirror.count, self._mirror.generation) == (count, generation):
                 return self._mirror
-            self._mirror = self._load_mirror(count)
+            self._mirror = self._load_mirror(count, generation)
             return self._mirror
 
     def snapshot(self) -> Mirror | None:
@@ -227,7 +240,7 @@ class SearchIndex:
         finally:
             self._lock.release()
 
-    def _load_mirror(self, count: int) -> Mirror:
+    def _load_mirror(self, count: int, generation: str | None) -> Mirror:
         # Paged: one get() of every chunk holds all of them twice in transit, which for a large
         # library was most of the serving process's peak memory.
         rows = []
@@ -247,6 +260,7 @@ class SearchIndex:
             chunk_section=[r[2]["section"] for r in rows],
             chunk_text=[r[1] for r in rows],
             count=count,
+            generation=generation,
         )
         del rows
         release_free_memory()

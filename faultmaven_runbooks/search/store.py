@@ -58,6 +58,12 @@ def connect(settings: Settings):
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+def stored_metadata(client, name: str, embedder: Embedder) -> dict[str, Any]:
+    """The collection's metadata as the store holds it now (a Collection object keeps the
+    metadata it was opened with, so another replica's changes do not show there)."""
+    return dict(client.get_collection(name, embedding_function=_adapter(embedder)).metadata or {})
+
+
 def open_collection(client, name: str, embedder: Embedder, dimension: int | None = None):
     """(collection, rebuilt): get or create the collection for this model; a collection filled
     by another model is dropped and made anew (rebuilt=True), to be refilled by the next sync.

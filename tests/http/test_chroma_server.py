@@ -119,3 +119,22 @@ def test_a_runbook_written_on_one_replica_is_found_on_the_other(replicas):
         assert time.time() < deadline, hits
         time.sleep(0.5)
     assert _get(live_b, f"/api/v1/runbooks/{r.json()['id']}").status_code == 200
+
+
+def test_an_edit_that_keeps_the_chunk_count_reaches_the_other_replica(replicas):
+    (svc_a, live_a), (_svc_b, live_b) = replicas
+    if getattr(svc_a, "authoring", None) is None:
+        pytest.skip("authoring is not in this checkout")
+    text = (svc_a.settings.library_dir / "static/storage/disk-full.md").read_text()
+    body = text.split("\n---\n", 1)[1].replace("pods get evicted", "pods get evicted by QuokkaFluxError")
+    r = httpx.put(f"{live_a.url}/runbooks/disk-full", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60,
+                  json={"content": body})
+    assert r.status_code == 200, r.text
+    deadline = time.time() + 15
+    while True:  # a made-up error name only B's keyword mirror can know
+        hits = _get(live_b, "/runbooks/search", q="QuokkaFluxError").json()["results"]
+        if hits and hits[0]["id"] == "disk-full":
+            break
+        assert time.time() < deadline, hits
+        time.sleep(0.5)
+    assert "QuokkaFluxError" in hits[0]["snippet"]
