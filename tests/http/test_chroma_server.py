@@ -69,6 +69,18 @@ def _get(live, path, **params):
     return httpx.get(f"{live.url}{path}", params=params, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
 
 
+def _eventually_first(live, query: str, runbook_id: str, seconds: float = 15) -> dict:
+    """The top hit for `query` once it is `runbook_id`: replicas re-check the shared collection
+    every few seconds, so another replica's write shows up within that."""
+    deadline = time.time() + seconds
+    while True:
+        hits = _get(live, "/runbooks/search", q=query).json()["results"]
+        if hits and hits[0]["id"] == runbook_id:
+            return hits[0]
+        assert time.time() < deadline, hits
+        time.sleep(0.5)
+
+
 def test_replicas_use_the_chroma_server_not_a_local_store(replicas):
     for service, live in replicas:
         health = _get(live, "/runbooks/health").json()
@@ -111,13 +123,7 @@ def test_a_runbook_written_on_one_replica_is_found_on_the_other(replicas):
                    json={"title": "Zookeeper Session Expiry Storm", "severity": "high",
                          "content": "## Steps\nCheck zookeeper session expiry with `kubectl logs zk-0 -n data`."})
     assert r.status_code == 201, r.text
-    deadline = time.time() + 15  # replicas re-check the shared collection every few seconds
-    while True:
-        hits = _get(live_b, "/runbooks/search", q="zookeeper session expiry").json()["results"]
-        if hits and hits[0]["id"] == r.json()["id"]:
-            break
-        assert time.time() < deadline, hits
-        time.sleep(0.5)
+    _eventually_first(live_b, "zookeeper session expiry", r.json()["id"])
     assert _get(live_b, f"/api/v1/runbooks/{r.json()['id']}").status_code == 200
 
 
@@ -130,11 +136,5 @@ def test_an_edit_that_keeps_the_chunk_count_reaches_the_other_replica(replicas):
     r = httpx.put(f"{live_a.url}/runbooks/disk-full", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60,
                   json={"content": body})
     assert r.status_code == 200, r.text
-    deadline = time.time() + 15
-    while True:  # a made-up error name only B's keyword mirror can know
-        hits = _get(live_b, "/runbooks/search", q="QuokkaFluxError").json()["results"]
-        if hits and hits[0]["id"] == "disk-full":
-            break
-        assert time.time() < deadline, hits
-        time.sleep(0.5)
-    assert "QuokkaFluxError" in hits[0]["snippet"]
+    # A made-up error name: only B's keyword mirror, rebuilt from the shared collection, knows it.
+    assert "QuokkaFluxError" in _eventually_first(live_b, "QuokkaFluxError", "disk-full")["snippet"]
