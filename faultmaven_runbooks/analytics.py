@@ -28,10 +28,6 @@ def _empty() -> dict:
     return {"schema": 1, "runbooks": {}, "unassisted": {"resolutions": 0, "seconds_total": 0.0, "timed": 0}}
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def _row(state: dict, runbook_id: str) -> dict:
     return state["runbooks"].setdefault(runbook_id, {
         "retrievals": 0, "executions": 0, "exec_succeeded": 0, "exec_failed": 0, "exec_seconds_total": 0.0,
@@ -61,8 +57,9 @@ class Analytics:
         self.settings = settings
         self.service = service
         self.features = features or FeatureSettings()
+        self.clock = service.clock
         self.state = JsonState(settings.data_dir / "cache" / "metrics.json", _empty)
-        self.versions = VersionStore(settings.data_dir)
+        self.versions = VersionStore(settings.data_dir, self.clock)
         self._pending: dict[str, int] = {}
         self._pending_lock = threading.Lock()
         self._flushed = time.monotonic()
@@ -85,7 +82,7 @@ class Analytics:
             self._flushed = time.monotonic()
         if not pending:
             return
-        now = _now()
+        now = self.clock().isoformat(timespec="seconds")
         with self.state.update() as state:
             for rid, count in pending.items():
                 row = _row(state, rid)
@@ -99,7 +96,7 @@ class Analytics:
             row["executions"] += 1
             row["exec_succeeded" if success else "exec_failed"] += 1
             row["exec_seconds_total"] += seconds or 0.0
-            row["last_executed"] = _now()
+            row["last_executed"] = self.clock().isoformat(timespec="seconds")
 
     def record_resolution(self, runbook_id: str | None, seconds: float | None) -> None:
         """An incident resolved with this runbook, or without any (runbook_id None)."""
@@ -183,7 +180,7 @@ class Analytics:
             return True, f"{m['exec_failed']} of {m['executions']} executions failed"
         if verified is None:
             return False, None
-        age = (dt.date.today() - verified).days
+        age = (self.clock().date() - verified).days
         if age > self.features.stale_days:
             what = "draft not reviewed for" if status == "draft" else "not verified or updated for"
             return True, f"{what} {age} days (limit {self.features.stale_days})"

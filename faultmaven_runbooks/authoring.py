@@ -7,7 +7,6 @@ after the other, and a crash leaves either the old file or the new one.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import re
@@ -42,10 +41,6 @@ class WriteResult(BaseModel):
     changed: bool
     indexed: bool
     message: str
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def check_title(title: Any) -> str:
@@ -118,7 +113,8 @@ class AuthoringService:
         self.service = service
         self.library = service.library
         self.features = features or FeatureSettings()
-        self.versions = VersionStore(settings.data_dir)
+        self.clock = service.clock
+        self.versions = VersionStore(settings.data_dir, self.clock)
         self._locks = settings.data_dir / "locks" / "runbooks"
 
     def lock(self, runbook_id: str):
@@ -136,7 +132,7 @@ class AuthoringService:
         embedded, body, _ = split_front_matter(content)
         meta = {k: v for k, v in embedded.items() if k not in RESERVED}
         meta.update(metadata)
-        today = dt.date.today().isoformat()
+        today = self.clock().date().isoformat()
         head = {"id": rid, "title": title, "type": rtype, "severity": severity, "tags": tags,
                 "version": 1, "created": today, "last_updated": today}
         if author:
@@ -216,7 +212,7 @@ class AuthoringService:
                                    indexed=False, message="nothing to change")
             body = new_body
             new_meta["version"] = current + 1
-            new_meta["last_updated"] = dt.date.today().isoformat()
+            new_meta["last_updated"] = self.clock().date().isoformat()
             self.versions.save(rid, current, old_bytes, author, note)
             self.library.write(relpath, compose(_ordered(new_meta), body))
         indexed = self._reindex(relpath)

@@ -115,7 +115,7 @@ def runbook_from_case(authoring, case: dict, force: bool = False) -> CaseRunbook
     base = slugify(facts.title)[:60].strip("-") or slugify(facts.case_id) or "case-runbook"
     with authoring.lock(base):
         rid = _free_id(library, base)
-    result = authoring.write_new(rid, render_case_runbook(facts, rid), DRAFT_FOLDER)
+    result = authoring.write_new(rid, render_case_runbook(facts, rid, service.clock()), DRAFT_FOLDER)
     _feed(service, facts, None)
     review = [s for s in similar if s.relevance_score >= features.case_review_threshold]
     note = (f"; similar runbooks worth reviewing: {', '.join(s.id for s in review)}" if review else "")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .clock import Clock, utc_now
 from .errors import InvalidInput, NotFound, RunbookError, Unavailable
 from .library.store import RunbookLibrary
 from .models import (
@@ -31,8 +32,9 @@ PAGE_CHARS = 8000
 class RunbookService:
     """Holds the library, the lazily built search index and the feature services."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, clock: Clock = utc_now):
         self.settings = settings
+        self.clock = clock  # every date the features stamp or compare comes from here
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.library = RunbookLibrary(settings.library_dir)
         self.embedder = embedder or make_embedder(settings.embedding_model, settings.model_cache)

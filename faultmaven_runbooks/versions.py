@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import json
 import re
 from pathlib import Path
 
+from .clock import Clock, utc_now
 from .errors import InvalidInput, NotFound
 from .library.store import atomic_write, file_hash
 
@@ -25,8 +25,9 @@ def check_id(runbook_id: str) -> str:
 class VersionStore:
     """Append-only: a saved version is never rewritten. Callers hold the runbook's lock."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, clock: Clock = utc_now):
         self.root = Path(data_dir) / "versions"
+        self.clock = clock
 
     def _dir(self, runbook_id: str) -> Path:
         return self.root / check_id(runbook_id)
@@ -50,7 +51,7 @@ class VersionStore:
         entries = [e for e in self.entries(runbook_id) if e["version"] != version]
         atomic_write(folder / f"v{version}.md", data)
         entry = {"version": version, "sha256": file_hash(data), "bytes": len(data),
-                 "replaced_at": replaced_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                 "replaced_at": replaced_at or self.clock().isoformat(timespec="seconds"),
                  "replaced_by": author, "note": note}
         entries.append(entry)
         entries.sort(key=lambda e: e["version"])

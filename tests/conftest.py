@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -21,6 +22,24 @@ from faultmaven_runbooks.settings import Settings  # noqa: E402
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_LIBRARY = ROOT / "runbooks"
+
+
+class FrozenClock:
+    """A clock the test sets: dates stamped by the service are the test's, never today's."""
+
+    def __init__(self, at: dt.datetime):
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(dt.datetime(2031, 5, 17, 9, 30, tzinfo=dt.timezone.utc))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from pydantic import BaseModel, Field
@@ -55,7 +54,7 @@ class LearningService:
         vec = normalize(self.embed([incident_text(incident)])[0])
         credited = self._existing_runbook(incident.get("runbook_used"))
         threshold = self.features.pattern_threshold
-        now = dt.datetime.now(dt.timezone.utc)
+        now = self.service.clock()
         to_index: list[str] = []
         with self.store.update() as state:
             patterns = state["patterns"]

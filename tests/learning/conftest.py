@@ -36,5 +36,5 @@ def fm_settings(tmp_path: Path, lib_dir: Path) -> Settings:
 
 
 @pytest.fixture
-def fm_service(fm_settings: Settings) -> RunbookService:
-    return attach(RunbookService(fm_settings))
+def fm_service(fm_settings: Settings, clock) -> RunbookService:
+    return attach(RunbookService(fm_settings, clock=clock))

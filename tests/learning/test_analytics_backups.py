@@ -17,19 +17,21 @@ from faultmaven_runbooks.errors import InvalidInput, NotFound
 from faultmaven_runbooks.learning.config import FeatureSettings
 
 
-def test_analytics_report(fm_service):
+def test_analytics_report(fm_service, clock):
     a = fm_service.analytics
     a.record_retrieval(["pod-oomkilled", "pod-oomkilled", "node-disk-pressure"])
     a.record_execution("pod-oomkilled", True, 30)
     a.record_execution("pod-oomkilled", False, 10)
     a.record_resolution("pod-oomkilled", 300)
     a.record_resolution(None, 1800)
-    fm_service.authoring.update_runbook("pod-oomkilled", tags=["oom"])
+    fm_service.authoring.update_runbook("pod-oomkilled", tags=["oom"])  # an update verifies it: today
+    clock.advance(days=40)
     a.flush()  # retrievals are buffered in memory between flushes
     report = Analytics(fm_service.settings, fm_service).report("pod-oomkilled")  # read back from disk
     row, = report["runbooks"]
     assert row["retrievals"] == 1 and row["executions"] == 2 and row["execution_success_rate"] == 0.5
-    assert row["update_count"] == 1 and row["last_verified"] == "2026-11-22" and row["avg_resolution_seconds"] == 300
+    assert row["update_count"] == 1 and row["last_verified"] == "2031-05-17" and row["avg_resolution_seconds"] == 300
+    assert row["last_executed"] == "2031-05-17T09:30:00+00:00"
     assert report["resolution_time"]["with_runbook_avg_seconds"] == 300
     assert report["resolution_time"]["without_runbook_avg_seconds"] == 1800
     assert json.loads((fm_service.settings.data_dir / "cache/metrics.json").read_text())["runbooks"]["pod-oomkilled"]
