@@ -58,7 +58,7 @@ def start_server(args, token: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": token}
     if args.model:
         env["FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL"] = args.model
-    cmd = [sys.executable, "-m", "faultmaven_runbooks.cli", "serve", "--transport", "streamable-http",
+    cmd = [sys.executable, "-m", "faultmaven_runbooks.adapters.cli.main", "serve", "--transport", "streamable-http",
            "--host", "127.0.0.1", "--port", str(port), "--library", str(args.library), "--data", str(data)]
     log = open(data / "server.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

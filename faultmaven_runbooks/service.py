@@ -12,9 +12,7 @@ import numpy as np
 from .clock import Clock, utc_now
 from .errors import InvalidInput, NotFound, RunbookError, Unavailable
 from .library.store import RunbookLibrary
-from .models import (
-    RUNBOOK_TYPES, SEVERITIES, RunbookPage, SearchResponse, SuggestedAction, Suggestion, SuggestResponse,
-)
+from .models import RUNBOOK_TYPES, SEVERITIES, RunbookPage, SearchResponse, SuggestedAction, Suggestion, SuggestResponse
 from .search.embedder import Embedder, make_embedder
 from .search.suggest import alert_query, case_query
 from .settings import Settings
@@ -44,11 +42,11 @@ class RunbookService:
         self._synced = False
         self.started = time.time()
         # Feature services; none of them imports anything heavy at construction.
-        from .analytics import Analytics
-        from .authoring import AuthoringService
-        from .backups import Backups
         from .executor.service import ExecutionService
         from .learning import LearningService
+        from .library.authoring import AuthoringService
+        from .ops.analytics import Analytics
+        from .ops.backups import Backups
 
         self.executions = ExecutionService(settings, self)
         self.learning = LearningService(settings, self)

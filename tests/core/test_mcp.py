@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from faultmaven_runbooks.mcp_server import build_server
+from faultmaven_runbooks.adapters.mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
 

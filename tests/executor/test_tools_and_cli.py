@@ -9,8 +9,8 @@ import pytest
 from mcp import Client, types
 from mcp.server import MCPServer
 
-from faultmaven_runbooks.executor.cli import add_cli
-from faultmaven_runbooks.tools import execution
+from faultmaven_runbooks.adapters.cli.executions import add_cli
+from faultmaven_runbooks.adapters.mcp import execution
 
 from .conftest import CTX, NS, POD
 

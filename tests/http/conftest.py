@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faultmaven_runbooks.http import HttpSettings, build_app
+from faultmaven_runbooks.adapters.http import HttpSettings, build_app
 from faultmaven_runbooks.service import RunbookService
 from tests.http.http_support import APPROVER_TOKEN, TOKEN, LiveServer, make_mcp_server, make_settings, write_library
 

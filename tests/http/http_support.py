@@ -113,7 +113,7 @@ def make_settings(library: Path, data: Path, **extra) -> Settings:
 def make_mcp_server(service):
     """The lead's MCP server when it exists, else a minimal one with a search tool."""
     try:
-        from faultmaven_runbooks.mcp_server import build_server
+        from faultmaven_runbooks.adapters.mcp.server import build_server
     except ImportError:
         from mcp.server import MCPServer
 
@@ -134,11 +134,11 @@ def attach_features(service) -> None:
     import importlib
 
     for attr, module, cls in (
-        ("authoring", "faultmaven_runbooks.authoring", "AuthoringService"),
+        ("authoring", "faultmaven_runbooks.library.authoring", "AuthoringService"),
         ("learning", "faultmaven_runbooks.learning.service", "LearningService"),
         ("executions", "faultmaven_runbooks.executor.service", "ExecutionService"),
-        ("analytics", "faultmaven_runbooks.analytics", "Analytics"),
-        ("backups", "faultmaven_runbooks.backups", "Backups"),
+        ("analytics", "faultmaven_runbooks.ops.analytics", "Analytics"),
+        ("backups", "faultmaven_runbooks.ops.backups", "Backups"),
     ):
         if getattr(service, attr, None) is not None:
             continue

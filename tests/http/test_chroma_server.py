@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faultmaven_runbooks.http import HttpSettings
+from faultmaven_runbooks.adapters.http import HttpSettings
 from faultmaven_runbooks.service import RunbookService
 from tests.http.http_support import RUNBOOKS, TOKEN, attach_features, free_socket, make_settings, write_library
 

@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 import httpx
 import yaml
 
-from faultmaven_runbooks.http import HttpSettings
-from faultmaven_runbooks.http.openapi import build_openapi
+from faultmaven_runbooks.adapters.http import HttpSettings
+from faultmaven_runbooks.adapters.http.openapi import build_openapi
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PATHS = build_openapi()["paths"]

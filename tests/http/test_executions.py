@@ -5,9 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from faultmaven_runbooks.http import HttpSettings
+from faultmaven_runbooks.adapters.http import HttpSettings
 from faultmaven_runbooks.service import RunbookService
-from tests.http.http_support import APPROVER_TOKEN, TOKEN, LiveServer, attach_features, load_fixture, make_settings, write_library
+from tests.http.http_support import (
+    APPROVER_TOKEN, TOKEN, LiveServer, attach_features, load_fixture, make_settings, write_library,
+)
 from tests.http.kube_stub import KubeStub
 
 SCALE_RUNBOOK = """---

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from faultmaven_runbooks.http import HttpSettings
+from faultmaven_runbooks.adapters.http import HttpSettings
 from faultmaven_runbooks.service import RunbookService
 from tests.http.http_support import TOKEN, attach_features, make_settings, write_library
 

@@ -56,7 +56,7 @@ async def test_streamable_http_with_token(live):
 
 
 async def test_stateless_streamable_http_for_replicas(start_server):
-    from faultmaven_runbooks.http import HttpSettings
+    from faultmaven_runbooks.adapters.http import HttpSettings
 
     live = start_server(http=HttpSettings(mcp_stateless=True))
     async with create_mcp_http_client(headers=AUTH) as http:

@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faultmaven_runbooks.http import UnsafeBind, build_app, check_bind, run_http
+from faultmaven_runbooks.adapters.http import UnsafeBind, build_app, check_bind, run_http
 from tests.http.http_support import TOKEN, free_socket
 
 LAUNCH = """
 import sys
-from faultmaven_runbooks.http import run_http
+from faultmaven_runbooks.adapters.http import run_http
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
 sys.path.insert(0, {root!r})

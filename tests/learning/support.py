@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from faultmaven_runbooks.analytics import Analytics
-from faultmaven_runbooks.authoring import AuthoringService
-from faultmaven_runbooks.backups import Backups
 from faultmaven_runbooks.learning import LearningService
+from faultmaven_runbooks.library.authoring import AuthoringService
+from faultmaven_runbooks.ops.analytics import Analytics
+from faultmaven_runbooks.ops.backups import Backups
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).parent / "cases"

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from faultmaven_runbooks.analytics import Analytics
-from faultmaven_runbooks.backups import Backups, add_cli
+from faultmaven_runbooks.adapters.cli.backups import add_cli
 from faultmaven_runbooks.errors import InvalidInput, NotFound
 from faultmaven_runbooks.learning.config import FeatureSettings
+from faultmaven_runbooks.ops.analytics import Analytics
+from faultmaven_runbooks.ops.backups import Backups
 
 
 def test_analytics_report(fm_service, clock):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from faultmaven_runbooks.authoring import AuthoringService
 from faultmaven_runbooks.errors import Conflict, InvalidInput, NotFound
+from faultmaven_runbooks.library.authoring import AuthoringService
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
 

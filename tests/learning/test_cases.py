@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 
 import pytest
-from tests.learning.support import load_case
 
-from faultmaven_runbooks.cases import generation, parse_case
-from faultmaven_runbooks.cases_render import render_case_runbook
 from faultmaven_runbooks.errors import InvalidInput
+from faultmaven_runbooks.learning.case_render import render_case_runbook
+from faultmaven_runbooks.learning.cases import generation, parse_case
 from faultmaven_runbooks.library.markdown import parse_runbook
+from tests.learning.support import load_case
 
 FIVE_PARTS = ["Problem Summary", "Diagnosis Steps", "Root Cause", "Solution", "Prevention"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
-from faultmaven_runbooks.mcp_server import build_server
+from faultmaven_runbooks.adapters.mcp.server import build_server
 from tests.learning.support import load_case
 
 pytestmark = pytest.mark.anyio

@@ -23,9 +23,9 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, Inpu
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
-from ..errors import RunbookError
-from ..executor.models import ExecuteParameters, ExecutionList, ExecutionResult, ExecutionStatus
-from ..executor.service import ExecutionService
+from ...errors import RunbookError
+from ...executor.models import ExecuteParameters, ExecutionList, ExecutionResult, ExecutionStatus
+from ...executor.service import ExecutionService
 
 _APPROVAL_KEY = "approval"
 _INPUT_REQUIRED_VERSION = "2026-07-28"

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import InvalidInput
+from ...errors import InvalidInput
 from .context import ctx, query_dict
 from .responses import call, call_cpu, feature, ok, parse_body, validate
 from .schemas import LearnRequest, PageQuery, RunbookWrite, SearchQuery

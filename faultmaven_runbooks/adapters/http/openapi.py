@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..models import RunbookPage, SearchResponse, SuggestResponse
+from ...models import RunbookPage, SearchResponse, SuggestResponse
 from . import schemas as s
 from .routes_storage import AnalyticsQuery, BackupRequest
 

@@ -9,9 +9,9 @@ import logging
 
 from mcp.server import MCPServer
 
-from . import __version__
-from .service import RunbookService
-from .tools import authoring, execution, learning, search
+from ... import __version__
+from ...service import RunbookService
+from . import authoring, execution, learning, search
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..learning import LearnResult
-from ..service import RunbookService
-from . import domain_errors
+from ...learning import LearnResult
+from ...service import RunbookService
+from .errors import domain_errors
 
-PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS = Path(__file__).resolve().parents[3] / "prompts"
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 # learn adds statistics and may write a new runbook: not read-only, never destroys anything.
 LEARNS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
-from mcp.types import ToolAnnotations
 from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from ..errors import RunbookError
-from ..models import RunbookPage, SearchResponse, SuggestResponse
-from ..service import MAX_QUERY_CHARS, RunbookService
-from . import domain_errors
+from ...errors import RunbookError
+from ...models import RunbookPage, SearchResponse, SuggestResponse
+from ...service import MAX_QUERY_CHARS, RunbookService
+from .errors import domain_errors
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from ..errors import RunbookError
+from ...errors import RunbookError
 
 T = TypeVar("T", bound=Callable)
 

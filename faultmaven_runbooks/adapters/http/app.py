@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
 
-from ..settings import Settings
+from ...settings import Settings
 from . import openapi, routes_api_v1, routes_executions, routes_runbooks, routes_storage, routes_webhooks
 from .config import HttpSettings, is_loopback
 from .context import AppContext, ctx

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import RunbookError
+from ...errors import RunbookError
 from .context import ctx, query_dict, status_of
 from .responses import call, feature, ok, parse_body, validate
 from .schemas import ApprovalRequest, ExecuteRequest, ExecutionsQuery

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import InvalidInput
+from ...errors import InvalidInput
 from .context import ctx
 from .responses import BadRequest, call, feature, json_body, ok, validate
 from .routes_runbooks import create, get_runbook, search

@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .errors import Conflict, InvalidInput, NotFound
-from .learning.config import FeatureSettings
-from .learning.jsonstate import file_lock
-from .library.markdown import render_front_matter, slugify, split_front_matter
-from .models import RUNBOOK_TYPES, SEVERITIES
+from ..errors import Conflict, InvalidInput, NotFound
+from ..learning.config import FeatureSettings
+from ..learning.jsonstate import file_lock
+from ..models import RUNBOOK_TYPES, SEVERITIES
+from .markdown import render_front_matter, slugify, split_front_matter
 from .versions import VersionStore, check_id, unified_diff
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,9 @@ class AuthoringService:
 
     # -- from a FaultMaven case --------------------------------------------------------------
     def create_from_case(self, case: dict | str, force: bool = False):
-        from .case_runbooks import runbook_from_case  # one job per module: the case flow lives there
+        from ..learning.case_runbooks import (
+            runbook_from_case,  # one job per module: the case flow lives there
+        )
         if isinstance(case, str):
             try:
                 case = json.loads(case)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import InvalidInput, RunbookError
+from ...errors import InvalidInput, RunbookError
 from .context import AppContext, ctx, status_of
 from .responses import call, jsonable, ok, parse_body
 from .schemas import AlertmanagerPayload, N8nIncident

@@ -12,11 +12,11 @@ import logging
 import threading
 import time
 
-from .errors import InvalidInput, NotFound
-from .learning.config import FeatureSettings
-from .learning.jsonstate import JsonState
-from .learning.stats import format_duration
-from .versions import VersionStore
+from ..errors import InvalidInput, NotFound
+from ..learning.config import FeatureSettings
+from ..learning.jsonstate import JsonState
+from ..learning.stats import format_duration
+from ..library.versions import VersionStore
 
 log = logging.getLogger(__name__)
 

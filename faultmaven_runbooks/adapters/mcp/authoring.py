@@ -9,10 +9,10 @@ from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..authoring import AuthoringService, WriteResult
-from ..case_runbooks import CaseRunbookResult
-from ..service import RunbookService
-from . import domain_errors
+from ...learning.case_runbooks import CaseRunbookResult
+from ...library.authoring import AuthoringService, WriteResult
+from ...service import RunbookService
+from .errors import domain_errors
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 # Writes keep the previous version, so nothing is destroyed; repeating a create fails, not duplicates.

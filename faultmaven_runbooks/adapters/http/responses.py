@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import RunbookError
+from ...errors import RunbookError
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..models import RunbookType, Severity
+from ...models import RunbookType, Severity
 
 Name = Field(min_length=1, max_length=200)
 

@@ -6,29 +6,25 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
-from .memory import limit_malloc_arenas
-from .settings import Settings
+from ...memory import limit_malloc_arenas
+from ...settings import Settings
+from . import backups, executions
+from .args import add_paths
 
 log = logging.getLogger("faultmaven_runbooks")
 
 
 
 def make_service(args: argparse.Namespace):
-    from .service import RunbookService
+    from ...service import RunbookService
 
     settings = Settings().with_paths(getattr(args, "library", None), getattr(args, "data", None))
     return RunbookService(settings)
 
 
-def _paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--library", type=Path, help="runbook library root (default: the shipped runbooks/)")
-    parser.add_argument("--data", type=Path, help="data dir for index, state, audit, backups (default: .faultmaven)")
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .mcp_server import build_server
+    from ..mcp.server import build_server
 
     service = make_service(args)
     server = build_server(service)
@@ -38,7 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log.info("serving library %s over stdio", service.library.root)
         server.run("stdio")
         return 0
-    from .http.app import run_http
+    from ..http.app import run_http
 
     run_http(service, server, service.settings, args.host, args.port, args.transport)
     return 0
@@ -82,11 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")
     serve.add_argument("--host", default=None, help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8080)")
-    _paths(serve)
+    add_paths(serve)
     serve.set_defaults(func=cmd_serve)
 
     index = sub.add_parser("index", help="index new and changed runbooks (incremental)")
-    _paths(index)
+    add_paths(index)
     index.set_defaults(func=cmd_index)
 
     search = sub.add_parser("search", help="search the library and print JSON")
@@ -94,14 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--type")
     search.add_argument("--severity")
     search.add_argument("--limit", type=int, default=5)
-    _paths(search)
+    add_paths(search)
     search.set_defaults(func=cmd_search)
 
     # Feature areas add their own subcommands: approve / executions, backup / restore.
-    from . import backups
-    from .executor import cli as executor_cli
-
-    for area in (executor_cli, backups):
+    for area in (executions, backups):
         area.add_cli(sub, make_service)
     return parser
 
@@ -116,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "chromadb", "sentence_transformers", "bm25s", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from .errors import RunbookError
+    from ...errors import RunbookError
 
     try:
         return args.func(args) or 0

@@ -7,9 +7,9 @@ import json
 import re
 from pathlib import Path
 
-from .clock import Clock, utc_now
-from .errors import InvalidInput, NotFound
-from .library.store import atomic_write, file_hash
+from ..clock import Clock, utc_now
+from ..errors import InvalidInput, NotFound
+from .store import atomic_write, file_hash
 
 RUNBOOK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 

@@ -11,10 +11,10 @@ import logging
 
 from pydantic import BaseModel, Field
 
+from ..errors import NotFound
+from ..library.markdown import slugify
+from .case_render import render_case_runbook
 from .cases import CaseFacts, parse_case
-from .cases_render import render_case_runbook
-from .errors import NotFound
-from .library.markdown import slugify
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..settings import Settings
+from ...settings import Settings
 from .config import HttpSettings
 from .metrics import Metrics
 

@@ -10,13 +10,7 @@ import argparse
 import json
 from collections.abc import Callable
 
-
-
-def _paths(parser: argparse.ArgumentParser) -> None:
-    from pathlib import Path
-
-    parser.add_argument("--library", type=Path, help="runbook library root")
-    parser.add_argument("--data", type=Path, help="data dir holding execution records and the audit log")
+from .args import add_paths
 
 
 def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
@@ -45,7 +39,7 @@ def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) ->
     approve.add_argument("--reject", action="store_true", help="reject instead of approve")
     approve.add_argument("--reason", default=None, help="note for the audit log")
     approve.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    _paths(approve)
+    add_paths(approve)
     approve.set_defaults(func=cmd_approve)
 
     def cmd_executions(args: argparse.Namespace) -> int:
@@ -62,5 +56,5 @@ def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) ->
     listing.add_argument("--limit", type=int, default=10)
     listing.add_argument("--runbook", default=None, help="only this runbook id")
     listing.add_argument("--status", default=None, help="only this status, e.g. awaiting_approval")
-    _paths(listing)
+    add_paths(listing)
     listing.set_defaults(func=cmd_executions)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ..library.markdown import normalize_severity, render_front_matter
 from .cases import CaseFacts, Fix
-from .library.markdown import normalize_severity, render_front_matter
 
 # FaultMaven's symptom classes, recognised from words in the case (first match wins per class).
 _SYMPTOM_WORDS = {

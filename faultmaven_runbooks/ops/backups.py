@@ -8,7 +8,6 @@ a pre-restore snapshot, then makes both trees byte-identical to the archive.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import json
@@ -19,12 +18,11 @@ import shutil
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Callable
 
-from .errors import InvalidInput, NotFound
-from .learning.config import FeatureSettings
-from .learning.jsonstate import file_lock
-from .library.store import atomic_write, file_hash
+from ..errors import InvalidInput, NotFound
+from ..learning.config import FeatureSettings
+from ..learning.jsonstate import file_lock
+from ..library.store import atomic_write, file_hash
 
 log = logging.getLogger(__name__)
 
@@ -208,32 +206,3 @@ def _sync(src: Path, dst: Path, skip: set[str]) -> dict:
 
 
 # -- CLI ---------------------------------------------------------------------------------------
-def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
-    """`backup [--kind K | --list]` and `restore NAME`."""
-
-    def run_backup(args: argparse.Namespace) -> int:
-        backups = make_service(args).backups
-        result = backups.list() if args.list else backups.backup(args.kind)
-        print(json.dumps(result, indent=2))
-        return 0
-
-    def run_restore(args: argparse.Namespace) -> int:
-        result = make_service(args).backups.restore(args.name, reindex=not args.no_reindex)
-        print(json.dumps(result, indent=2, default=str))
-        return 0
-
-    def paths(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--library", type=Path, help="runbook library root")
-        p.add_argument("--data", type=Path, help="data dir (state, backups)")
-
-    p = subparsers.add_parser("backup", help="snapshot the library and state (daily/weekly/monthly)")
-    paths(p)
-    p.add_argument("--kind", choices=["daily", "weekly", "monthly"], default="daily")
-    p.add_argument("--list", action="store_true", help="list the available backups instead")
-    p.set_defaults(func=run_backup)
-    p = subparsers.add_parser("restore", help="restore a backup and rebuild the index from it")
-    paths(p)
-    p.add_argument("name", help="a name from `backup --list`, e.g. daily/daily-20260101T000000000000Z.tar.gz")
-    p.add_argument("--no-reindex", action="store_true", help="skip rebuilding the search index")
-    p.set_defaults(func=run_restore)
-

@@ -1,0 +1,1 @@
+"""Protocols only (MCP, HTTP, CLI): each calls the service and nothing below it calls them."""

@@ -1,0 +1,1 @@
+"""Operating the library: usage analytics, backups."""
