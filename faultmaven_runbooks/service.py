@@ -201,7 +201,8 @@ class RunbookService:
     def get_runbook(self, runbook_id: str, section: str | None = None, page: int = 1) -> RunbookPage:
         if not runbook_id or not runbook_id.strip():
             raise InvalidInput("runbook_id is empty; use `search` to find runbook ids")
-        rb = self.library.get(runbook_id.strip())
+        # Ids as people type them: any case, an alert name, or the alert's runbook_url.
+        rb = self.library.find(runbook_id)
         headings = [" > ".join(s.path) for s in rb.sections if s.path]
         section = (section or "").strip() or None
         if section:

@@ -1,8 +1,11 @@
 """create_runbook_from_case: resolved FaultMaven case -> draft runbook, without duplicates.
 
 Order matters: a case resolved by following an existing runbook only credits that runbook;
-otherwise similar runbooks are searched first and a close match is returned instead of a copy
-(unless `force`); only then is a draft written to dynamic/resolutions/auto-generated/.
+otherwise search proposes candidates, each is scored by how close its problem statement is to
+the case's (problems.py), and a runbook that already covers the problem is returned and credited
+instead of a copy (unless `force`); only then is a draft written to
+dynamic/resolutions/auto-generated/. Every path feeds the case to `learn` once, under the
+case id, so sending the same case again never counts its resolution twice.
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ from ..errors import NotFound
 from ..library.markdown import slugify
 from .case_render import render_case_runbook
 from .cases import CaseFacts, parse_case
+from .problems import case_problem, runbook_problem, similarities
 
 log = logging.getLogger(__name__)
 
 DRAFT_FOLDER = "dynamic/resolutions/auto-generated"
+CANDIDATES = 5  # search hits whose problem statements are compared with the case's
 
 
 class SimilarRunbook(BaseModel):
     id: str
     title: str
     path: str
-    relevance_score: float
+    similarity: float = Field(description="0..1: how close the runbook's problem (symptoms, root cause, "
+                                          "service) is to the case's")
 
 
 class CaseRunbookResult(BaseModel):
@@ -55,16 +61,20 @@ def incident_from_case(facts: CaseFacts, runbook_id: str | None = None) -> tuple
 
 
 def _similar(service, facts: CaseFacts) -> list[SimilarRunbook]:
-    search = getattr(service, "search", None)
-    if search is None:
+    """Runbooks whose problem is closest to the case's, best first."""
+    search, embed = getattr(service, "search", None), getattr(service, "embed", None)
+    if search is None or embed is None:
         return []
     try:
-        hits = search(facts.search_text(), limit=3).results
+        hits = search(facts.search_text(), limit=CANDIDATES).results
+        runbooks = [service.library.get(h.id) for h in hits]
+        scores = similarities(embed, case_problem(facts), [runbook_problem(rb) for rb in runbooks])
     except Exception:  # dedup is a courtesy; an index outage must not block writing the runbook
-        log.exception("similar-runbook search failed; writing without the duplicate check")
+        log.exception("similar-runbook check failed; writing without the duplicate check")
         return []
-    return [SimilarRunbook(id=h.id, title=h.title, path=h.path, relevance_score=round(h.relevance_score, 3))
-            for h in hits]
+    found = [SimilarRunbook(id=rb.id, title=rb.title, path=rb.path, similarity=score)
+             for rb, score in zip(runbooks, scores)]
+    return sorted(found, key=lambda s: (-s.similarity, s.id))
 
 
 def _free_id(library, base: str) -> str:
@@ -76,16 +86,21 @@ def _free_id(library, base: str) -> str:
 
 
 def _feed(service, facts: CaseFacts, runbook_id: str | None) -> None:
-    """Credit outcome statistics; failures here never undo the runbook."""
-    learning, analytics = getattr(service, "learning", None), getattr(service, "analytics", None)
+    """Count the case's resolution once (learn is idempotent by case id); failures here never
+    undo the runbook."""
+    learning = getattr(service, "learning", None)
+    if learning is None:
+        return
     try:
-        if learning is not None:
-            incident, context = incident_from_case(facts, runbook_id)
-            learning.learn(incident, context, write_runbooks=False)
-        if analytics is not None:
-            analytics.record_resolution(runbook_id, facts.resolution_seconds)
+        incident, context = incident_from_case(facts, runbook_id)
+        learning.learn(incident, context, write_runbooks=False)
     except Exception:
         log.exception("recording case %s in the statistics failed", facts.case_id)
+
+
+def _answer(status: str, rb, message: str, similar: list[SimilarRunbook] | None = None) -> CaseRunbookResult:
+    return CaseRunbookResult(status=status, created=False, runbook_id=rb.id, path=rb.path, title=rb.title,
+                             draft=rb.status == "draft", similar=similar or [], message=message)
 
 
 def runbook_from_case(authoring, case: dict, force: bool = False) -> CaseRunbookResult:
@@ -98,26 +113,27 @@ def runbook_from_case(authoring, case: dict, force: bool = False) -> CaseRunbook
             used = None
         if used is not None:
             _feed(service, facts, used.id)
-            return CaseRunbookResult(
-                status="credited", created=False, runbook_id=used.id, path=used.path, title=used.title,
-                draft=used.status == "draft",
-                message=f"case was resolved with runbook {used.id!r}: its statistics were credited "
-                        "instead of writing a duplicate")
+            return _answer("credited", used, f"case was resolved with runbook {used.id!r}: its statistics were "
+                                             "credited instead of writing a duplicate")
     similar = _similar(service, facts)
     best = similar[0] if similar else None
-    if best and best.relevance_score >= features.case_reuse_threshold and not force:
-        return CaseRunbookResult(
-            status="existing", created=False, runbook_id=best.id, path=best.path, title=best.title,
-            draft=False, similar=similar,
-            message=f"runbook {best.id!r} already covers this problem (similarity {best.relevance_score:.2f} "
-                    f">= {features.case_reuse_threshold}); update it with `update_runbook`, or pass "
-                    "force=true to write a separate runbook")
+    if best and best.similarity >= features.case_reuse_threshold and not force:
+        existing = library.get(best.id)
+        # The same case sent again finds the draft written from it: that resolution was reached
+        # without a runbook, and stays counted that way.
+        own_draft = bool(facts.case_id) and str(existing.metadata.get("source_case") or "") == facts.case_id
+        _feed(service, facts, None if own_draft else existing.id)
+        credit = "it was written from this case" if own_draft else "the case's resolution was credited to it"
+        return _answer("existing", existing, similar=similar, message=(
+            f"runbook {best.id!r} already covers this problem (problem similarity {best.similarity:.2f} >= "
+            f"{features.case_reuse_threshold}); {credit}. Update it with `update_runbook`, or pass force=true "
+            "to write a separate runbook"))
     base = slugify(facts.title)[:60].strip("-") or slugify(facts.case_id) or "case-runbook"
     with authoring.lock(base):
         rid = _free_id(library, base)
     result = authoring.write_new(rid, render_case_runbook(facts, rid, service.clock()), DRAFT_FOLDER)
     _feed(service, facts, None)
-    review = [s for s in similar if s.relevance_score >= features.case_review_threshold]
+    review = [s for s in similar if s.similarity >= features.case_review_threshold]
     note = (f"; similar runbooks worth reviewing: {', '.join(s.id for s in review)}" if review else "")
     return CaseRunbookResult(
         status="created", created=True, runbook_id=rid, path=result.path, title=facts.title, draft=True,

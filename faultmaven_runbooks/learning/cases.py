@@ -226,12 +226,24 @@ def _parse_gen23(case: dict, gen: int) -> CaseFacts:
     )
     for entry in map(_d, case.get("investigation_journal") or []):
         if entry.get("entry_type") == "ruled_out" and entry.get("content"):
-            facts.hypotheses.append(Hypothesis(_s(entry["content"]), "refuted"))
+            _rule_out(facts.hypotheses, _s(entry["content"]))
     start = _parse_time(_first(pv.get("started_at"), pv.get("noticed_at"), case.get("created_at")))
     end = _parse_time(_first(case.get("resolved_at"), case.get("closed_at")))
     if start and end and end >= start:
         facts.resolution_seconds = (end - start).total_seconds()
     return facts
+
+
+def _rule_out(hypotheses: list[Hypothesis], note: str) -> None:
+    """A journal's ruled-out note usually restates a hypothesis the case already holds: it then
+    rules that one out (a validated one stays validated) instead of appearing as a second one."""
+    same = next((h for h in hypotheses if _overlap(h.statement, note) >= 0.5), None)
+    if same is None:
+        hypotheses.append(Hypothesis(note, "refuted"))
+        return
+    if same.state != "validated":
+        same.state = "refuted"
+        same.reason = same.reason or note
 
 
 def _norm(text: str) -> str:

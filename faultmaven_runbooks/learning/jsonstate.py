@@ -89,6 +89,8 @@ class JsonState:
             return self._default()
         if not isinstance(data, dict):
             return self._default()
+        for key, value in self._default().items():  # a document written before this key existed
+            data.setdefault(key, value)
         with self._cache_lock:
             self._cache = (key, data)
         return copy.deepcopy(data)

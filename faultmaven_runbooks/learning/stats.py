@@ -51,7 +51,9 @@ def format_duration(seconds: float | None) -> str | None:
 
 
 def empty_state() -> dict:
-    return {"schema": 1, "incidents": 0, "patterns": {}, "resolutions": {}, "runbooks": {}}
+    # learned: incident id -> what that incident added, so a re-sent incident replaces it.
+    return {"schema": 1, "incidents": 0, "patterns": {}, "resolutions": {}, "runbooks": {},
+            "unassisted": {"resolved": 0, "seconds_total": 0.0, "timed": 0}, "learned": {}}
 
 
 class LearningStore(JsonState):
@@ -61,48 +63,73 @@ class LearningStore(JsonState):
 
 def _bump(counter: dict, key: str, by: int = 1) -> None:
     counter[key] = counter.get(key, 0) + by
+    if counter[key] <= 0:
+        del counter[key]  # a retracted outcome leaves no zero rows behind
 
+
+# Every record_* takes a sign: +1 counts an outcome, -1 takes a re-sent incident's earlier
+# outcome back out, so learning the same incident twice counts it once.
 
 def record_resolution(state: dict, name: str, success: bool, seconds: float | None,
-                      side_effects: list[str]) -> None:
+                      side_effects: list[str], sign: int = 1) -> None:
     r = state["resolutions"].setdefault(name, {"uses": 0, "successes": 0, "failures": 0,
                                                "seconds_total": 0.0, "timed": 0, "side_effects": {}})
-    r["uses"] += 1
-    r["successes" if success else "failures"] += 1
+    r["uses"] += sign
+    r["successes" if success else "failures"] += sign
     if seconds is not None and success:
-        r["seconds_total"] += seconds
-        r["timed"] += 1
+        r["seconds_total"] += sign * seconds
+        r["timed"] += sign
     for effect in side_effects:
-        _bump(r["side_effects"], effect)
+        _bump(r["side_effects"], effect, sign)
+    if r["uses"] <= 0:
+        del state["resolutions"][name]
 
 
-def record_runbook(state: dict, runbook_id: str, success: bool, seconds: float | None) -> None:
+def record_runbook(state: dict, runbook_id: str, success: bool, seconds: float | None, sign: int = 1) -> None:
     rb = state["runbooks"].setdefault(runbook_id, {"uses": 0, "resolved": 0, "failed": 0,
                                                    "seconds_total": 0.0, "timed": 0})
-    rb["uses"] += 1
-    rb["resolved" if success else "failed"] += 1
+    rb["uses"] += sign
+    rb["resolved" if success else "failed"] += sign
     if seconds is not None and success:
-        rb["seconds_total"] += seconds
-        rb["timed"] += 1
+        rb["seconds_total"] += sign * seconds
+        rb["timed"] += sign
+    if rb["uses"] <= 0:
+        del state["runbooks"][runbook_id]
 
 
-def record_pattern(pattern: dict, incident: dict, success: bool, seconds: float | None, now: str) -> None:
-    pattern["successes" if success else "failures"] += 1
+def record_unassisted(state: dict, success: bool, seconds: float | None, sign: int = 1) -> None:
+    """A resolution reached without any runbook: the baseline runbook_analytics compares with."""
+    if not success:
+        return
+    un = state["unassisted"]
+    un["resolved"] += sign
+    if seconds is not None:
+        un["seconds_total"] += sign * seconds
+        un["timed"] += sign
+
+
+def record_pattern(pattern: dict, incident: dict, success: bool, seconds: float | None, now: str,
+                   sign: int = 1) -> None:
+    pattern["successes" if success else "failures"] += sign
     if seconds is not None and success:
-        pattern["seconds_total"] += seconds
-        pattern["timed"] += 1
-    _bump(pattern["types"], str(incident.get("type") or "unknown"))
+        pattern["seconds_total"] += sign * seconds
+        pattern["timed"] += sign
+    _bump(pattern["types"], str(incident.get("type") or "unknown"), sign)
     for d in incident.get("diagnosis") or []:
-        _bump(pattern["diagnoses"], str(d))
+        _bump(pattern["diagnoses"], str(d), sign)
     for t in [*(incident.get("symptoms") or []), *(incident.get("triggers") or [])]:
-        _bump(pattern["triggers"], str(t))
+        _bump(pattern["triggers"], str(t), sign)
     for r in incident.get("resolution") or []:
         sol = pattern["solutions"].setdefault(str(r), {"uses": 0, "successes": 0})
-        sol["uses"] += 1
-        sol["successes"] += 1 if success else 0
-    if incident.get("id"):
-        pattern["incidents"] = (pattern["incidents"] + [str(incident["id"])])[-MAX_LIST:]
-    pattern["last_seen"] = now
+        sol["uses"] += sign
+        sol["successes"] += sign if success else 0
+        if sol["uses"] <= 0:
+            del pattern["solutions"][str(r)]
+    if sign > 0:
+        if incident.get("id"):
+            seen = [i for i in pattern["incidents"] if i != str(incident["id"])]
+            pattern["incidents"] = (seen + [str(incident["id"])])[-MAX_LIST:]
+        pattern["last_seen"] = now
 
 
 def success_rate(successes: int, total: int) -> float | None:

@@ -19,6 +19,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..learning.config import FeatureSettings
 from ..learning.jsonstate import file_lock
 from ..models import RUNBOOK_TYPES, SEVERITIES
+from ..paging import DEFAULT_LIMIT, page
 from .markdown import render_front_matter, slugify, split_front_matter
 from .versions import VersionStore, check_id, unified_diff
 
@@ -221,16 +222,19 @@ class AuthoringService:
                                                     f"version {current} kept")
 
     # -- history -----------------------------------------------------------------------------
-    def history(self, runbook_id: str) -> dict:
+    def history(self, runbook_id: str, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict:
+        """The current version and the kept earlier ones, newest first, a page at a time."""
         rid = check_id(runbook_id)
         relpath = self._relpath(rid)
         meta, _, _ = split_front_matter(self.library.resolve(relpath).read_text("utf-8", errors="replace"))
         saved = self.versions.entries(rid)
         current = _as_int(meta["version"]) if meta.get("version") is not None \
             else max((e["version"] for e in saved), default=0) + 1
+        newest_first = sorted(saved, key=lambda e: -e["version"])
+        shown, next_cursor = page(newest_first, lambda e: -e["version"], f"history:{rid}", cursor, limit)
         return {"id": rid, "path": relpath, "current_version": current,
-                "last_updated": str(meta.get("last_updated") or ""), "versions": saved,
-                "update_count": len(saved)}
+                "last_updated": str(meta.get("last_updated") or ""), "versions": shown,
+                "update_count": len(saved), "next_cursor": next_cursor}
 
     def version_text(self, runbook_id: str, version: int) -> str:
         info = self.history(runbook_id)

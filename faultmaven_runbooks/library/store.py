@@ -8,6 +8,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
 
 from ..errors import InvalidInput, NotFound
 from ..models import Runbook
@@ -73,6 +74,7 @@ class RunbookLibrary:
         self._lock = threading.RLock()
         self._cache: dict[str, tuple[tuple[int, int], str, ParseResult]] = {}
         self._ids: dict[str, str] = {}  # runbook id -> relpath
+        self._clashes: dict[str, list[str]] = {}  # an id several files claim -> the ids they got
         self._warned: set[tuple[str, str]] = set()
 
     # -- discovery -------------------------------------------------------------------------
@@ -139,28 +141,84 @@ class RunbookLibrary:
 
     def _assign_ids(self, parsed: dict[str, tuple[str, Runbook]]) -> None:
         ids = unique_ids({relpath: rb.id for relpath, (_, rb) in parsed.items()})
+        clashes: dict[str, list[str]] = {}
         for relpath, rid in ids.items():
             digest, rb = parsed[relpath]
             if rb.id != rid:  # a copy: the cached parse keeps the id the file claims
+                clashes.setdefault(rb.id, []).append(rid)
                 parsed[relpath] = (digest, rb.model_copy(update={"id": rid}))
         with self._lock:
             self._ids = {rid: relpath for relpath, rid in ids.items()}
+            self._clashes = {claimed: sorted(got) for claimed, got in clashes.items()}
 
-    def get(self, runbook_id: str) -> Runbook:
+    def _relpath_of(self, runbook_id: str) -> str | None:
+        """The file of an id, rescanning once when the id is unknown or its file is gone."""
         with self._lock:
             relpath = self._ids.get(runbook_id)
         if relpath is None or not self.resolve(relpath).exists():
             self.scan()
             with self._lock:
                 relpath = self._ids.get(runbook_id)
+        return relpath
+
+    def get(self, runbook_id: str) -> Runbook:
+        """The runbook with this id; ids are matched case-insensitively ('Pod-OOMKilled')."""
+        rid = runbook_id if runbook_id in self._ids else slugify(runbook_id) or runbook_id
+        relpath = self._relpath_of(rid)
         if relpath is None:
+            self._refuse_clash(rid)
             raise NotFound(f"no runbook with id {runbook_id!r}; use `search` to find runbook ids")
         _, result = self.load(relpath)
         if result.runbook is None:
-            raise NotFound(f"runbook {runbook_id!r} ({relpath}) has no readable content")
+            raise NotFound(f"runbook {rid!r} ({relpath}) has no readable content")
         rb = result.runbook.model_copy()
-        rb.id = runbook_id
+        rb.id = rid
         return rb
+
+    def find(self, text: str) -> Runbook:
+        """What a person types for a runbook: its id in any case, an alert it handles, or a
+        runbook_url (Alertmanager carries them lower-cased, often with the file's path)."""
+        text = text.strip()
+        try:
+            return self.get(text)
+        except NotFound:
+            pass
+        url = urlsplit(text) if "://" in text or text.startswith("/") else None
+        path = unquote(url.path).strip("/") if url else ""
+        if path:
+            found = self._by_path(path)
+            if found is not None:
+                return self.get(found)
+        name = path.rsplit("/", 1)[-1].removesuffix(".md").removesuffix(".html") if url else text
+        if url and name and slugify(name) in self._ids:
+            return self.get(slugify(name))
+        handlers = sorted(rid for rid, rb in self._runbooks().items()
+                          if name and name.lower() in {a.lower() for a in rb.alerts})
+        if len(handlers) == 1:
+            return self.get(handlers[0])
+        if handlers:
+            raise InvalidInput(f"alert {name!r} is handled by {len(handlers)} runbooks: {', '.join(handlers)}; "
+                               "ask for one of these ids")
+        raise NotFound(f"no runbook with id, alert name or runbook_url {text!r}; use `search` to find runbook ids")
+
+    def _by_path(self, path: str) -> str | None:
+        """The id of the file whose path (without .md, any case) ends the URL path."""
+        wanted = path.lower().removesuffix(".md").removesuffix(".html")
+        with self._lock:
+            files = {relpath.lower().removesuffix(".md"): rid for rid, relpath in self._ids.items()}
+        matches = sorted({rid for stem, rid in files.items() if wanted == stem or wanted.endswith("/" + stem)})
+        return matches[0] if len(matches) == 1 else None
+
+    def _runbooks(self) -> dict[str, Runbook]:
+        return {rb.id: rb for _, rb in self.scan().values()}
+
+    def _refuse_clash(self, rid: str) -> None:
+        """Several files claim this id, so each got a longer one: name them rather than 'not found'."""
+        with self._lock:
+            got = self._clashes.get(rid)
+        if got:
+            raise InvalidInput(f"id {rid!r} is claimed by {len(got)} files, served as {', '.join(got)}; "
+                               "ask for one of these ids")
 
     def path_of(self, runbook_id: str) -> str | None:
         with self._lock:

@@ -1,7 +1,9 @@
-"""Per-runbook usage analytics, kept in data_dir/cache/metrics.json.
+"""Per-runbook usage analytics.
 
-Retrievals come from search, executions from the executor, resolutions from learn and cases;
-update counts from the version store; verification dates from the runbook's front matter.
+Retrievals (from search) and executions (from the executor) are kept in
+data_dir/cache/metrics.json; resolutions and their times are read from the learning statistics,
+where `learn` and resolved cases count each incident once; update counts come from the version
+store, verification dates from the runbook's front matter.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..learning.config import FeatureSettings
 from ..learning.jsonstate import JsonState
 from ..learning.stats import format_duration
 from ..library.versions import VersionStore
+from ..paging import DEFAULT_LIMIT, page
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +28,17 @@ FLUSH_SECONDS = 5.0
 
 
 def _empty() -> dict:
-    return {"schema": 1, "runbooks": {}, "unassisted": {"resolutions": 0, "seconds_total": 0.0, "timed": 0}}
+    return {"schema": 1, "runbooks": {}}
 
 
 def _row(state: dict, runbook_id: str) -> dict:
     return state["runbooks"].setdefault(runbook_id, {
         "retrievals": 0, "executions": 0, "exec_succeeded": 0, "exec_failed": 0, "exec_seconds_total": 0.0,
-        "resolutions": 0, "resolution_seconds_total": 0.0, "resolutions_timed": 0,
         "last_retrieved": None, "last_executed": None})
+
+
+def _avg(seconds_total: float, timed: int) -> float | None:
+    return seconds_total / timed if timed else None
 
 
 def _seconds(value: float | None) -> float | None:
@@ -98,52 +104,51 @@ class Analytics:
             row["exec_seconds_total"] += seconds or 0.0
             row["last_executed"] = self.clock().isoformat(timespec="seconds")
 
-    def record_resolution(self, runbook_id: str | None, seconds: float | None) -> None:
-        """An incident resolved with this runbook, or without any (runbook_id None)."""
-        seconds = _seconds(seconds)
-        with self.state.update() as state:
-            if runbook_id is None:
-                row = state["unassisted"]
-                row["resolutions"] += 1
-                if seconds is not None:
-                    row["seconds_total"] += seconds
-                    row["timed"] += 1
-                return
-            row = _row(state, runbook_id)
-            row["resolutions"] += 1
-            if seconds is not None:
-                row["resolution_seconds_total"] += seconds
-                row["resolutions_timed"] += 1
-
     # -- report ------------------------------------------------------------------------------
-    def report(self, runbook_id: str | None = None) -> dict:
+    def report(self, runbook_id: str | None = None, cursor: str | None = None, limit: int = DEFAULT_LIMIT,
+               stale_only: bool = False) -> dict:
+        """One page of per-runbook rows (sorted by id), plus resolution time with and without a
+        runbook over every learned incident."""
         self.flush()
         state = self.state.read()
         library = self.service.library
-        runbooks = {rid: rb for _, (_, rb) in library.scan().items() for rid in [rb.id]}
-        if runbook_id is not None and runbook_id not in runbooks and runbook_id not in state["runbooks"]:
+        runbooks = {rb.id: rb for _, (_, rb) in library.scan().items()}
+        times = self._resolution_times()
+        known = set(runbooks) | set(state["runbooks"]) | set(times["runbooks"])
+        if runbook_id is not None and runbook_id not in known:
             raise NotFound(f"no runbook with id {runbook_id!r}; use `search` to find runbook ids")
-        ids = [runbook_id] if runbook_id else sorted(set(runbooks) | set(state["runbooks"]))
-        rows = [self._runbook_row(rid, state["runbooks"].get(rid), runbooks.get(rid)) for rid in ids]
-        un = state["unassisted"]
-        with_rb = [(r["resolution_seconds_total"], r["resolutions_timed"]) for r in state["runbooks"].values()]
-        total, timed = sum(s for s, _ in with_rb), sum(n for _, n in with_rb)
-        avg_with = total / timed if timed else None
-        avg_without = un["seconds_total"] / un["timed"] if un["timed"] else None
+        ids = [runbook_id] if runbook_id else sorted(known)
+        rows = [self._runbook_row(rid, state["runbooks"].get(rid), runbooks.get(rid), times["runbooks"].get(rid))
+                for rid in ids]
+        if stale_only:
+            rows = [r for r in rows if r["stale"]]
+        shown, next_cursor = page(rows, lambda r: r["id"], "runbook_analytics", cursor, limit)
+        with_rb = list(times["runbooks"].values())
+        un = times["unassisted"]
+        avg_with = _avg(sum(r["seconds_total"] for r in with_rb), sum(r["timed"] for r in with_rb))
+        avg_without = _avg(un["seconds_total"], un["timed"])
         return {
-            "runbooks": rows,
+            "runbooks": shown,
+            "total": len(rows),
+            "next_cursor": next_cursor,
             "resolution_time": {
                 "with_runbook_avg_seconds": round(avg_with, 1) if avg_with is not None else None,
                 "with_runbook_avg": format_duration(avg_with),
                 "without_runbook_avg_seconds": round(avg_without, 1) if avg_without is not None else None,
                 "without_runbook_avg": format_duration(avg_without),
-                "resolutions_with_runbook": sum(r["resolutions"] for r in state["runbooks"].values()),
-                "resolutions_without_runbook": un["resolutions"],
+                "resolutions_with_runbook": sum(r["resolved"] for r in with_rb),
+                "resolutions_without_runbook": un["resolved"],
             },
-            "stale_runbooks": [r["id"] for r in rows if r["stale"]],
+            "stale_count": sum(1 for r in rows if r["stale"]) if not stale_only else len(rows),
         }
 
-    def _runbook_row(self, rid: str, m: dict | None, rb) -> dict:
+    def _resolution_times(self) -> dict:
+        learning = getattr(self.service, "learning", None)
+        if learning is None:
+            return {"runbooks": {}, "unassisted": {"resolved": 0, "seconds_total": 0.0, "timed": 0}}
+        return learning.resolution_times()
+
+    def _runbook_row(self, rid: str, m: dict | None, rb, resolved: dict | None) -> dict:
         m = m or _row({"runbooks": {}}, rid)
         execs = m["executions"]
         verified = None
@@ -156,17 +161,16 @@ class Analytics:
         updates = self.versions.update_count(rid)
         reference = verified or (_date(rb.last_updated or rb.created) if rb is not None else None)
         stale, why = self._stale(status, reference, m)
-        learned = None
         learning = getattr(self.service, "learning", None)
-        if learning is not None:
-            learned = learning.runbook_stats(rid)
+        learned = learning.runbook_stats(rid) if learning is not None else None
+        resolved = resolved or {"resolved": 0, "seconds_total": 0.0, "timed": 0}
+        avg = _avg(resolved["seconds_total"], resolved["timed"])
         return {
             "id": rid, "title": rb.title if rb else None, "exists": rb is not None, "status": status,
             "retrievals": m["retrievals"], "executions": execs,
             "execution_success_rate": round(m["exec_succeeded"] / execs, 3) if execs else None,
-            "resolutions": m["resolutions"],
-            "avg_resolution_seconds": round(m["resolution_seconds_total"] / m["resolutions_timed"], 1)
-            if m["resolutions_timed"] else None,
+            "resolutions": resolved["resolved"],
+            "avg_resolution_seconds": round(avg, 1) if avg is not None else None,
             "outcomes": learned, "update_count": updates,
             "last_verified": verified.isoformat() if verified else None,
             "last_retrieved": m["last_retrieved"], "last_executed": m["last_executed"],

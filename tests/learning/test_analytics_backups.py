@@ -18,13 +18,19 @@ from faultmaven_runbooks.ops.analytics import Analytics
 from faultmaven_runbooks.ops.backups import Backups
 
 
+def _resolved(service, incident_id: str, runbook: str | None, duration: str) -> None:
+    service.learning.learn({"id": incident_id, "type": "container memory exceeded", "diagnosis": ["memory limit"],
+                            "resolution": ["raise_limit"], "success": True, "duration": duration,
+                            "runbook_used": runbook}, {})
+
+
 def test_analytics_report(fm_service, clock):
     a = fm_service.analytics
     a.record_retrieval(["pod-oomkilled", "pod-oomkilled", "node-disk-pressure"])
     a.record_execution("pod-oomkilled", True, 30)
     a.record_execution("pod-oomkilled", False, 10)
-    a.record_resolution("pod-oomkilled", 300)
-    a.record_resolution(None, 1800)
+    _resolved(fm_service, "INC-1", "pod-oomkilled", "5m")
+    _resolved(fm_service, "INC-2", None, "30m")
     fm_service.authoring.update_runbook("pod-oomkilled", tags=["oom"])  # an update verifies it: today
     clock.advance(days=40)
     a.flush()  # retrievals are buffered in memory between flushes
@@ -40,6 +46,36 @@ def test_analytics_report(fm_service, clock):
         a.report("nope")
     with pytest.raises(InvalidInput):
         a.record_execution("pod-oomkilled", True, -1)
+
+
+def test_learned_resolutions_feed_analytics_and_count_once(fm_service):
+    _resolved(fm_service, "INC-7", "pod-oomkilled", "10m")
+    _resolved(fm_service, "INC-8", "pod-oomkilled", "20m")
+    _resolved(fm_service, "INC-8", "pod-oomkilled", "20m")  # re-sent: no second count
+    times = fm_service.analytics.report()["resolution_time"]
+    assert times["resolutions_with_runbook"] == 2 and times["with_runbook_avg_seconds"] == 900
+    row = fm_service.analytics.report("pod-oomkilled")["runbooks"][0]
+    assert row["resolutions"] == 2 and row["avg_resolution_seconds"] == 900
+    _resolved(fm_service, "INC-8", None, "40m")  # corrected: resolved without the runbook after all
+    times = fm_service.analytics.report()["resolution_time"]
+    assert times["resolutions_with_runbook"] == 1 and times["resolutions_without_runbook"] == 1
+    assert times["without_runbook_avg_seconds"] == 2400
+
+
+def test_analytics_pages_with_a_cursor(fm_service):
+    a = fm_service.analytics
+    first = a.report(limit=3)
+    assert len(first["runbooks"]) == 3 and first["total"] == 4 and first["next_cursor"]
+    second = a.report(limit=3, cursor=first["next_cursor"])
+    assert [r["id"] for r in second["runbooks"]] == ["pod-oomkilled"] and second["next_cursor"] is None
+    seen = [r["id"] for r in first["runbooks"] + second["runbooks"]]
+    assert seen == sorted(seen) and len(set(seen)) == 4
+    with pytest.raises(InvalidInput, match="omit it"):
+        a.report(cursor="garbage!")
+    history_cursor = fm_service.authoring.history("pod-oomkilled")["next_cursor"]
+    assert history_cursor is None
+    with pytest.raises(InvalidInput, match="another list"):
+        a.report(cursor=fm_service.learning.get_patterns(limit=1)["next_cursor"] or "WyJwYXR0ZXJucyIsMV0")
 
 
 def test_search_counts_retrievals(fm_service):
@@ -60,7 +96,9 @@ def test_stale_flags(fm_service):
         "not verified" in rows["node-disk-pressure"]["stale_reason"]
     assert rows["image-pull-backoff"]["stale_reason"] == "status is deprecated"
     assert "3 of 4 executions failed" in rows["pod-crashloopbackoff"]["stale_reason"]
-    assert set(report["stale_runbooks"]) >= {"node-disk-pressure", "image-pull-backoff", "pod-crashloopbackoff"}
+    stale = a.report(stale_only=True)
+    assert {r["id"] for r in stale["runbooks"]} >= {"node-disk-pressure", "image-pull-backoff", "pod-crashloopbackoff"}
+    assert stale["total"] == report["stale_count"] and all(r["stale"] for r in stale["runbooks"])
 
 
 def tree(root: Path, skip=("backups", "chroma", "locks")) -> dict[str, str]:

@@ -73,8 +73,8 @@ def test_update_keeps_versions_history_and_diff(fm_service):
     rb = fm_service.library.get("kafka-consumer-lag")  # the id is stable across a title change
     assert rb.title == "Kafka lag" and rb.severity == "critical" and rb.version == 3
     h = a.history("kafka-consumer-lag")
-    assert h["current_version"] == 3 and [v["version"] for v in h["versions"]] == [1, 2]
-    assert h["versions"][0]["replaced_by"] == "alice" and h["versions"][0]["note"] == "add scaling"
+    assert h["current_version"] == 3 and [v["version"] for v in h["versions"]] == [2, 1]  # newest first
+    assert h["versions"][1]["replaced_by"] == "alice" and h["versions"][1]["note"] == "add scaling"
     d = a.diff("kafka-consumer-lag", 1, 2)
     assert "+2. Scale the consumers" in d["diff"] and not d["identical"]
     assert "-severity: medium" in a.diff("kafka-consumer-lag", 2)["diff"]
@@ -123,7 +123,10 @@ def test_concurrent_updates_from_threads_lose_nothing(fm_service):
     rb = fm_service.library.get("kafka-consumer-lag")
     assert {f"k{n}" for n in range(12)} <= set(rb.metadata)
     assert rb.version == 13
-    assert [v["version"] for v in a.history("kafka-consumer-lag")["versions"]] == list(range(1, 13))
+    history = a.history("kafka-consumer-lag", limit=10)
+    rest = a.history("kafka-consumer-lag", limit=10, cursor=history["next_cursor"])
+    assert [v["version"] for v in history["versions"] + rest["versions"]] == list(range(12, 0, -1))
+    assert history["update_count"] == 12 and rest["next_cursor"] is None
 
 
 def _process_worker(lib: str, data: str, n: int) -> None:
