@@ -93,18 +93,19 @@ class LearningService:
             if incident.get("runbook_used") and not credited:
                 recs.insert(0, f"runbook_used {incident['runbook_used']!r} is not in the library, so no runbook "
                                "was credited; use `search` to find its id")
-            created, runbook_id = False, None
+            created, runbook_id, relpath = False, None, None
             if write_runbooks and not credited:
                 created, runbook_id, relpath = self._write(pattern, incident, context, detected, conf, recs,
                                                            seconds, now, earlier)
                 if relpath:
                     to_index.append(relpath)
             if incident_id:
+                wrote = created and not detected  # this incident's own runbook, rewritten if it comes again
                 state["learned"][incident_id] = {
                     **outcome, "pattern": pattern["id"], "detected": detected, "score": round(match.score, 4),
                     "runner_up": round(match.runner_up, 4),
-                    "incident_runbook": runbook_id if created and not detected else
-                    (earlier or {}).get("incident_runbook")}
+                    "incident_runbook": runbook_id if wrote else (earlier or {}).get("incident_runbook"),
+                    "incident_runbook_path": relpath if wrote else (earlier or {}).get("incident_runbook_path")}
             runbook_id = credited or runbook_id or pattern["runbook_id"] or _most_linked(pattern) \
                 or (pattern["incident_runbooks"][-1] if pattern["incident_runbooks"] else None)
         self._reindex(to_index)
@@ -116,10 +117,9 @@ class LearningService:
     def _write(self, pattern, incident, context, detected, conf, recs, seconds, now, earlier=None):
         """(created?, runbook id, relpath to index) for the dynamic runbook this incident warrants."""
         library = self.service.library
-        rewrite = (earlier or {}).get("incident_runbook")
-        if rewrite and library.path_of(rewrite):
+        rewrite, relpath = (earlier or {}).get("incident_runbook"), (earlier or {}).get("incident_runbook_path")
+        if rewrite and relpath and library.resolve(relpath).is_file():
             # A re-sent incident updates the runbook it wrote, unless a person took it over.
-            relpath = library.path_of(rewrite)
             if not machine_owned(library.resolve(relpath).read_text("utf-8", errors="replace")):
                 return False, rewrite, None
             library.write(relpath, incident_runbook(rewrite, incident, context, pattern, conf, recs, seconds, now))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import threading
 
 from ...memory import limit_malloc_arenas
 from ...settings import Settings
@@ -24,20 +26,49 @@ def make_service(args: argparse.Namespace):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..mcp.server import build_server
+    from ..mcp.server import build_server, parse_toolsets
+    from ..mcp.transport import serve_stdio
 
+    try:
+        toolsets = parse_toolsets(args.toolsets)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     service = make_service(args)
-    server = build_server(service)
+    server = build_server(service, toolsets=toolsets, read_only=args.read_only)
     # The model and index load in the background: the handshake never waits for them.
-    service.warm_up()
-    if args.transport == "stdio":
-        log.info("serving library %s over stdio", service.library.root)
-        server.run("stdio")
-        return 0
-    from ..http.app import run_http
+    warm_up = service.warm_up()
+    try:
+        if args.transport == "stdio":
+            log.info("serving library %s over stdio", service.library.root)
+            import anyio
 
-    run_http(service, server, service.settings, args.host, args.port, args.transport)
-    return 0
+            anyio.run(serve_stdio, server)
+            return 0
+        from ..http.app import run_http
+
+        run_http(service, server, service.settings, args.host, args.port, args.transport)
+        return 0
+    finally:
+        _leave(service, warm_up)
+
+
+def _leave(service, warm_up: threading.Thread) -> None:
+    """The client hung up (stdin closed, or the HTTP server was stopped). If the warm-up is still
+    loading the model or the index, normal interpreter shutdown would finalize while that thread
+    sits in native code (ONNX Runtime, Chroma, a compile child's pipes) and abort the process
+    ("terminate called without an active exception", SIGABRT). Save what the server holds and end
+    the process at once instead; a model compile already under way finishes in its own process."""
+    if not warm_up.is_alive():
+        return
+    log.info("client gone during warm-up: exiting without waiting for it")
+    try:
+        service.analytics.flush()  # retrieval counts buffered in memory
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -78,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")
     serve.add_argument("--host", default=None, help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8080)")
+    serve.add_argument("--read-only", action="store_true",
+                       help="search and reads only: no writes, and execute plans and dry-runs but never applies")
+    serve.add_argument("--toolsets", default=None, metavar="LIST",
+                       help="comma-separated tool groups to offer: search,execute,learning,authoring (default all)")
     add_paths(serve)
     serve.set_defaults(func=cmd_serve)
 
@@ -102,12 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     limit_malloc_arenas()
     args = build_parser().parse_args(argv)
-    # stdout belongs to the MCP protocol on stdio: every log line goes to stderr.
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "bm25s", "uvicorn.access"):
+    # stdout belongs to the MCP protocol on stdio: every log line goes to stderr. -v is debug for
+    # this program only: libraries at debug (markdown-it alone writes ~68,000 lines per index pass)
+    # would bury it.
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.verbose:
+        logging.getLogger("faultmaven_runbooks").setLevel(logging.DEBUG)
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "bm25s", "uvicorn.access", "markdown_it"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from ...errors import RunbookError
 

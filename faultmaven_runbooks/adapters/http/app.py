@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
 
 from ...settings import Settings
+from ..mcp.transport import RefuseBatches
 from . import openapi, routes_api_v1, routes_executions, routes_runbooks, routes_storage, routes_webhooks
 from .config import HttpSettings, is_loopback
 from .context import AppContext, ctx
@@ -164,6 +165,7 @@ def build_app(
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics, route_of=_route_namer(routes)),
             Middleware(GuardMiddleware, allow=allow, auth_token=settings.auth_token, http=http),
+            Middleware(RefuseBatches, paths=(MCP_PATH, SSE_MESSAGES)),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -28,7 +28,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, Any, Any, str]] = [
     ("post", "/runbooks/executions/{execution_id}/approve", "Approve a pending plan (a person, not the requester)", None, s.ApprovalRequest, None, "executions"),
     ("post", "/runbooks/executions/{execution_id}/reject", "Reject a pending plan", None, s.ApprovalRequest, None, "executions"),
     ("post", "/runbooks/learn", "Learn from a resolved incident", None, s.LearnRequest, None, "learning"),
-    ("get", "/runbooks/patterns", "Learned incident patterns", None, None, None, "learning"),
+    ("get", "/runbooks/patterns", "Learned incident patterns", s.PageCursor, None, None, "learning"),
     ("get", "/runbooks/health", "Health (no auth)", None, None, None, "operations"),
     ("get", "/storage/usage", "Storage used by library, index, data and backups", None, None, None, "operations"),
     ("get", "/storage/backups", "List backups", None, None, None, "operations"),

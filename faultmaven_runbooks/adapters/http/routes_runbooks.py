@@ -9,7 +9,7 @@ from starlette.routing import Route
 from ...errors import InvalidInput
 from .context import ctx, query_dict
 from .responses import call, call_cpu, feature, ok, parse_body, validate
-from .schemas import LearnRequest, PageQuery, RunbookWrite, SearchQuery
+from .schemas import LearnRequest, PageCursor, PageQuery, RunbookWrite, SearchQuery
 
 
 async def search(request: Request) -> Response:
@@ -66,7 +66,8 @@ async def learn(request: Request) -> Response:
 
 async def patterns(request: Request) -> Response:
     c = ctx(request)
-    return ok(await call(feature(c.service, "learning").get_patterns))
+    q = validate(PageCursor, query_dict(request))
+    return ok(await call(feature(c.service, "learning").get_patterns, q.cursor, q.limit))
 
 
 async def health(request: Request) -> Response:

@@ -7,23 +7,23 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .context import ctx, query_dict
 from .responses import call, feature, json_body, ok, validate
+from .schemas import PageCursor
 
 
 class BackupRequest(BaseModel):
     kind: Literal["daily", "weekly", "monthly"] = "daily"
 
 
-class AnalyticsQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnalyticsQuery(PageCursor):
     runbook_id: str | None = Field(None, max_length=200)
+    stale_only: bool = False
 
 
 def _dir_usage(path: Path) -> dict:
@@ -79,7 +79,8 @@ async def backups_create(request: Request) -> Response:
 
 async def analytics(request: Request) -> Response:
     q = validate(AnalyticsQuery, query_dict(request))
-    return ok(await call(feature(ctx(request).service, "analytics").report, q.runbook_id))
+    return ok(await call(feature(ctx(request).service, "analytics").report, q.runbook_id, cursor=q.cursor,
+                         limit=q.limit, stale_only=q.stale_only))
 
 
 ROUTES = [

@@ -18,7 +18,16 @@ class SearchQuery(BaseModel):
     type: RunbookType | None = None
     severity: Severity | None = None
     tags: list[str] | None = Field(None, description="Comma-separated in the query string.")
-    limit: int = Field(10, ge=1, le=50)
+    limit: int = Field(5, ge=1, le=50)
+
+
+class PageCursor(BaseModel):
+    """A page of a list: `cursor` is the `next_cursor` of the previous page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(10, ge=1, le=100)
 
 
 class ExecuteRequest(BaseModel):

@@ -1,23 +1,28 @@
-"""learn and get_patterns: the learning loop over MCP, plus the doctor-patient prompts."""
+"""learn, get_patterns, runbook_analytics and create_runbook_from_case: the learning loop."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ...learning import LearnResult
+from ...learning.case_runbooks import CaseRunbookResult
+from ...paging import DEFAULT_LIMIT, MAX_LIMIT
 from ...service import RunbookService
-from .errors import domain_errors
+from .calls import answer
+from .inputs import Case, Incident, IncidentContext, plain
 
-PROMPTS = Path(__file__).resolve().parents[3] / "prompts"
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-# learn adds statistics and may write a new runbook: not read-only, never destroys anything.
-LEARNS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+# learn replaces what a known incident id counted, so sending it again changes nothing more.
+LEARNS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# A case may write a draft runbook; nothing is ever overwritten.
+WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+Cursor = Annotated[str | None, Field(max_length=500, description="next_cursor of the previous page.")]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 
 
 class PatternsResponse(BaseModel):
@@ -25,49 +30,56 @@ class PatternsResponse(BaseModel):
     resolution_effectiveness: dict[str, dict[str, Any]]
     runbook_outcomes: dict[str, dict[str, Any]]
     total_incidents: int
+    total_patterns: int
+    next_cursor: str | None
 
 
-def read_prompt(name: str) -> str:
-    try:
-        return (PROMPTS / f"{name}.md").read_text("utf-8")
-    except FileNotFoundError:
-        raise ToolError(f"prompt text {name}.md is missing from {PROMPTS}") from None
+class AnalyticsResponse(BaseModel):
+    runbooks: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+    resolution_time: dict[str, Any]
+    stale_count: int
 
 
-def register(server: MCPServer, service: RunbookService) -> None:
-    @server.tool(title="Learn from an incident", annotations=LEARNS)
-    @domain_errors
-    def learn(
-        incident_data: Annotated[dict[str, Any], Field(description=(
-            "{type, diagnosis[], resolution[], success, duration ('5m'), optional symptoms[], service, "
-            "namespace, runbook_used, steps_taken[], side_effects[], id}"))],
-        context: Annotated[dict[str, Any] | None, Field(description="{namespace, pod_type, service, cluster}")] = None,
-    ) -> LearnResult:
-        """Record an incident's outcome (successful or failed). Updates pattern and resolution
-        statistics, detects the recurring pattern it belongs to, credits the runbook used, and writes
-        a dynamic runbook for new incident types and recurring patterns."""
-        return service.learning.learn(incident_data, context)
+def register(server: MCPServer, service: RunbookService, surface) -> None:
+    if not surface.offers("learning"):
+        return
 
-    @server.tool(title="Learned patterns", annotations=READ_ONLY)
-    @domain_errors
-    def get_patterns() -> PatternsResponse:
-        """The learned data: per pattern its frequency, average resolution time, success rate, common
-        solutions and triggers; per resolution its success rate, average time and side effects."""
-        return PatternsResponse(**service.learning.get_patterns())
+    if surface.offers("learning", writes=True):
+        @server.tool(title="Learn from an incident", annotations=LEARNS)
+        async def learn(ctx: Context, incident_data: Incident, context: IncidentContext | None = None) -> LearnResult:
+            """Record a resolved or failed incident so patterns, fix success rates and runbook outcomes
+            improve; may write a dynamic runbook for a new or recurring incident type."""
+            return await answer(ctx, "learn", lambda: service.learning.learn(plain(incident_data), plain(context)))
 
-    @server.prompt(title="Offer a runbook after a resolved case")
-    def runbook_offer(
-        variant: Literal["minimal", "standard", "detailed"] = "standard",
-        case_title: str = "",
-    ) -> str:
-        """Doctor-patient guidance for offering, once, to turn the resolved case into a runbook."""
-        text = read_prompt(f"runbook_offer_{variant}")
-        return text.replace("{case_title}", case_title.strip() or "this issue")
+        @server.tool(title="Create a runbook from a resolved case", annotations=WRITES)
+        async def create_runbook_from_case(
+            ctx: Context,
+            case: Annotated[Case | str, Field(description="The resolved case (object or JSON text).")],
+            force: Annotated[bool, Field(description="Write a new runbook even if one covers the problem.")] = False,
+        ) -> CaseRunbookResult:
+            """After a FaultMaven case is resolved: write a draft runbook from it, or get the runbook that
+            already covers the same problem (credited with the resolution)."""
+            return await answer(ctx, "create_runbook_from_case",
+                                lambda: service.authoring.create_from_case(plain(case), force=force))
 
-    @server.prompt(title="Write a runbook from a resolved case")
-    def runbook_writing(case_summary: str = "") -> str:
-        """Instructions for writing the runbook in the five-part structure."""
-        text = read_prompt("runbook_writing")
-        if case_summary.strip():
-            text += "\n\n## The resolved case\n\n" + case_summary.strip()[:20_000]
-        return text
+    @server.tool(title="Learned incident patterns", annotations=READ_ONLY)
+    async def get_patterns(ctx: Context, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> PatternsResponse:
+        """Learned incident patterns, most frequent first: how often, how fast resolved, which fixes
+        worked or failed, and the runbooks credited."""
+        return await answer(ctx, "get_patterns",
+                            lambda: PatternsResponse(**service.learning.get_patterns(cursor, limit)))
+
+    @server.tool(title="Runbook analytics", annotations=READ_ONLY)
+    async def runbook_analytics(
+        ctx: Context,
+        runbook_id: Annotated[str | None, Field(max_length=100)] = None,
+        stale_only: bool = False,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> AnalyticsResponse:
+        """Which runbooks are used, work and are stale: retrievals, executions, resolutions, and
+        resolution time with and without a runbook."""
+        return await answer(ctx, "runbook_analytics", lambda: AnalyticsResponse(
+            **service.analytics.report(runbook_id, cursor=cursor, limit=limit, stale_only=stale_only)))

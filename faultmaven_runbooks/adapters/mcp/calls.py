@@ -1,0 +1,132 @@
+"""How every tool call runs: off the event loop, never silent, with a compact answer.
+
+- The service is blocking (Chroma, the model, files): the work runs in a worker thread.
+- A call that takes longer than a second sends `notifications/progress` every second (when the
+  client asked for progress), so a client waiting on a cold index sees the call is alive
+  instead of timing out.
+- What the service logs during the call reaches the client as `notifications/message`, at or
+  above the level the client chose with `logging/setLevel` (warning when it chose none).
+- The answer's text is compact JSON without nulls; the same data is the structured content.
+- Domain errors become `ToolError`s, whose text (unlike other exceptions') reaches the model.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextvars
+import logging
+import time
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.types import LOG_LEVEL_META_KEY, CallToolResult, TextContent
+from pydantic import BaseModel
+
+from ...errors import RunbookError
+
+# Logging is deprecated from protocol 2026-07-28 on, but the clients people use today speak
+# 2025-06-18/2025-11-25, where it is the way a server tells its user what happened.
+warnings.filterwarnings("ignore", category=MCPDeprecationWarning, module=__name__)
+
+HEARTBEAT_SECONDS = 1.0
+LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+DEFAULT_LEVEL = "warning"
+_PY_LEVELS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning",
+              logging.ERROR: "error", logging.CRITICAL: "critical"}
+
+# The level each client session asked for (logging/setLevel); forgotten with the session.
+session_levels: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_sink: contextvars.ContextVar[collections.deque | None] = contextvars.ContextVar("mcp_log_sink", default=None)
+
+
+class _ToClient(logging.Handler):
+    """Copies the records a tool call's own thread logs into that call's queue."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = _sink.get()
+        if sink is not None:
+            level = _PY_LEVELS.get(record.levelno, "error" if record.levelno > logging.WARNING else "info")
+            sink.append((level, record.name, record.getMessage()))
+
+
+def install_log_forwarding(logger_name: str = "faultmaven_runbooks") -> None:
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(h, _ToClient) for h in logger.handlers):
+        logger.addHandler(_ToClient())
+
+
+def _threshold(ctx: Context) -> str:
+    request = ctx.request_context
+    chosen = session_levels.get(request.session)
+    if chosen:
+        return chosen
+    meta = request.meta if isinstance(request.meta, dict) else {}
+    return meta.get(LOG_LEVEL_META_KEY) or DEFAULT_LEVEL  # 2026-07-28: the request opts in
+
+
+async def _forward(ctx: Context, queue: collections.deque, threshold: str) -> None:
+    floor = LEVELS.index(threshold) if threshold in LEVELS else LEVELS.index(DEFAULT_LEVEL)
+    while queue:
+        level, name, message = queue.popleft()
+        if LEVELS.index(level) >= floor:
+            await ctx.log(level, message, logger_name=name)
+
+
+def compact(model: BaseModel) -> CallToolResult:
+    """Compact text (no indentation, no nulls) plus the full structured content."""
+    return CallToolResult(content=[TextContent(type="text", text=model.model_dump_json(exclude_none=True))],
+                          structured_content=model.model_dump(mode="json"))
+
+
+async def answer(ctx: Context, label: str, work: Callable[[], BaseModel]) -> CallToolResult:
+    """Run `work` (blocking service code) in a worker thread and answer compactly."""
+    queue: collections.deque = collections.deque()
+    try:
+        threshold = _threshold(ctx)
+    except ValueError:  # no request context: a direct call outside a client session
+        threshold = None
+    started = time.monotonic()
+    result: list[BaseModel] = []
+    failure: list[BaseException] = []
+
+    def in_thread() -> None:
+        _sink.set(queue)
+        try:
+            result.append(work())
+        except BaseException as exc:  # re-raised on the event loop below
+            failure.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        done = anyio.Event()
+
+        async def heartbeat() -> None:
+            beat = 0
+            while not done.is_set():
+                with anyio.move_on_after(HEARTBEAT_SECONDS):
+                    await done.wait()
+                if threshold is not None:
+                    await _forward(ctx, queue, threshold)
+                if not done.is_set():
+                    beat += 1
+                    await ctx.report_progress(beat, None, f"{label}: working ({time.monotonic() - started:.0f}s)")
+
+        tg.start_soon(heartbeat)
+        try:
+            await anyio.to_thread.run_sync(in_thread)
+        finally:
+            done.set()
+    if threshold is not None:
+        await _forward(ctx, queue, threshold)
+    if failure:
+        exc = failure[0]
+        if isinstance(exc, RunbookError):
+            raise ToolError(str(exc)) from exc
+        raise exc
+    return compact(result[0])
