@@ -26,12 +26,18 @@ INSPECTOR := .inspector/node_modules/@modelcontextprotocol/inspector/cli/build/c
 $(INSPECTOR):
 	npm install --silent --no-audit --no-fund --prefix .inspector @modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
 
-test: $(BIN)/faultmaven-runbooks $(INSPECTOR)
+# The MCP conformance suite (@modelcontextprotocol/conformance): same npm, same Node 24.
+CONFORMANCE_VERSION := 0.1.16
+CONFORMANCE := .conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
+$(CONFORMANCE):
+	npm install --silent --no-audit --no-fund --prefix .conformance @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
+
+test: $(BIN)/faultmaven-runbooks $(INSPECTOR) $(CONFORMANCE)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
-BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage adversarial_count
-bench: $(BIN)/faultmaven-runbooks
+BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage adversarial_count agent_surface
+bench: $(BIN)/faultmaven-runbooks $(CONFORMANCE)
 	for b in $(BENCHMARKS); do echo "== $$b"; HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 index: $(BIN)/faultmaven-runbooks

@@ -33,3 +33,10 @@ def test_inspector_lists_tools_and_searches(library_dir, tmp_path):
     found = inspect(library_dir, tmp_path / "data", "--method", "tools/call", "--tool-name", "search",
                     "--tool-arg", "query=ENOSPC no space left on device")
     assert found["structuredContent"]["results"][0]["id"] == "volume-disk-full"
+
+
+def test_inspector_sees_runbooks_as_resources_and_sets_the_log_level(library_dir, tmp_path):
+    listed = inspect(library_dir, tmp_path / "data", "--method", "resources/list")
+    uris = [r["uri"] for r in listed["resources"]]
+    assert "runbook://pod-crashloop" in uris and uris == sorted(uris)
+    assert inspect(library_dir, tmp_path / "data", "--method", "logging/setLevel", "--log-level", "info") == {}

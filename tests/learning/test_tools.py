@@ -32,7 +32,7 @@ async def test_tools_are_listed_with_honest_annotations(fm_service):
     for name in ("learn", "create_runbook", "update_runbook", "create_runbook_from_case"):
         assert tools[name].annotations.read_only_hint is False
         assert tools[name].annotations.destructive_hint is False
-        assert tools[name].output_schema is not None
+    assert tools["learn"].annotations.idempotent_hint is True  # a re-sent incident id counts once
 
 
 async def test_learn_and_patterns_over_mcp(fm_service):
@@ -45,6 +45,7 @@ async def test_learn_and_patterns_over_mcp(fm_service):
         assert r.structured_content["pattern_id"] == "memory-limit-exceeded-web-app"
         p = await call(c, "get_patterns")
         assert p.structured_content["incident_patterns"]["memory-limit-exceeded-web-app"]["frequency"] == 1
+        assert p.structured_content["next_cursor"] is None and p.structured_content["total_patterns"] == 1
         bad = await call(c, "learn", {"incident_data": {"type": "x"}})
         assert bad.is_error and "success" in bad.content[0].text
 
@@ -71,6 +72,10 @@ async def test_authoring_round_trip_over_mcp(fm_service):
         assert trav.is_error
         a = await call(c, "runbook_analytics", {"runbook_id": "kafka-consumer-lag"})
         assert a.structured_content["runbooks"][0]["update_count"] == 1
+        page = await call(c, "runbook_analytics", {"limit": 2})
+        rest = await call(c, "runbook_analytics", {"limit": 2, "cursor": page.structured_content["next_cursor"]})
+        ids = [r["id"] for r in page.structured_content["runbooks"] + rest.structured_content["runbooks"]]
+        assert len(ids) == 4 and ids == sorted(ids) and page.structured_content["total"] == 5
 
 
 async def test_case_tool_creates_then_reuses(fm_service):
@@ -79,7 +84,8 @@ async def test_case_tool_creates_then_reuses(fm_service):
         first = await call(c, "create_runbook_from_case", {"case": case})
         assert first.structured_content["status"] == "created"
         again = await call(c, "create_runbook_from_case", {"case": case})
-        assert again.structured_content["status"] == "existing"
+        assert again.structured_content["status"] == "existing" and again.structured_content["draft"] is True
+        assert again.structured_content["runbook_id"] == first.structured_content["runbook_id"]
         case["state"] = "inquiry"
         bad = await call(c, "create_runbook_from_case", {"case": case})
         assert bad.is_error and "not resolved" in bad.content[0].text

@@ -17,7 +17,6 @@ import contextvars
 import logging
 import time
 import warnings
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +32,7 @@ from ...errors import RunbookError
 
 # Logging is deprecated from protocol 2026-07-28 on, but the clients people use today speak
 # 2025-06-18/2025-11-25, where it is the way a server tells its user what happened.
-warnings.filterwarnings("ignore", category=MCPDeprecationWarning, module=__name__)
+warnings.filterwarnings("ignore", message="The logging capability is deprecated", category=MCPDeprecationWarning)
 
 HEARTBEAT_SECONDS = 1.0
 LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
@@ -41,8 +40,7 @@ DEFAULT_LEVEL = "warning"
 _PY_LEVELS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning",
               logging.ERROR: "error", logging.CRITICAL: "critical"}
 
-# The level each client session asked for (logging/setLevel); forgotten with the session.
-session_levels: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+LEVEL_KEY = "faultmaven.log_level"
 _sink: contextvars.ContextVar[collections.deque | None] = contextvars.ContextVar("mcp_log_sink", default=None)
 
 
@@ -62,9 +60,15 @@ def install_log_forwarding(logger_name: str = "faultmaven_runbooks") -> None:
         logger.addHandler(_ToClient())
 
 
+def connection_state(session) -> dict:
+    """Per-client state that lives as long as the connection (the SDK's Connection.state): the
+    request context carries a per-request session, and only that session knows the connection."""
+    return session._connection.state
+
+
 def _threshold(ctx: Context) -> str:
     request = ctx.request_context
-    chosen = session_levels.get(request.session)
+    chosen = connection_state(request.session).get(LEVEL_KEY)  # set by logging/setLevel
     if chosen:
         return chosen
     meta = request.meta if isinstance(request.meta, dict) else {}

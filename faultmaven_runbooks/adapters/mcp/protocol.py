@@ -39,7 +39,7 @@ from mcp.types import (
 
 from ...errors import RunbookError
 from ...paging import page
-from .calls import session_levels
+from .calls import LEVEL_KEY, connection_state
 from .prompts import CHOICES
 from .search import RESOURCE_NOT_FOUND
 
@@ -52,7 +52,7 @@ def install(server: MCPServer, service, surface) -> None:
     library = service.library
 
     async def set_level(ctx: ServerRequestContext, params: SetLevelRequestParams) -> EmptyResult:
-        session_levels[ctx.session] = params.level
+        connection_state(ctx.session)[LEVEL_KEY] = params.level
         return EmptyResult()
 
     low.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)

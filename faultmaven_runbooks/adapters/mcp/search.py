@@ -39,16 +39,14 @@ EXACTLY_ONE_SOURCE = {
 def bounded(response: SearchResponse, max_chars: int = MAX_SEARCH_CHARS) -> SearchResponse:
     """Drop the lowest-ranked hits until the answer fits, and say how many were left out."""
     hits = list(response.results)
-    fits = lambda: len(response.model_copy(update={"results": hits}).model_dump_json(exclude_none=True)) <= max_chars
-    dropped = 0
-    while len(hits) > 1 and not fits():
+    fitted = response
+    while len(hits) > 1 and len(fitted.model_dump_json(exclude_none=True)) > max_chars:
         hits.pop()
-        dropped += 1
-    if not dropped:
-        return response
-    note = (f"{dropped} more matching runbook(s) left out to keep this answer under {max_chars:,} characters; "
-            "ask with a smaller limit or read one with get_runbook.")
-    return response.model_copy(update={"results": hits, "message": " ".join(x for x in (response.message, note) if x)})
+        note = (f"{len(response.results) - len(hits)} more matching runbook(s) left out to keep this answer under "
+                f"{max_chars:,} characters; ask with a smaller limit or read one with get_runbook.")
+        fitted = response.model_copy(update={"results": hits,
+                                             "message": " ".join(x for x in (response.message, note) if x)})
+    return fitted
 
 
 def register(server: MCPServer, service: RunbookService, surface) -> None:
