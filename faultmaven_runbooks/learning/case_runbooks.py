@@ -14,7 +14,7 @@ import logging
 
 from pydantic import BaseModel, Field
 
-from ..errors import NotFound
+from ..errors import RunbookError
 from ..library.markdown import slugify
 from .case_render import render_case_runbook
 from .cases import CaseFacts, parse_case
@@ -108,8 +108,8 @@ def runbook_from_case(authoring, case: dict, force: bool = False) -> CaseRunbook
     library, service, features = authoring.library, authoring.service, authoring.features
     if facts.runbook_used:
         try:
-            used = library.get(facts.runbook_used)
-        except NotFound:
+            used = library.find(facts.runbook_used)
+        except RunbookError:
             used = None
         if used is not None:
             _feed(service, facts, used.id)

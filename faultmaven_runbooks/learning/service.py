@@ -6,7 +6,7 @@ import logging
 
 from pydantic import BaseModel, Field
 
-from ..errors import NotFound
+from ..errors import RunbookError
 from ..library.markdown import slugify
 from ..paging import DEFAULT_LIMIT, page
 from .config import FeatureSettings
@@ -156,9 +156,9 @@ class LearningService:
     def _existing_runbook(self, runbook_id: str | None) -> str | None:
         if not runbook_id:
             return None
-        try:
-            return self.service.library.get(slugify(runbook_id)).id
-        except NotFound:
+        try:  # as people write it: the id in any case, an alert name, a runbook_url
+            return self.service.library.find(runbook_id).id
+        except RunbookError:
             return None  # the outcome is still learned; the result says the runbook was not found
 
     def _reindex(self, relpaths: list[str]) -> None:

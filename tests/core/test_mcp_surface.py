@@ -32,13 +32,18 @@ def anyio_backend():
     return "asyncio"
 
 
-async def test_logging_set_level_filters_what_tool_calls_send(service, caplog):
-    caplog.set_level(logging.INFO, logger="faultmaven_runbooks")
+def collect() -> tuple[list, object]:
     received = []
 
     async def on_log(params):
         received.append(params)
 
+    return received, on_log
+
+
+async def test_logging_set_level_filters_what_tool_calls_send(service, caplog):
+    caplog.set_level(logging.INFO, logger="faultmaven_runbooks")
+    received, on_log = collect()
     async with Client(build_server(service), mode="legacy", logging_callback=on_log) as client:
         assert client.server_capabilities.logging is not None
         await client.set_logging_level("info")
@@ -54,11 +59,7 @@ async def test_logging_set_level_filters_what_tool_calls_send(service, caplog):
 
 async def test_log_messages_on_the_2026_protocol_need_the_request_opt_in(service, caplog):
     caplog.set_level(logging.INFO, logger="faultmaven_runbooks")
-    received = []
-
-    async def on_log(params):
-        received.append(params)
-
+    received, on_log = collect()
     async with Client(build_server(service), log_level="info", logging_callback=on_log) as client:
         assert client.protocol_version >= "2026"
         for _ in range(2):

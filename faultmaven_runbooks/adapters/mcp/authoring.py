@@ -6,17 +6,14 @@ from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ...library.authoring import WriteResult
-from ...paging import DEFAULT_LIMIT, MAX_LIMIT
+from ...paging import DEFAULT_LIMIT
 from ...service import RunbookService
-from .calls import answer
+from .calls import READ_ONLY, WRITES, answer
+from .inputs import Cursor, Limit
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-# Writes keep the previous version, so nothing is destroyed; repeating a create fails, not duplicates.
-WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Tags = Annotated[list[Annotated[str, Field(max_length=50)]] | None, Field(max_length=30)]
 Type = Literal["static", "dynamic", "template"]
@@ -83,8 +80,8 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
     async def runbook_history(
         ctx: Context,
         runbook_id: Id,
-        cursor: Annotated[str | None, Field(max_length=500, description="next_cursor of the previous page.")] = None,
-        limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> HistoryResponse:
         """A runbook's kept versions, newest first: who replaced each, when and why."""
         return await answer(ctx, "runbook_history",

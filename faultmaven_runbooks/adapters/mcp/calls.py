@@ -17,22 +17,27 @@ import contextvars
 import logging
 import time
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPDeprecationWarning
-from mcp.types import LOG_LEVEL_META_KEY, CallToolResult, TextContent
+from mcp.types import LOG_LEVEL_META_KEY, CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from ...errors import RunbookError
 
+log = logging.getLogger(__name__)
+
 # Logging is deprecated from protocol 2026-07-28 on, but the clients people use today speak
 # 2025-06-18/2025-11-25, where it is the way a server tells its user what happened.
 warnings.filterwarnings("ignore", message="The logging capability is deprecated", category=MCPDeprecationWarning)
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# Writes keep the previous version or never overwrite, so nothing is destroyed.
+WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
 HEARTBEAT_SECONDS = 1.0
 LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
@@ -75,12 +80,20 @@ def _threshold(ctx: Context) -> str:
     return meta.get(LOG_LEVEL_META_KEY) or DEFAULT_LEVEL  # 2026-07-28: the request opts in
 
 
+async def _tell(notification: Awaitable[None]) -> None:
+    """Send a notification; a client that is gone or refuses it never fails the call itself."""
+    try:
+        await notification
+    except Exception:
+        log.debug("notification not delivered", exc_info=True)
+
+
 async def _forward(ctx: Context, queue: collections.deque, threshold: str) -> None:
     floor = LEVELS.index(threshold) if threshold in LEVELS else LEVELS.index(DEFAULT_LEVEL)
     while queue:
         level, name, message = queue.popleft()
         if LEVELS.index(level) >= floor:
-            await ctx.log(level, message, logger_name=name)
+            await _tell(ctx.log(level, message, logger_name=name))
 
 
 def compact(model: BaseModel) -> CallToolResult:
@@ -119,7 +132,7 @@ async def answer(ctx: Context, label: str, work: Callable[[], BaseModel]) -> Cal
                     await _forward(ctx, queue, threshold)
                 if not done.is_set():
                     beat += 1
-                    await ctx.report_progress(beat, None, f"{label}: working ({time.monotonic() - started:.0f}s)")
+                    await _tell(ctx.report_progress(beat, None, f"{label}: working ({time.monotonic() - started:.0f}s)"))
 
         tg.start_soon(heartbeat)
         try:

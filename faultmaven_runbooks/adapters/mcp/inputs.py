@@ -7,12 +7,15 @@ case model has three generations, and real alerts carry whatever labels their ru
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...learning.validate import MAX_ITEMS, MAX_TEXT
+from ...paging import MAX_LIMIT
 
+Cursor = Annotated[str | None, Field(max_length=500, description="next_cursor of the previous page.")]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 Text = Field(None, max_length=MAX_TEXT)
 Texts = Field(default_factory=list, max_length=MAX_ITEMS)
 

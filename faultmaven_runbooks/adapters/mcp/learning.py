@@ -11,18 +11,13 @@ from pydantic import BaseModel, Field
 
 from ...learning import LearnResult
 from ...learning.case_runbooks import CaseRunbookResult
-from ...paging import DEFAULT_LIMIT, MAX_LIMIT
+from ...paging import DEFAULT_LIMIT
 from ...service import RunbookService
-from .calls import answer
-from .inputs import Case, Incident, IncidentContext, plain
+from .calls import READ_ONLY, WRITES, answer
+from .inputs import Case, Cursor, Incident, IncidentContext, Limit, plain
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 # learn replaces what a known incident id counted, so sending it again changes nothing more.
 LEARNS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-# A case may write a draft runbook; nothing is ever overwritten.
-WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
-Cursor = Annotated[str | None, Field(max_length=500, description="next_cursor of the previous page.")]
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 
 
 class PatternsResponse(BaseModel):

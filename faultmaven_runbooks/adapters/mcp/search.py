@@ -7,16 +7,15 @@ from typing import Annotated, Literal
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, ToolAnnotations
+from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
 from ...errors import InvalidInput, NotFound
 from ...models import RunbookPage, SearchResponse, SuggestResponse
 from ...service import MAX_QUERY_CHARS, RunbookService
-from .calls import answer
+from .calls import READ_ONLY, answer
 from .inputs import Alert, Case, plain
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 SEARCH_LIMIT = 5
 MAX_SEARCH_CHARS = 8000  # an answer a model can keep in context next to the rest of the incident
 RESOURCE_NOT_FOUND = -32002  # "Resource not found" in the MCP 2025-06-18 and 2025-11-25 specs
