@@ -93,12 +93,14 @@ def runbook_urls(alerts: list[dict]) -> None:
         except RunbookError:
             continue
         right += found.path == alert["expected_runbook"].removeprefix("content/")
-    print(table(["get_runbook(runbook_url)", "resolved to the alert's runbook", "alerts"], [["eval alerts", right, len(with_url)]]))
+    print(table(["get_runbook(runbook_url)", "resolved to the alert's runbook", "alerts"],
+                [["eval alerts", right, len(with_url)]]))
 
 
 async def cold_first_answer(data: Path) -> tuple[float, float, float]:
     exe = Path(sys.executable).with_name("faultmaven-runbooks")
-    params = StdioServerParameters(command=str(exe), args=["serve", "--library", str(ROOT / "runbooks"), "--data", str(data)])
+    params = StdioServerParameters(command=str(exe),
+                                   args=["serve", "--library", str(ROOT / "runbooks"), "--data", str(data)])
     started = time.perf_counter()
     async with Client(params, mode="legacy") as client:
         ready = time.perf_counter() - started

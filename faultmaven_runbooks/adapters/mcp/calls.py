@@ -8,6 +8,9 @@
   above the level the client chose with `logging/setLevel` (warning when it chose none).
 - The answer's text is compact JSON without nulls; the same data is the structured content.
 - Domain errors become `ToolError`s, whose text (unlike other exceptions') reaches the model.
+
+Tools keep their response model as the return annotation: the SDK validates the structured
+content of the `CallToolResult` that `answer` returns against it.
 """
 
 from __future__ import annotations
@@ -132,7 +135,8 @@ async def answer(ctx: Context, label: str, work: Callable[[], BaseModel]) -> Cal
                     await _forward(ctx, queue, threshold)
                 if not done.is_set():
                     beat += 1
-                    await _tell(ctx.report_progress(beat, None, f"{label}: working ({time.monotonic() - started:.0f}s)"))
+                    waited = f"{label}: working ({time.monotonic() - started:.0f}s)"
+                    await _tell(ctx.report_progress(beat, None, waited))
 
         tg.start_soon(heartbeat)
         try:

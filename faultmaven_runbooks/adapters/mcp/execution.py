@@ -106,7 +106,8 @@ def _resume(executions: ExecutionService, runbook_id: str, state: str, answer: A
 def register(server: MCPServer, service) -> None:
     executions = service.executions
 
-    @server.tool(title="Run a runbook's steps", annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
+    @server.tool(title="Run a runbook's steps",
+                 annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
                                              open_world_hint=True))
     async def execute(
         runbook_id: Annotated[str, Field(min_length=1, max_length=200, description="Runbook id from `search`.")],
@@ -137,7 +138,8 @@ def register(server: MCPServer, service) -> None:
         except RunbookError as exc:
             raise ToolError(str(exc)) from None
 
-    @server.tool(title="Recent executions", annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
+    @server.tool(title="Recent executions",
+                 annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                              open_world_hint=False))
     def list_executions(
         limit: Annotated[int, Field(ge=1, le=500)] = 10,
