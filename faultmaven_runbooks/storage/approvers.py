@@ -42,8 +42,8 @@ class ApproverRepo(Repository):
             query = insert.on_conflict_do_update(
                 index_elements=["name"], set_={"token_hash": insert.excluded.token_hash, "created": now,
                                                "revoked": None},
-                where=Approver.__table__.c.revoked.is_not(None))
-            if conn.execute(query).rowcount != 1:
+                where=Approver.__table__.c.revoked.is_not(None)).returning(insert.table.c.name)
+            if conn.execute(query).first() is None:
                 raise Conflict(f"approver {name!r} exists; revoke it first to issue a new token")
         return ApproverRecord(name, token_hash, now, None)
 

@@ -61,7 +61,10 @@ def insert_ignoring_duplicates(conn: Connection, model, values: Mapping[str, obj
     """INSERT unless a row with that key exists; True when this call inserted it. Decides
     races between replicas in the database (one statement), not in Python."""
     insert = dialect_insert(conn, model)
-    return conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=key)).rowcount == 1
+    # RETURNING, not rowcount: drivers need not report a rowcount for INSERT (psycopg under
+    # SQLAlchemy 2.1 gives -1), while a returned row is proof on both databases.
+    query = insert.values(**values).on_conflict_do_nothing(index_elements=key).returning(insert.table.c[key[0]])
+    return conn.execute(query).first() is not None
 
 
 def as_time(value: str | dt.datetime | None, what: str) -> dt.datetime | None:

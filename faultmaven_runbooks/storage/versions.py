@@ -71,5 +71,5 @@ class VersionRepo(Repository):
         """runbook id -> number of saved versions (the analytics' update count), in one query."""
         query = select(RunbookVersion.runbook_id, func.count()).group_by(RunbookVersion.runbook_id)
         with self._read() as conn:
-            return dict(conn.execute(query).tuples().all())
+            return {runbook_id: count for runbook_id, count in conn.execute(query)}
 
