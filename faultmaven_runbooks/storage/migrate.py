@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +15,9 @@ from sqlalchemy import Engine
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's `context` is one module-level proxy: two migrations in threads of one process would
+# share it. Across processes (replicas), the database serialises them (see migrations/env.py).
+_one_at_a_time = threading.Lock()
 
 
 def _config(connection, scripts: Path) -> Config:
@@ -38,12 +42,12 @@ def upgrade(engine: Engine, scripts: Path = MIGRATIONS) -> str | None:
     If one fails, the transaction rolls back and the exception propagates: the database keeps
     the schema (and data) it had, so the previous release still runs against it.
     """
-    before = current_revision(engine)
-    target = head_revision(scripts)
-    if before == target:
-        return before
-    with engine.connect() as conn:
-        command.upgrade(_config(conn, scripts), "head")
-    after = current_revision(engine)
+    with _one_at_a_time:
+        before = current_revision(engine)
+        if before == head_revision(scripts):
+            return before
+        with engine.connect() as conn:
+            command.upgrade(_config(conn, scripts), "head")
+        after = current_revision(engine)
     log.info("state database migrated from %s to %s", before or "an empty database", after)
     return after
