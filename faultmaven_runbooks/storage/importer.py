@@ -188,7 +188,9 @@ class _Import:
         self.tx.patterns.add({**pattern, "id": new_id})
         self._count("patterns")
         at = as_time(pattern.get("last_seen"), "last_seen") or self.now
-        self._count("incident_ids", self.imports.add_incident_ids(new_id, list(pattern.get("incidents") or []), at))
+        # Oldest first, each id at its latest place: the old list repeated a re-sent incident.
+        ids = list(reversed(dict.fromkeys(reversed([str(i) for i in pattern.get("incidents") or []]))))
+        self._count("incident_ids", self.imports.add_incident_ids(new_id, ids, at))
 
     def _metrics(self, path: Path) -> None:
         state = _read_json(path, self._problem)
