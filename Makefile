@@ -26,12 +26,20 @@ INSPECTOR := .inspector/node_modules/@modelcontextprotocol/inspector/cli/build/c
 $(INSPECTOR):
 	npm install --silent --no-audit --no-fund --prefix .inspector @modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
 
-test: $(BIN)/faultmaven-runbooks $(INSPECTOR)
+# PostgreSQL binaries for the state-store tests and benchmark, which start their own throwaway
+# server (initdb + pg_ctl in a temp dir; never the system service). Debian's package brings them.
+PG_BIN := /usr/lib/postgresql/15/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(PG_BIN)/initdb:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+
+test: $(BIN)/faultmaven-runbooks $(INSPECTOR) $(PG_BIN)/initdb
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
-BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage adversarial_count
-bench: $(BIN)/faultmaven-runbooks
+BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage adversarial_count state_store
+bench: $(BIN)/faultmaven-runbooks $(PG_BIN)/initdb
 	for b in $(BENCHMARKS); do echo "== $$b"; HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 index: $(BIN)/faultmaven-runbooks

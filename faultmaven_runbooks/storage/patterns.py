@@ -1,14 +1,16 @@
 """Learned patterns and the incidents behind them.
 
-`learn` reads every pattern's centroid and context (candidates), updates the one that matched
-under its revision (a save that lost a race raises StaleWrite: redo the learn), and records the
-incident by id, so a re-sent incident finds its earlier row and what it added, instead of
-counting twice.
+`learn` reads every pattern's centroid and context (`store.patterns.candidates()`, cached, so
+call it before opening the transaction), then in one transaction updates the pattern that
+matched under its revision (a save that lost a race raises StaleWrite: redo the learn) and
+records the incident by id, so a re-sent incident finds its earlier row and what it added,
+instead of counting twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,7 @@ from .paging import Page, keyset, page_of
 from .schema import Counter, Incident, Pattern
 
 APART = ("centroid", "context")  # kept in their own columns, for the match scan
+IN_LIST_MAX = 500  # more stale patterns than this: read them all rather than name them
 INCIDENTS_TOTAL = "learning.incidents"
 
 
@@ -30,9 +33,33 @@ class StaleWrite(Conflict):
 @dataclass(frozen=True)
 class PatternCandidate:
     id: str
-    centroid: list[float]
-    context: dict
+    centroid: tuple[float, ...]
+    context: dict  # shared with the cache: read, never change
     members: int
+    revision: int
+
+
+class CandidateCache:
+    """Decoded candidates by pattern id, shared by every repository of one StateStore. A row's
+    revision changes with every save, so (id, revision) names its content: `candidates()` reads
+    only ids and revisions and decodes just the patterns saved since (by any replica)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, PatternCandidate] = {}
+        self._lock = threading.Lock()
+
+    def stale(self, revisions: dict[str, int]) -> list[str]:
+        with self._lock:
+            return [pid for pid, rev in revisions.items()
+                    if pid not in self._entries or self._entries[pid].revision != rev]
+
+    def put(self, candidates: list[PatternCandidate]) -> None:
+        with self._lock:
+            self._entries.update((c.id, c) for c in candidates)
+
+    def pick(self, ids: list[str]) -> list[PatternCandidate]:
+        with self._lock:
+            return [self._entries[pid] for pid in ids]
 
 
 @dataclass(frozen=True)
@@ -69,6 +96,10 @@ def _stored(row) -> StoredPattern:
 
 
 class PatternRepo(Repository):
+    def __init__(self, connect, clock, cache: CandidateCache | None = None):
+        super().__init__(connect, clock)
+        self._cache = cache or CandidateCache()
+
     def _columns(self, pattern: dict) -> dict:
         now = self._now()
         return dict(name=str(pattern.get("name") or pattern["id"]), centroid=_pack(pattern.get("centroid") or []),
@@ -79,10 +110,18 @@ class PatternRepo(Repository):
                     doc={k: v for k, v in pattern.items() if k not in APART})
 
     def candidates(self) -> list[PatternCandidate]:
-        """Every pattern's centroid and context: what matching a new incident needs."""
-        query = select(Pattern.id, Pattern.centroid, Pattern.context, Pattern.members).order_by(Pattern.id)
+        """Every pattern's centroid and context (what matching a new incident needs), by id.
+        Costs one small query plus decoding the patterns saved since the last call."""
         with self._read() as conn:
-            return [PatternCandidate(r.id, _unpack(r.centroid), r.context, r.members) for r in conn.execute(query)]
+            revisions = {pid: rev for pid, rev in conn.execute(select(Pattern.id, Pattern.revision))}
+            stale = self._cache.stale(revisions)
+            if stale:
+                query = select(Pattern.id, Pattern.revision, Pattern.centroid, Pattern.context, Pattern.members)
+                if len(stale) <= IN_LIST_MAX:
+                    query = query.where(Pattern.id.in_(stale))
+                self._cache.put([PatternCandidate(r.id, tuple(_unpack(r.centroid)), r.context, r.members, r.revision)
+                                 for r in conn.execute(query)])
+        return self._cache.pick(sorted(revisions))
 
     def get(self, pattern_id: str) -> StoredPattern | None:
         with self._read() as conn:

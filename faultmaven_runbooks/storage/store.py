@@ -27,7 +27,7 @@ from .executions import ExecutionRepo
 from .importer import LegacyImportRepo, import_legacy_state
 from .migrate import upgrade
 from .outcomes import OutcomeRepo
-from .patterns import IncidentRepo, PatternRepo
+from .patterns import CandidateCache, IncidentRepo, PatternRepo
 from .triage import TriageRepo
 from .usage import UsageRepo
 from .versions import VersionRepo
@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class Repositories:
-    def __init__(self, connect: Connect, clock: Clock):
-        self.patterns = PatternRepo(connect, clock)
+    def __init__(self, connect: Connect, clock: Clock, cache: CandidateCache | None = None):
+        self.patterns = PatternRepo(connect, clock, cache)
         self.incidents = IncidentRepo(connect, clock)
         self.outcomes = OutcomeRepo(connect, clock)
         self.usage = UsageRepo(connect, clock)
@@ -53,7 +53,8 @@ class StateStore(Repositories):
     def __init__(self, engine: Engine, clock: Clock = utc_now):
         self.engine = engine
         self.clock = clock
-        super().__init__(self._connect, clock)
+        self._candidates = CandidateCache()
+        super().__init__(self._connect, clock, self._candidates)
 
     @property
     def dialect(self) -> str:
@@ -75,6 +76,8 @@ class StateStore(Repositories):
         """Repositories sharing one write transaction: committed when the block ends, rolled
         back if it raises."""
         with self._connect(True) as conn:
+            # No shared candidate cache here: rows read inside a transaction that may roll back
+            # must not be remembered as committed. Match before the transaction (see patterns.py).
             yield Repositories(lambda _write: nullcontext(conn), self.clock)
 
     def ping(self) -> None:

@@ -31,8 +31,28 @@ def test_a_pattern_comes_back_exactly_as_saved(store):
     assert got.pattern == saved and got.revision == 1
     assert store.patterns.get("no-such") is None
     [candidate] = store.patterns.candidates()
-    assert (candidate.id, candidate.centroid, candidate.context, candidate.members) == \
+    assert (candidate.id, list(candidate.centroid), candidate.context, candidate.members) == \
         ("oom-api", saved["centroid"], saved["context"], 1)
+
+
+def test_candidates_follow_saves_from_any_replica_and_never_a_rolled_back_one(store, replica):
+    store.patterns.add(pattern("a"))
+    assert [c.members for c in store.patterns.candidates()] == [1]  # decoded and cached
+    other = replica()
+    got = other.patterns.get("a")
+    other.patterns.save({**got.pattern, "members": 5, "centroid": [1.0, 0.0]}, got.revision)
+    other.patterns.add(pattern("b"))
+    seen = {c.id: c for c in store.patterns.candidates()}
+    assert set(seen) == {"a", "b"} and (seen["a"].members, seen["a"].centroid) == (5, (1.0, 0.0))
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        got = tx.patterns.get("a")
+        tx.patterns.save({**got.pattern, "members": 99}, got.revision)
+        assert {c.id: c.members for c in tx.patterns.candidates()}["a"] == 99  # its own write
+        raise RuntimeError("the learn fails after the save")
+    assert {c.id: c.members for c in store.patterns.candidates()}["a"] == 5
+    got = other.patterns.get("a")  # the same revision number the rolled-back save had
+    other.patterns.save({**got.pattern, "members": 6}, got.revision)
+    assert {c.id: c.members for c in store.patterns.candidates()}["a"] == 6
 
 
 def test_a_save_from_a_stale_read_is_refused_and_changes_nothing(store):
