@@ -36,7 +36,11 @@ class PostgresServer:
         self._user = None
         if os.geteuid() == 0:
             self._user = "postgres"
-            entry = pwd.getpwnam(self._user)
+            try:
+                entry = pwd.getpwnam(self._user)
+            except KeyError:
+                raise RuntimeError("initdb refuses to run as root and there is no `postgres` user: "
+                                   "install Debian's postgresql package (`make test` does)") from None
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-sync", "--locale=C")
