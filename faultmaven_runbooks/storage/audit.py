@@ -8,8 +8,8 @@ from typing import TextIO
 
 from sqlalchemy import insert, select
 
-from .base import Repository, as_time, iso
-from .paging import Page, keyset, page_of
+from .base import Repository, as_time, iso, where_given
+from .paging import Page
 from .schema import AuditEntry
 
 EXPORT_BATCH = 1000
@@ -44,14 +44,8 @@ class AuditRepo(Repository):
     def page(self, limit: int = 50, cursor: str | None = None, *, execution_id: str | None = None,
              event: str | None = None) -> Page[dict]:
         """Newest first."""
-        query = select(AuditEntry)
-        if execution_id is not None:
-            query = query.where(AuditEntry.execution_id == execution_id)
-        if event is not None:
-            query = query.where(AuditEntry.event == event)
-        with self._read() as conn:
-            rows = conn.execute(keyset(query, AuditEntry.at, AuditEntry.seq, limit, cursor)).all()
-        return page_of(rows, limit, lambda r: r.entry, lambda r: (r.at, r.seq))
+        query = where_given(select(AuditEntry), (AuditEntry.execution_id, execution_id), (AuditEntry.event, event))
+        return self._page(query, AuditEntry.at, AuditEntry.seq, limit, cursor, lambda r: r.entry)
 
     def export_jsonl(self, out: TextIO) -> int:
         """Write every entry, in the order they were appended, one JSON object per line;

@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 
-from sqlalchemy import Connection, case
+from sqlalchemy import Connection, Select, case
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import Clock
 from ..errors import InvalidInput
+from .paging import Page, keyset, page_of
 
 # connect(write) -> a connection inside a transaction: the repository's own short one, or the
 # caller's when the repository is bound to StateStore.transaction().
@@ -30,6 +31,20 @@ class Repository:
 
     def _now(self) -> dt.datetime:
         return self._clock()
+
+    def _page(self, query: Select, time_col, key_col, limit: int, cursor: str | None, convert) -> Page:
+        """One page of `query`, newest first by (time_col, key_col); see paging.py."""
+        with self._read() as conn:
+            rows = conn.execute(keyset(query, time_col, key_col, limit, cursor)).all()
+        return page_of(rows, limit, convert, lambda r: (getattr(r, time_col.key), getattr(r, key_col.key)))
+
+
+def where_given(query: Select, *conditions: tuple[object, object]) -> Select:
+    """`query` narrowed by column == value for each (column, value) whose value is not None."""
+    for column, value in conditions:
+        if value is not None:
+            query = query.where(column == value)
+    return query
 
 
 def dialect_insert(conn: Connection, model):

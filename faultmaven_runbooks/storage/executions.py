@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from ..errors import Conflict
-from .base import Repository, as_time, insert_ignoring_duplicates
-from .paging import Page, keyset, page_of
+from .base import Repository, as_time, insert_ignoring_duplicates, where_given
+from .paging import Page
 from .schema import Execution
 
 AWAITING_APPROVAL = "awaiting_approval"
@@ -49,6 +49,11 @@ def _stored(row) -> StoredExecution:
                            row.created, row.updated, row.record)
 
 
+def _filters(runbook_id, status, requester, cluster) -> tuple:
+    return ((Execution.runbook_id, runbook_id), (Execution.status, status), (Execution.requester, requester),
+            (Execution.cluster, cluster))
+
+
 class ExecutionRepo(Repository):
     def add(self, record: dict, cluster: str | None = None) -> None:
         """Store a new execution; `cluster` is the identity of the cluster it targets (a string,
@@ -80,24 +85,16 @@ class ExecutionRepo(Repository):
         True may act on it; every other concurrent decider, on any replica, gets False."""
         return self.transition(record, AWAITING_APPROVAL)
 
-    def _filtered(self, query, runbook_id, status, requester, cluster):
-        for column, value in ((Execution.runbook_id, runbook_id), (Execution.status, status),
-                              (Execution.requester, requester), (Execution.cluster, cluster)):
-            if value is not None:
-                query = query.where(column == value)
-        return query
-
     def page(self, limit: int = 10, cursor: str | None = None, *, runbook_id: str | None = None,
              status: str | None = None, requester: str | None = None,
              cluster: str | None = None) -> Page[StoredExecution]:
         """Newest first, optionally only one runbook's, status's, requester's or cluster's."""
-        query = self._filtered(select(Execution), runbook_id, status, requester, cluster)
-        with self._read() as conn:
-            rows = conn.execute(keyset(query, Execution.created, Execution.id, limit, cursor)).all()
-        return page_of(rows, limit, _stored, lambda r: (r.created, r.id))
+        query = where_given(select(Execution), *_filters(runbook_id, status, requester, cluster))
+        return self._page(query, Execution.created, Execution.id, limit, cursor, _stored)
 
     def count(self, *, runbook_id: str | None = None, status: str | None = None, requester: str | None = None,
               cluster: str | None = None) -> int:
-        query = self._filtered(select(func.count()).select_from(Execution), runbook_id, status, requester, cluster)
+        query = where_given(select(func.count()).select_from(Execution),
+                            *_filters(runbook_id, status, requester, cluster))
         with self._read() as conn:
             return conn.execute(query).scalar_one()

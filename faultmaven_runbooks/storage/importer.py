@@ -122,7 +122,11 @@ def _rename(data_dir: Path, sources: list[str]) -> None:
         target, n = path.with_name(path.name + DONE), 2
         while target.exists():
             target, n = path.with_name(f"{path.name}{DONE}-{n}"), n + 1
-        path.rename(target)
+        try:
+            path.rename(target)
+        except OSError as exc:  # imported all the same; the marker keeps it from being imported again
+            log.warning("could not rename %s to %s (%s); it stays, and is not imported again", rel, target.name, exc)
+            continue
         log.info("kept %s as %s (its state is in the database now)", rel, target.name)
 
 

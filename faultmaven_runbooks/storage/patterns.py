@@ -17,8 +17,8 @@ import numpy as np
 from sqlalchemy import func, select, update
 
 from ..errors import Conflict
-from .base import Repository, as_time, dialect_insert, insert_ignoring_duplicates, upsert_add
-from .paging import Page, keyset, page_of
+from .base import Repository, as_time, dialect_insert, insert_ignoring_duplicates, upsert_add, where_given
+from .paging import Page
 from .schema import Counter, Incident, Pattern
 
 APART = ("centroid", "context")  # kept in their own columns, for the match scan
@@ -148,10 +148,7 @@ class PatternRepo(Repository):
 
     def page(self, limit: int = 20, cursor: str | None = None) -> Page[StoredPattern]:
         """Most recently seen first."""
-        query = keyset(select(Pattern), Pattern.last_seen, Pattern.id, limit, cursor)
-        with self._read() as conn:
-            rows = conn.execute(query).all()
-        return page_of(rows, limit, _stored, lambda r: (r.last_seen, r.id))
+        return self._page(select(Pattern), Pattern.last_seen, Pattern.id, limit, cursor, _stored)
 
     def count(self) -> int:
         with self._read() as conn:
@@ -204,12 +201,8 @@ class IncidentRepo(Repository):
         return ids[:limit]
 
     def page(self, pattern_id: str | None = None, limit: int = 20, cursor: str | None = None) -> Page[StoredIncident]:
-        query = select(Incident)
-        if pattern_id is not None:
-            query = query.where(Incident.pattern_id == pattern_id)
-        with self._read() as conn:
-            rows = conn.execute(keyset(query, Incident.recorded_at, Incident.seq, limit, cursor)).all()
-        return page_of(rows, limit, _incident, lambda r: (r.recorded_at, r.seq))
+        query = where_given(select(Incident), (Incident.pattern_id, pattern_id))
+        return self._page(query, Incident.recorded_at, Incident.seq, limit, cursor, _incident)
 
     def total(self) -> int:
         """Incidents learned, each counted once (re-sends are not counted again)."""

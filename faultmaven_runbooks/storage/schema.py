@@ -37,6 +37,15 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
 
+def counter():
+    """A count that starts at 0 and is only ever changed by atomic increments (base.upsert_add)."""
+    return mapped_column(BigInteger, default=0, server_default="0")
+
+
+def seconds():
+    return mapped_column(Float, default=0.0, server_default="0")
+
+
 # An autoincrementing key: BIGINT on PostgreSQL, the rowid alias INTEGER on SQLite.
 Serial = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -88,18 +97,18 @@ class ResolutionStat(Base):
 
     __tablename__ = "resolution_stats"
     name: Mapped[str] = mapped_column(String(1000), primary_key=True)
-    uses: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    successes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    failures: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    seconds_total: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
-    timed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    uses: Mapped[int] = counter()
+    successes: Mapped[int] = counter()
+    failures: Mapped[int] = counter()
+    seconds_total: Mapped[float] = seconds()
+    timed: Mapped[int] = counter()
 
 
 class ResolutionSideEffect(Base):
     __tablename__ = "resolution_side_effects"
     resolution: Mapped[str] = mapped_column(String(1000), ForeignKey("resolution_stats.name"), primary_key=True)
     effect: Mapped[str] = mapped_column(String(1000), primary_key=True)
-    count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    count: Mapped[int] = counter()
 
 
 class RunbookOutcome(Base):
@@ -107,11 +116,11 @@ class RunbookOutcome(Base):
 
     __tablename__ = "runbook_outcomes"
     runbook_id: Mapped[str] = mapped_column(primary_key=True)
-    uses: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    resolved: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    failed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    seconds_total: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
-    timed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    uses: Mapped[int] = counter()
+    resolved: Mapped[int] = counter()
+    failed: Mapped[int] = counter()
+    seconds_total: Mapped[float] = seconds()
+    timed: Mapped[int] = counter()
 
 
 class RunbookUsage(Base):
@@ -120,14 +129,14 @@ class RunbookUsage(Base):
 
     __tablename__ = "runbook_usage"
     runbook_id: Mapped[str] = mapped_column(primary_key=True)
-    retrievals: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    executions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    exec_succeeded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    exec_failed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    exec_seconds_total: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
-    resolutions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    resolution_seconds_total: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
-    resolutions_timed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    retrievals: Mapped[int] = counter()
+    executions: Mapped[int] = counter()
+    exec_succeeded: Mapped[int] = counter()
+    exec_failed: Mapped[int] = counter()
+    exec_seconds_total: Mapped[float] = seconds()
+    resolutions: Mapped[int] = counter()
+    resolution_seconds_total: Mapped[float] = seconds()
+    resolutions_timed: Mapped[int] = counter()
     last_retrieved: Mapped[dt.datetime | None]
     last_executed: Mapped[dt.datetime | None]
 
@@ -137,7 +146,7 @@ class Counter(Base):
 
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    value: Mapped[int] = counter()
 
 
 class Execution(Base):

@@ -74,7 +74,8 @@ class StateStore(Repositories):
     @contextmanager
     def transaction(self) -> Iterator[Repositories]:
         """Repositories sharing one write transaction: committed when the block ends, rolled
-        back if it raises."""
+        back if it raises. Inside the block use only the yielded repositories: the store's own
+        would open a second connection, which on SQLite waits for this one's write lock."""
         with self._connect(True) as conn:
             # No shared candidate cache here: rows read inside a transaction that may roll back
             # must not be remembered as committed. Match before the transaction (see patterns.py).

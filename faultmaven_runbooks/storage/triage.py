@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
-from .base import Repository, dialect_insert
-from .paging import Page, keyset, page_of
+from .base import Repository, dialect_insert, where_given
+from .paging import Page
 from .schema import AlertTriage
 
 FIRING, RESOLVED = "firing", "resolved"
@@ -79,9 +79,5 @@ class TriageRepo(Repository):
 
     def page(self, limit: int = 20, cursor: str | None = None, *, status: str | None = None) -> Page[TriageRecord]:
         """Most recently seen first."""
-        query = select(AlertTriage)
-        if status is not None:
-            query = query.where(AlertTriage.status == status)
-        with self._read() as conn:
-            rows = conn.execute(keyset(query, AlertTriage.last_seen, AlertTriage.fingerprint, limit, cursor)).all()
-        return page_of(rows, limit, _record, lambda r: (r.last_seen, r.fingerprint))
+        query = where_given(select(AlertTriage), (AlertTriage.status, status))
+        return self._page(query, AlertTriage.last_seen, AlertTriage.fingerprint, limit, cursor, _record)

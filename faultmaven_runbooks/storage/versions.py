@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ..errors import Conflict
 from .base import Repository, as_time, insert_ignoring_duplicates, iso
-from .paging import Page, keyset, page_of
+from .paging import Page
 from .schema import RunbookVersion
 
 ENTRY = (RunbookVersion.runbook_id, RunbookVersion.version, RunbookVersion.sha256, RunbookVersion.bytes,
@@ -52,9 +52,8 @@ class VersionRepo(Repository):
     def page(self, runbook_id: str, limit: int = 20, cursor: str | None = None) -> Page[dict]:
         """Newest first."""
         query = select(*ENTRY).where(RunbookVersion.runbook_id == runbook_id)
-        with self._read() as conn:
-            rows = conn.execute(keyset(query, RunbookVersion.replaced_at, RunbookVersion.version, limit, cursor)).all()
-        return page_of(rows, limit, lambda r: _entry(r._mapping), lambda r: (r.replaced_at, r.version))
+        return self._page(query, RunbookVersion.replaced_at, RunbookVersion.version, limit, cursor,
+                          lambda r: _entry(r._mapping))
 
     def read(self, runbook_id: str, version: int) -> bytes | None:
         query = select(RunbookVersion.content).where(RunbookVersion.runbook_id == runbook_id,
