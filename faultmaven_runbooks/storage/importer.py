@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exc, select
 
 from ..errors import Conflict, InvalidInput
 from .base import Repository, as_time, insert_ignoring_duplicates, upsert_add
@@ -64,6 +65,13 @@ class LegacyImportRepo(Repository):
     def add_counter(self, name: str, value: int) -> None:
         with self._write() as conn:
             upsert_add(conn, Counter, {"name": name}, {"value": value})
+
+    @contextmanager
+    def item(self) -> Iterator[None]:
+        """A savepoint around one imported item: if the database refuses it (PostgreSQL would
+        otherwise abort the whole import), only that item is undone and reported."""
+        with self._write() as conn, conn.begin_nested():
+            yield
 
     def pattern_exists(self, pattern_id: str) -> bool:
         with self._read() as conn:
@@ -153,6 +161,20 @@ class _Import:
     def _count(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
 
+    def _each(self, label: str, step: Callable[[], object], counted: str | None = None) -> None:
+        """Import one item (and count it under `counted`); an item the old code wrote but this
+        schema refuses is reported and the rest goes on. Unavailability is not caught: the
+        whole import then rolls back."""
+        try:
+            with self.imports.item():
+                step()
+        except (InvalidInput, ValueError, TypeError, KeyError, exc.IntegrityError, exc.DataError) as error:
+            reason = (str(error).splitlines() or [type(error).__name__])[0][:160]
+            self._problem(f"{label}: {reason}; kept in the renamed files, not imported")
+            return
+        if counted:
+            self._count(counted)
+
     def run(self, sources: list[str]) -> dict:
         steps = {PATTERNS: self._patterns, METRICS: self._metrics, EXECUTIONS: self._executions,
                  AUDIT: self._audit, VERSIONS: self._versions}
@@ -166,22 +188,18 @@ class _Import:
         if not isinstance(state, dict):
             return
         for pid, pattern in sorted((state.get("patterns") or {}).items()):
-            try:
-                self._pattern(pid, pattern)
-            except (InvalidInput, ValueError, TypeError) as exc:
-                self._problem(f"pattern {pid!r}: {exc}; kept in the renamed file, not imported")
-        self.imports.add_counter(INCIDENTS_TOTAL, int(state.get("incidents") or 0))
-        self._count("incidents_total", int(state.get("incidents") or 0))
+            self._each(f"pattern {pid!r}", lambda: self._pattern(pid, pattern), "patterns")
+        total = state.get("incidents") or 0
+        self._each("incident total", lambda: self.imports.add_counter(INCIDENTS_TOTAL, int(total)))
         for name, r in sorted((state.get("resolutions") or {}).items()):
-            self.tx.outcomes.add_resolution(
+            self._each(f"resolution {name[:60]!r}", lambda: self.tx.outcomes.add_resolution(
                 name, uses=r.get("uses", 0), successes=r.get("successes", 0), failures=r.get("failures", 0),
                 seconds_total=r.get("seconds_total", 0.0), timed=r.get("timed", 0),
-                side_effects=r.get("side_effects") or {})
-            self._count("resolutions")
+                side_effects=r.get("side_effects") or {}), "resolutions")
         for runbook_id, r in sorted((state.get("runbooks") or {}).items()):
-            self.tx.outcomes.add_runbook(runbook_id, **{k: r.get(k, 0) for k in
-                                                        ("uses", "resolved", "failed", "seconds_total", "timed")})
-            self._count("runbook_outcomes")
+            self._each(f"runbook outcome {runbook_id!r}", lambda: self.tx.outcomes.add_runbook(
+                runbook_id, **{k: r.get(k, 0) for k in ("uses", "resolved", "failed", "seconds_total", "timed")}),
+                "runbook_outcomes")
 
     def _pattern(self, pid: str, pattern: dict) -> None:
         new_id, n = pid, 2
@@ -190,7 +208,6 @@ class _Import:
         if new_id != pid:
             self._problem(f"pattern {pid!r} exists already; imported as {new_id!r}")
         self.tx.patterns.add({**pattern, "id": new_id})
-        self._count("patterns")
         at = as_time(pattern.get("last_seen"), "last_seen") or self.now
         # Oldest first, each id at its latest place: the old list repeated a re-sent incident.
         ids = list(reversed(dict.fromkeys(reversed([str(i) for i in pattern.get("incidents") or []]))))
@@ -201,61 +218,55 @@ class _Import:
         if not isinstance(state, dict):
             return
         for runbook_id, row in sorted((state.get("runbooks") or {}).items()):
-            self.tx.usage.add(runbook_id, {k: row.get(k, 0) for k in COUNTS},
-                              last_retrieved=as_time(row.get("last_retrieved"), "last_retrieved"),
-                              last_executed=as_time(row.get("last_executed"), "last_executed"))
-            self._count("usage_rows")
+            self._each(f"analytics of {runbook_id!r}", lambda: self.tx.usage.add(
+                runbook_id, {k: row.get(k, 0) for k in COUNTS},
+                last_retrieved=as_time(row.get("last_retrieved"), "last_retrieved"),
+                last_executed=as_time(row.get("last_executed"), "last_executed")), "usage_rows")
         un = state.get("unassisted") or {}
         if un.get("resolutions"):
-            self.tx.usage.add(UNASSISTED, {"resolutions": un.get("resolutions", 0),
-                                           "resolution_seconds_total": un.get("seconds_total", 0.0),
-                                           "resolutions_timed": un.get("timed", 0)})
-            self._count("unassisted_resolutions", un["resolutions"])
+            self._each("resolutions without a runbook", lambda: self.tx.usage.add(UNASSISTED, {
+                "resolutions": un.get("resolutions", 0), "resolution_seconds_total": un.get("seconds_total", 0.0),
+                "resolutions_timed": un.get("timed", 0)}), "unassisted_rows")
 
     def _executions(self, folder: Path) -> None:
         for path in sorted(folder.glob("exec-*.json")):
             record = _read_json(path, self._problem)
             if not isinstance(record, dict):
                 continue
-            try:
-                self.tx.executions.add(record)
-                self._count("executions")
-            except (InvalidInput, ValueError) as exc:
-                self._problem(f"{path.name}: {exc}; kept, not imported")
-            except Conflict:
-                stored = self.tx.executions.get(record.get("execution_id"))
-                if stored is None or stored.record != record:
-                    self._problem(f"{path.name}: a different execution with this id exists; kept, not imported")
+            self._each(path.name, lambda: self._execution(record), "executions")
+
+    def _execution(self, record: dict) -> None:
+        try:
+            self.tx.executions.add(record)
+        except Conflict:
+            if self.tx.executions.get(record.get("execution_id")).record != record:
+                raise ValueError("a different execution with this id exists") from None
+            self._count("executions_already_there")
 
     def _audit(self, path: Path) -> None:
         with path.open("rb") as fh:
             for number, line in enumerate(fh, 1):
-                try:
-                    entry = json.loads(line)
-                    if not isinstance(entry, dict) or "time" not in entry or "event" not in entry:
-                        raise ValueError("no time or event")
-                    self.tx.audit.append_entry(entry)
-                    self._count("audit_entries")
-                except (InvalidInput, ValueError):
-                    # The old log could end in a torn line after a crash; its readers skipped it too.
-                    self._problem(f"{path.name} line {number}: unreadable; kept in the renamed file")
+                # The old log could end in a torn line after a crash; its readers skipped it too.
+                self._each(f"{path.name} line {number}", lambda: self._audit_line(line), "audit_entries")
+
+    def _audit_line(self, line: bytes) -> None:
+        entry = json.loads(line)
+        if not isinstance(entry, dict) or "time" not in entry or "event" not in entry:
+            raise ValueError("not an audit entry (no time or event)")
+        self.tx.audit.append_entry(entry)
 
     def _versions(self, root: Path) -> None:
         for folder in sorted(p for p in root.iterdir() if p.is_dir()):
             index = _read_json(folder / "index.json", self._problem)
             for entry in index if isinstance(index, list) else []:
-                try:
-                    self._version(folder, entry)
-                except (InvalidInput, ValueError, TypeError, KeyError) as exc:
-                    self._problem(f"{folder.name} version entry {str(entry)[:80]}: {exc!r}; not imported")
+                self._each(f"{folder.name} version {str(entry)[:60]}", lambda: self._version(folder, entry), "versions")
 
     def _version(self, folder: Path, entry: dict) -> None:
         runbook_id, version = folder.name, int(entry["version"])
         try:
             content = (folder / f"v{version}.md").read_bytes()
         except OSError:
-            self._problem(f"{runbook_id} v{version}: file missing; not imported")
-            return
+            raise ValueError(f"v{version}.md is missing") from None
         versions = self.tx.versions
         args = (entry.get("replaced_by"), entry.get("note"), entry.get("replaced_at"))
         try:
@@ -266,4 +277,3 @@ class _Import:
             versions.save(runbook_id, renumbered, content, args[0],
                           f"{args[1] or ''} (imported from {self.data_dir} as v{version})".strip(), args[2])
             self._problem(f"{runbook_id} v{version}: a different v{version} exists; imported as v{renumbered}")
-        self._count("versions")

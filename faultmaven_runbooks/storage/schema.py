@@ -13,7 +13,7 @@ from sqlalchemy import (JSON, BigInteger, DateTime, Float, ForeignKey, Index, In
                         String, Text, TypeDecorator)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ID = 200  # longest id (runbook, pattern, execution, incident, fingerprint) a column holds
+ID = 200  # longest id this project makes (runbook, pattern, execution, fingerprint); text from clients is Text
 
 
 class UtcDateTime(TypeDecorator):
@@ -82,7 +82,7 @@ class Incident(Base):
 
     __tablename__ = "incidents"
     seq: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
-    incident_id: Mapped[str | None] = mapped_column(unique=True)
+    incident_id: Mapped[str | None] = mapped_column(Text, unique=True)  # as the client sent it
     pattern_id: Mapped[str] = mapped_column(ForeignKey("patterns.id"))
     recorded_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -96,7 +96,7 @@ class ResolutionStat(Base):
     """How a named resolution fared across incidents."""
 
     __tablename__ = "resolution_stats"
-    name: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
     uses: Mapped[int] = counter()
     successes: Mapped[int] = counter()
     failures: Mapped[int] = counter()
@@ -106,8 +106,8 @@ class ResolutionStat(Base):
 
 class ResolutionSideEffect(Base):
     __tablename__ = "resolution_side_effects"
-    resolution: Mapped[str] = mapped_column(String(1000), ForeignKey("resolution_stats.name"), primary_key=True)
-    effect: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    resolution: Mapped[str] = mapped_column(Text, ForeignKey("resolution_stats.name"), primary_key=True)
+    effect: Mapped[str] = mapped_column(Text, primary_key=True)
     count: Mapped[int] = counter()
 
 
@@ -156,7 +156,7 @@ class Execution(Base):
     id: Mapped[str] = mapped_column(primary_key=True)
     runbook_id: Mapped[str]
     status: Mapped[str] = mapped_column(String(40))
-    requester: Mapped[str]
+    requester: Mapped[str] = mapped_column(Text)
     cluster: Mapped[str | None]
     plan_hash: Mapped[str] = mapped_column(String(128), index=True)
     created: Mapped[dt.datetime]
@@ -212,7 +212,7 @@ class AlertTriage(Base):
 
     __tablename__ = "alert_triage"
     fingerprint: Mapped[str] = mapped_column(primary_key=True)
-    alertname: Mapped[str | None]
+    alertname: Mapped[str | None] = mapped_column(Text)
     labels: Mapped[dict]
     status: Mapped[str] = mapped_column(String(20))  # firing | resolved
     first_seen: Mapped[dt.datetime]

@@ -72,7 +72,7 @@ def test_an_old_data_dir_is_imported_once_without_loss(old_dir, db_settings, tmp
     store = open_store(_settings(db_settings, data), clock)
     assert_holds(store, want)
     summary = next(r for r in caplog.records if r.getMessage().startswith("imported old state"))
-    assert '"executions": 3' in summary.getMessage() and "line 32: unreadable" in summary.getMessage()
+    assert '"executions": 3' in summary.getMessage() and "executions.jsonl line 32: " in summary.getMessage()
     for rel in OLD:  # kept under a new name, never deleted
         assert not (data / rel).exists() and (data / (rel + ".imported")).exists()
     store.close()
@@ -161,4 +161,32 @@ def test_two_replicas_data_dirs_merge_into_one_database(old_dir, db_settings, tm
     assert [e["version"] for e in entries] == [1, 2, 3] and "as v2" in entries[2]["note"]
     assert store.versions.read("pod-oomkilled", 3) == b["versions"][("pod-oomkilled", 2)][1]
     assert any("imported as" in p for p in summary["problems"])
+    store.close()
+
+
+def test_items_the_schema_refuses_are_reported_and_the_rest_is_imported(old_dir, db_settings, tmp_path, clock,
+                                                                        backend):
+    """What an older release could leave behind: a record without its plan hash, an audit line
+    without a valid time, a pattern id longer than PostgreSQL's column (SQLite takes it). On
+    PostgreSQL a refused row would abort the whole transaction; a savepoint per item keeps the
+    rest."""
+    data = _copy(old_dir, tmp_path / "old")
+    want = legacy.expected(data)
+    (data / "executions" / "exec-00000000dead.json").write_text(json.dumps({"execution_id": "exec-00000000dead"}))
+    with open(data / "audit" / "executions.jsonl", "a") as log:
+        log.write('\n{"time": "yesterday", "event": "execute.plan"}\n')
+    learning = json.loads((data / "cache" / "patterns.json").read_text())
+    long_id = "p" * 300
+    learning["patterns"][long_id] = {**next(iter(learning["patterns"].values())), "id": long_id, "incidents": []}
+    (data / "cache" / "patterns.json").write_text(json.dumps(learning))
+    store = open_store(_settings(db_settings, data), clock, import_legacy=False)
+    summary = import_legacy_state(store, data)
+    problems = "\n".join(summary["problems"])
+    assert "exec-00000000dead.json: an execution record needs" in problems
+    assert "'yesterday' is not an ISO 8601 time" in problems
+    if backend == "postgresql":
+        assert f"pattern {long_id!r}" in problems
+        del learning["patterns"][long_id]
+    want["learning"]["patterns"] = learning["patterns"]
+    assert_holds(store, want)  # everything else, exactly
     store.close()

@@ -52,7 +52,7 @@ def upgrade() -> None:
     op.create_table(
         "incidents",
         sa.Column("seq", SERIAL, autoincrement=True, nullable=False),
-        sa.Column("incident_id", ID, nullable=True),
+        sa.Column("incident_id", sa.Text(), nullable=True),
         sa.Column("pattern_id", ID, nullable=False),
         sa.Column("recorded_at", TIME, nullable=False),
         sa.Column("updated_at", TIME, nullable=False),
@@ -67,14 +67,14 @@ def upgrade() -> None:
 
     op.create_table(
         "resolution_stats",
-        sa.Column("name", sa.String(1000), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
         _count("uses"), _count("successes"), _count("failures"), _seconds("seconds_total"), _count("timed"),
         sa.PrimaryKeyConstraint("name", name="pk_resolution_stats"),
     )
     op.create_table(
         "resolution_side_effects",
-        sa.Column("resolution", sa.String(1000), nullable=False),
-        sa.Column("effect", sa.String(1000), nullable=False),
+        sa.Column("resolution", sa.Text(), nullable=False),
+        sa.Column("effect", sa.Text(), nullable=False),
         _count("count"),
         sa.ForeignKeyConstraint(["resolution"], ["resolution_stats.name"],
                                 name="fk_resolution_side_effects_resolution"),
@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.Column("id", ID, nullable=False),
         sa.Column("runbook_id", ID, nullable=False),
         sa.Column("status", sa.String(40), nullable=False),
-        sa.Column("requester", ID, nullable=False),
+        sa.Column("requester", sa.Text(), nullable=False),
         sa.Column("cluster", ID, nullable=True),
         sa.Column("plan_hash", sa.String(128), nullable=False),
         sa.Column("created", TIME, nullable=False),
@@ -163,7 +163,7 @@ def upgrade() -> None:
     op.create_table(
         "alert_triage",
         sa.Column("fingerprint", ID, nullable=False),
-        sa.Column("alertname", ID, nullable=True),
+        sa.Column("alertname", sa.Text(), nullable=True),
         sa.Column("labels", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("first_seen", TIME, nullable=False),
