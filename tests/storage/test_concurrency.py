@@ -11,8 +11,7 @@ import queue
 from collections import Counter
 
 from . import workers
-from .support import execution
-from .test_repositories import pattern
+from .support import execution, pattern
 
 SPAWN = multiprocessing.get_context("spawn")
 

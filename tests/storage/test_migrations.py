@@ -83,14 +83,15 @@ def test_a_failed_migration_leaves_the_previous_schema_usable(store, db_settings
 def test_replicas_starting_together_migrate_once(db_settings):
     """Three processes open an empty database at once: one migrates, the others wait for it
     (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE) and find the schema current."""
-    barrier = SPAWN.Barrier(3)
-    procs = [SPAWN.Process(target=workers.start, args=(str(db_settings.data_dir), db_settings.database_url, barrier))
+    barrier, outcomes = SPAWN.Barrier(3), SPAWN.Queue()
+    procs = [SPAWN.Process(target=workers.start,
+                           args=(str(db_settings.data_dir), db_settings.database_url, barrier, outcomes))
              for _ in range(3)]
     for p in procs:
         p.start()
+    assert [outcomes.get(timeout=180) for _ in procs] == ["started"] * 3
     for p in procs:
-        p.join(timeout=120)
-    assert [p.exitcode for p in procs] == [0, 0, 0]
+        p.join(timeout=30)
     engine = make_engine(db_settings)
     assert current_revision(engine) == head_revision()
     engine.dispose()

@@ -11,15 +11,7 @@ import pytest
 from faultmaven_runbooks.errors import Conflict, InvalidInput
 from faultmaven_runbooks.storage import StaleWrite
 
-from .support import execution
-
-
-def pattern(pid: str, last_seen: str = "2031-05-17T09:30:00+00:00", **extra) -> dict:
-    return {"id": pid, "name": pid.replace("-", " "), "centroid": [0.6, 0.8, 1e-7, -0.123456789012345],
-            "members": 1, "successes": 1, "failures": 0, "seconds_total": 300.0, "timed": 1,
-            "types": {"oom": 1}, "diagnoses": {}, "solutions": {"raise limit": {"uses": 1, "successes": 1}},
-            "triggers": {}, "context": {"service": {"api": 1}}, "incidents": [], "runbook_id": None,
-            "created": "2031-05-17T09:30:00+00:00", "last_seen": last_seen, **extra}
+from .support import execution, pattern
 
 
 # -- patterns and incidents -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import traceback
 from pathlib import Path
 
 from faultmaven_runbooks.settings import Settings
@@ -13,10 +14,14 @@ def _store(data_dir: str, url: str | None):
     return open_store(Settings(_env_file=None, data_dir=Path(data_dir), database_url=url))
 
 
-def start(data_dir, url, barrier) -> None:
+def start(data_dir, url, barrier, outcomes) -> None:
     """A replica starting: open_store migrates the (empty) database if nobody did yet."""
     barrier.wait(timeout=60)
-    _store(data_dir, url).close()
+    try:
+        _store(data_dir, url).close()
+        outcomes.put("started")
+    except Exception:
+        outcomes.put(traceback.format_exc())
 
 
 def decide(data_dir, url, records, threads, barrier, results, name) -> None:
