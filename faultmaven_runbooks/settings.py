@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None,
         validation_alias=AliasChoices("FAULTMAVEN_RUNBOOKS_DATABASE_URL", "database_url"),
+        repr=False,  # it may carry a password; settings get printed in logs and tracebacks
         description="postgresql://user:password@host:5432/db to share state between replicas; "
         "unset: SQLite in data_dir/state.db.",
     )
