@@ -32,12 +32,20 @@ CONFORMANCE := .conformance/node_modules/@modelcontextprotocol/conformance/dist/
 $(CONFORMANCE):
 	npm install --silent --no-audit --no-fund --prefix .conformance @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
 
-test: $(BIN)/faultmaven-runbooks $(INSPECTOR) $(CONFORMANCE)
+# PostgreSQL binaries for the state-store tests and benchmark, which start their own throwaway
+# server (initdb + pg_ctl in a temp dir; never the system service). Debian's package brings them.
+PG_BIN := /usr/lib/postgresql/15/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(PG_BIN)/initdb:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+
+test: $(BIN)/faultmaven-runbooks $(INSPECTOR) $(CONFORMANCE) $(PG_BIN)/initdb
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
-BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage adversarial_count agent_surface
-bench: $(BIN)/faultmaven-runbooks $(CONFORMANCE)
+BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage adversarial_count agent_surface state_store
+bench: $(BIN)/faultmaven-runbooks $(CONFORMANCE) $(PG_BIN)/initdb
 	for b in $(BENCHMARKS); do echo "== $$b"; HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 index: $(BIN)/faultmaven-runbooks

@@ -31,3 +31,11 @@ class Unavailable(RunbookError):
     """The index or its store cannot answer right now (e.g. the Chroma server is down)."""
 
     status = 503
+
+
+class StoreUnavailable(Unavailable):
+    """The state database cannot answer: down, unreachable, or busy past the timeout.
+
+    Its message names the setting to check, so an operator reading a 503 or a tool error
+    knows where to look; retrying later is always safe (nothing was half-written).
+    """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The shipped library sits beside the package in a source checkout; an installed package falls
@@ -36,6 +36,21 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Use a Chroma server instead of the embedded store.")
     chroma_port: int = 8000
     collection: str = "runbooks"
+
+    # State database (storage/): SQLite in the data dir unless a URL is given. Plain DATABASE_URL is
+    # accepted too (the alias "database_url" matches it: env names are case-insensitive), as
+    # operators of Heroku-style platforms expect; the prefixed name wins.
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("FAULTMAVEN_RUNBOOKS_DATABASE_URL", "database_url"),
+        repr=False,  # it may carry a password; settings get printed in logs and tracebacks
+        description="postgresql://user:password@host:5432/db to share state between replicas; "
+        "unset: SQLite in data_dir/state.db.",
+    )
+    database_timeout_seconds: float = Field(
+        5.0, gt=0, le=300,
+        description="Longest wait to connect to the database or for a lock before answering 'unavailable'.",
+    )
 
     # Executor
     policy_file: Path | None = None
