@@ -10,12 +10,14 @@ import time
 import anyio
 import httpx
 import pytest
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp import Client
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from faultmaven_runbooks.adapters.http.responses import EXCEPTION_HANDLERS
-from faultmaven_runbooks.adapters.mcp.errors import domain_errors
+from faultmaven_runbooks.adapters.mcp.calls import answer as answer_tool_call
 from faultmaven_runbooks.errors import InvalidInput, StoreUnavailable
 from faultmaven_runbooks.settings import Settings
 from faultmaven_runbooks.storage import SETTING, database_url, open_store
@@ -103,12 +105,18 @@ def test_http_answers_503_and_mcp_a_tool_error(own_postgres, tmp_path):
     answer = anyio.run(call)
     assert answer.status_code == 503 and SETTING in answer.json()["message"]
 
-    @domain_errors
-    def list_executions():
-        return store.executions.page()
+    server = MCPServer("store-down")
 
-    with pytest.raises(ToolError, match=SETTING):
-        list_executions()
+    @server.tool()
+    async def list_executions(ctx: Context) -> dict:
+        return await answer_tool_call(ctx, "list_executions", store.executions.page)
+
+    async def call_tool():
+        async with Client(server) as client:
+            return await client.call_tool("list_executions", {})
+
+    result = anyio.run(call_tool)
+    assert result.is_error and SETTING in result.content[0].text
     store.close()
 
 
