@@ -106,6 +106,25 @@ def undo_revision_patch(op: Operation, revisions: list[dict], live: dict) -> tup
     return data, STRATEGIC, target
 
 
+def revisions(kind: str, owners: list[dict], live: dict) -> list[dict]:
+    """Revisions in order, each with the images of its pod template (what a rollout changed)."""
+    uid = (live.get("metadata") or {}).get("uid")
+    out = []
+    for item in owners:
+        meta = item.get("metadata") or {}
+        if uid and uid not in [o.get("uid") for o in meta.get("ownerReferences") or []]:
+            continue
+        rev = (meta.get("annotations") or {}).get(REVISION_ANNOTATION) if kind == "deployments" else item.get("revision")
+        template = ((item.get("spec") or {}).get("template") if kind == "deployments"
+                    else ((item.get("data") or {}).get("spec") or {}).get("template")) or {}
+        containers = ((template.get("spec") or {}).get("containers")) or []
+        try:
+            out.append({"revision": int(rev), "images": {c.get("name"): c.get("image") for c in containers}})
+        except (TypeError, ValueError):
+            continue
+    return sorted(out, key=lambda r: r["revision"])
+
+
 def history(kind: str, owners: list[dict], live: dict) -> str:
     """`rollout history` from ReplicaSets (deployments) or ControllerRevisions."""
     uid = (live.get("metadata") or {}).get("uid")

@@ -14,7 +14,7 @@ from .operation import Manual, Operation, Refused
 from .placeholders import PlaceholderError, validate
 from .vocabulary import (
     ALIAS, BOOL, BULK_FLAGS, FIELD_SELECTOR, FORBIDDEN_FLAGS, GLOBAL_FLAGS, INT, KINDS, MANUAL_VERBS, OPT,
-    RESOURCE_KEYS, SORT_BY, SPECS, VERB_KINDS, WORKLOADS, DANGEROUS_PATCH_KEYS,
+    POD_SECURITY_PREFIX, RESOURCE_KEYS, SORT_BY, SPECS, VERB_KINDS, WORKLOADS, DANGEROUS_PATCH_KEYS,
 )
 
 __all__ = ["KINDS", "FORBIDDEN_FLAGS", "DANGEROUS_PATCH_KEYS", "parse_kubectl"]
@@ -156,6 +156,11 @@ def _labels(args: list[str], verb: str) -> dict:
                 validate("selector", f"{key}={value}")
         except PlaceholderError:
             raise Refused(f"{verb} {arg[:40]!r} is not a valid key=value") from None
+        if key.startswith(POD_SECURITY_PREFIX):
+            # `label ns production pod-security.kubernetes.io/enforce=privileged` lets privileged
+            # pods (host access) into the namespace.
+            raise Refused(f"{verb} {key} changes the namespace's Pod Security admission level "
+                          "(privilege escalation); a human changes it through review")
         if value is not None and (len(value) > 256 or not value.isprintable()):
             raise Refused(f"{verb} value for {key!r} is too long or not printable")
         out[key] = value
