@@ -17,9 +17,12 @@ import anyio
 import anyio.from_thread
 import anyio.to_thread
 from mcp.server import MCPServer
+from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
+from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from ...errors import RunbookError
@@ -31,6 +34,8 @@ from ...executor.views import compact, compact_plan, one_step
 from .errors import domain_errors
 
 REQUESTER = "mcp-client"
+_APPROVAL_KEY = "approval"
+_INPUT_REQUIRED_VERSION = "2026-07-28"
 RunbookId = Annotated[str, Field(min_length=1, max_length=200, description="Runbook id from `search`.")]
 ContextArg = Annotated[dict[str, Any] | None, Field(
     description="Placeholder values, e.g. {\"namespace\": \"prod\", \"pod_name\": \"web-1\"}; the workload, "
@@ -61,24 +66,61 @@ def _local(ctx: Context) -> bool:
     return getattr(ctx.request_context, "request", None) is None
 
 
-async def _ask_person(ctx: Context, executions: ExecutionService, record: ExecutionResult) -> ExecutionResult:
-    """Trusted elicitation: the local user of a stdio client decides. Any non-answer is a no."""
-    caps = ctx.client_capabilities
-    if caps is None or caps.elicitation is None:
-        return record
+def _question(record: ExecutionResult) -> str:
     lines = [f"Approve {len(record.approval.changes)} change(s) of runbook {record.runbook_id} on "
              f"{record.cluster.describe() if record.cluster else 'the cluster'} (expires {record.approval.expires_at})?"]
     for step in record.steps:
         if step.result == "pending_approval":
             lines.append(f"- step {step.step}: {step.command}\n  " + (step.diff or "")[:600].replace("\n", "\n  "))
-    answer = await ctx.elicit("\n".join(lines)[:4000], ApprovalForm)
-    if answer.action != "accept":
-        executions.audit.record("approval.elicitation", execution_id=record.execution_id, outcome=answer.action)
+    return "\n".join(lines)[:4000]
+
+
+def _decide(executions: ExecutionService, record: ExecutionResult, answer: ElicitResult | None) -> ExecutionResult:
+    """The local user's answer (trusted elicitation). Dismissing it decides nothing."""
+    if answer is None or answer.action == "cancel":
+        executions.audit.record("approval.elicitation", execution_id=record.execution_id, outcome="cancel")
         return record
-    who = f"local-user:{getpass.getuser()}"
-    decision = "approve" if answer.data.approve else "reject"
-    return await anyio.to_thread.run_sync(
-        lambda: executions.approve(record.execution_id, who, decision, answer.data.reason or None, "mcp-elicitation"))
+    form = None
+    if answer.action == "accept":
+        try:
+            form = ApprovalForm.model_validate(answer.content or {})
+        except ValueError:
+            return record
+    approve = form is not None and form.approve
+    reason = (form.reason if form else "declined in the MCP client") or None
+    return executions.approve(record.execution_id, f"local-user:{getpass.getuser()}",
+                              "approve" if approve else "reject", reason, "mcp-elicitation")
+
+
+async def _ask_person(ctx: Context, executions: ExecutionService, record: ExecutionResult
+                      ) -> ExecutionResult | InputRequiredResult:
+    """Trusted elicitation: push a prompt (older protocol revisions) or ask the client for an
+    input round (2026-07-28+). A client that cannot prompt leaves the approval open."""
+    caps = ctx.client_capabilities
+    if caps is None or caps.elicitation is None:
+        return record
+    if ctx.protocol_version and is_version_at_least(ctx.protocol_version, _INPUT_REQUIRED_VERSION):
+        request = ElicitRequest(params=ElicitRequestFormParams(
+            message=_question(record), requested_schema=render_elicitation_schema(ApprovalForm)))
+        state = json.dumps({"execution_id": record.execution_id, "plan_hash": record.plan_hash})
+        return InputRequiredResult(input_requests={_APPROVAL_KEY: request}, request_state=state)
+    answer = await ctx.elicit(_question(record), ApprovalForm)
+    wire = ElicitResult(action=answer.action, content=answer.data.model_dump() if answer.action == "accept" else None)
+    return await anyio.to_thread.run_sync(_decide, executions, record, wire)
+
+
+def _resume(executions: ExecutionService, runbook_id: str, state: str, answer: Any) -> ExecutionResult:
+    """Second round (2026-07-28+): the local user answered the approval prompt."""
+    try:
+        data = json.loads(state)
+        record = executions.get(str(data["execution_id"]))
+    except (ValueError, KeyError, TypeError):
+        raise ToolError("the approval round carried unreadable state; call execute again") from None
+    if record.runbook_id != runbook_id or record.plan_hash != data.get("plan_hash"):
+        raise ToolError("the approval answer belongs to another execution; call execute again")
+    if record.status != "awaiting_approval":
+        return record
+    return _decide(executions, record, answer if isinstance(answer, ElicitResult) else None)
 
 
 def register(server: MCPServer, service) -> None:
@@ -98,10 +140,22 @@ def register(server: MCPServer, service) -> None:
     @server.tool(title="Run runbook steps in the sandbox", annotations=ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True))
     async def execute(runbook_id: RunbookId, ctx: Context, context: ContextArg = None,
-                      parameters: ExecuteParameters | None = None) -> CallToolResult:
+                      parameters: ExecuteParameters | None = None) -> CallToolResult | InputRequiredResult:
         """Run a runbook's kubectl steps in a sandbox and return findings. By default only the diagnosis and
         verification reads run; a change runs only when named (steps, section or option from `plan`): dry-run,
         or with dry_run=false it waits for a person's approval, which the model cannot give."""
+
+        trusted = trust_elicitation and _local(ctx)
+        if ctx.request_state is not None:
+            if not trusted:
+                raise ToolError("this server does not take approvals through MCP; a person approves with "
+                                "`faultmaven-runbooks approve` or the HTTP API")
+            answer = (ctx.input_responses or {}).get(_APPROVAL_KEY)
+            try:
+                record = await anyio.to_thread.run_sync(_resume, executions, runbook_id, ctx.request_state, answer)
+            except RunbookError as exc:
+                raise ToolError(str(exc)) from None
+            return _result(record)
 
         def progress(done: float, total: float, message: str) -> None:
             anyio.from_thread.run(ctx.report_progress, done, total, message)
@@ -109,8 +163,11 @@ def register(server: MCPServer, service) -> None:
         try:
             record = await anyio.to_thread.run_sync(
                 lambda: executions.execute(runbook_id, context, parameters, requester=REQUESTER, progress=progress))
-            if record.outcome == "needs_approval" and trust_elicitation and _local(ctx):
-                record = await _ask_person(ctx, executions, record)
+            if record.outcome == "needs_approval" and trusted:
+                asked = await _ask_person(ctx, executions, record)
+                if isinstance(asked, InputRequiredResult):
+                    return asked
+                record = asked
         except RunbookError as exc:
             raise ToolError(str(exc)) from None
         return _result(record)
