@@ -66,7 +66,7 @@ class ApproverStore:
 
     def add(self, name: str) -> str:
         """Create a credential; returns the token, which is never shown again."""
-        if not _NAME.match(name or ""):
+        if not _NAME.fullmatch(name or ""):
             raise InvalidInput("an approver name is 1-64 letters, digits, '.', '_', '@' or '-', e.g. alice")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._locked():

@@ -209,9 +209,9 @@ def _build(verb: str, sub: str | None, args: list[str], opts: dict) -> Operation
         except PlaceholderError:
             raise Manual(f"label selector {selector[:60]!r} uses syntax the executor does not support") from None
     fs = opts.get("field_selector")
-    if fs is not None and not all(FIELD_SELECTOR.match(p) for p in fs.split(",")):
+    if fs is not None and not all(FIELD_SELECTOR.fullmatch(p) for p in fs.split(",")):
         raise Manual(f"field selector {fs[:60]!r} uses syntax the executor does not support")
-    if opts.get("sort_by") is not None and not SORT_BY.match(opts["sort_by"]):
+    if opts.get("sort_by") is not None and not SORT_BY.fullmatch(opts["sort_by"]):
         raise Manual(f"--sort-by {opts['sort_by'][:40]!r} is not a simple field path")
     if opts.get("watch") or opts.get("follow"):
         raise Manual("watches or follows forever (-w/-f); the executor takes one snapshot")

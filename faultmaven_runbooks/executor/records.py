@@ -42,7 +42,7 @@ class ExecutionStore:
         self._lock = threading.RLock()
 
     def _path(self, execution_id: str, suffix: str = ".json") -> Path:
-        if not isinstance(execution_id, str) or not _ID.match(execution_id):
+        if not isinstance(execution_id, str) or not _ID.fullmatch(execution_id):
             # The id becomes a file name: refuse anything but our own format (path traversal).
             raise InvalidInput(f"execution id {str(execution_id)[:40]!r} is not of the form exec-<12 hex digits>")
         return self.root / f"{execution_id}{suffix}"
@@ -153,6 +153,6 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
         created, _, execution_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
     except (ValueError, UnicodeDecodeError):
         created, execution_id = "", ""
-    if not created or not _ID.match(execution_id):
+    if not created or not _ID.fullmatch(execution_id):
         raise InvalidInput("cursor is not one this server gave out; start again without a cursor")
     return created, execution_id

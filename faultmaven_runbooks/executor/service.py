@@ -179,7 +179,8 @@ class ExecutionService:
         return record
 
     def _derive(self, runbook, plan: Plan, params, given: dict, state: RunState):
-        missing = {m for p in plan.steps for m in p.parsed.missing}
+        # only steps that could run are worth reading the cluster for
+        missing = {m for p in plan.steps if p.classification in ("read", "change") for m in p.parsed.missing}
         if not missing:
             return plan, given, {}
         deriver = Deriver(state.gateway, self.policy, plan.flat.get("namespace"))
