@@ -109,7 +109,8 @@ def _find_options(plan: Plan) -> None:
     for p in plan.every.values():
         units.setdefault(p.shape.unit, []).append(p)
     for members in units.values():
-        if not any(p.is_change and p.role == "mitigate" for p in members):
+        # a block that fixes something is an alternative, whether its steps run here or a human's do
+        if not any(p.role == "mitigate" for p in members):
             continue
         oid = next(ids)
         for p in members:

@@ -7,9 +7,12 @@ output as an excerpt that says how to read the rest, so one call stays a few tho
 
 from __future__ import annotations
 
+import json
+
 from .models import ExecutionResult, PlanPreview, StepResult
 
-EXCERPT_CHARS = 360
+EXCERPTS = (360, 160, 60, 0)  # tried in turn until the view fits the budget
+BUDGET = 7500
 DIFF_CHARS = 1500
 _INTERNAL = {"owner", "version", "policy"}
 
@@ -17,23 +20,46 @@ _INTERNAL = {"owner", "version", "policy"}
 def _cut(text: str, limit: int, execution_id: str, step: int) -> str:
     if len(text) <= limit:
         return text
-    return text[:limit].rstrip() + f"\n…[{len(text) - limit} more chars: get_execution('{execution_id}', step={step})]"
+    more = f"[{len(text) - limit} more chars: get_execution('{execution_id}', step={step})]"
+    return text[:limit].rstrip() + "\n…" + more if limit else more
 
 
-def compact(record: ExecutionResult, excerpt: int = EXCERPT_CHARS) -> dict:
-    """The record as a model should read it: nothing empty, nothing internal, outputs excerpted."""
+def compact(record: ExecutionResult, excerpt: int | None = None) -> dict:
+    """The record as a model should read it: nothing empty, nothing internal, each reason and
+    section said once, outputs excerpted (shorter for long runbooks, so it stays under BUDGET)."""
+    sizes = (excerpt,) if excerpt is not None else EXCERPTS
+    for size in sizes:
+        data = _compact(record, size)
+        if len(json.dumps(data, separators=(",", ":"))) <= BUDGET:
+            break
+    return data
+
+
+def _compact(record: ExecutionResult, excerpt: int) -> dict:
     data = record.model_dump(mode="json", exclude_none=True, exclude_defaults=True, exclude=_INTERNAL)
     for key in ("execution_id", "runbook_id", "status", "outcome", "mode", "dry_run"):
         data.setdefault(key, getattr(record, key))  # identifying fields stay even at their defaults
+    said: dict[str, int] = {}
+    section = None
     for step in data.get("steps", []):
+        step.setdefault("result", "planned")
         if step.get("classification") != "change":
             step.pop("operation", None)  # a read's operation repeats its command
             step.pop("dry_run", None)
+        if step.get("section") == section:
+            step.pop("section")  # the same as the step before
+        else:
+            section = step.get("section")
+        reason = step.get("reason")
+        if reason and len(reason) > 40:
+            if reason in said:
+                step["reason"] = f"as step {said[reason]}"
+            else:
+                said[reason] = step["step"]
         if step.get("output"):
             step["output"] = _cut(step["output"], excerpt, record.execution_id, step["step"])
         if step.get("diff"):
             step["diff"] = _cut(step["diff"], DIFF_CHARS, record.execution_id, step["step"])
-        step.setdefault("result", "planned")
     return data
 
 
