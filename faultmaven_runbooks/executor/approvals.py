@@ -9,9 +9,6 @@ import datetime as dt
 from ..errors import Conflict, Forbidden
 from .models import Approval, ExecutionResult
 
-VIA = ("cli", "http", "mcp-elicitation")
-
-
 class ApprovalExpired(Conflict):
     """The approval request timed out before anyone decided."""
 

@@ -15,9 +15,9 @@ import uuid
 from pathlib import Path
 
 from ..clock import Clock, utc_now
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound, RunbookError
+from ..errors import Conflict, Forbidden, InvalidInput, RunbookError
 from . import applying
-from .approvals import ApprovalExpired, check_approver, check_open, how_to_approve, new_approval, record_decision
+from .approvals import ApprovalExpired, check_approver, check_open, new_approval, record_decision
 from .approvers import ApproverStore
 from .approvers import for_data_dir as approvers_of
 from .audit import AuditLog
@@ -315,9 +315,3 @@ class ExecutionService:
         if record.status == "applying" and self._recover():
             record = self.store.get(execution_id)
         return record
-
-    def how_to_approve(self, execution_id: str) -> str:
-        return how_to_approve(execution_id, self.approvers.count() > 0)
-
-
-__all__ = ["ExecutionService", "NotFound"]

@@ -28,7 +28,7 @@ _PHASES = [
                             r"assess|timeline|hypothes|validat|check|meaning|impact", re.I)),
 ]
 # Words right before inline code that make the sentence an instruction to run it.
-_LEAD = re.compile(r"(?:\b(?:run|running|with|using|use|execute|via|try|enter|type)|:)\s*$", re.I)
+_LEAD = re.compile(r"\b(?:run|running|with|using|use|execute|via|try|enter|type)\s*$", re.I)
 # What may follow inline code that opens its line and is still an instruction: nothing but
 # punctuation, or a condition or purpose ("`kubectl rollout undo ...` if pods go Pending").
 _TAIL = re.compile(r"^\s*(\([^()]{0,80}\))?\s*([.,;:!]*\s*$|(if|when|once|after|before|until|unless|to|for)\b|[—–-]\s)",
@@ -68,9 +68,11 @@ def _inline_steps(children) -> list[tuple[str, bool]]:
                 continue
             before = "".join(c.content for c in line[:i] if c.type in ("text", "code_inline"))
             after = "".join(c.content for c in line[i + 1:] if c.type in ("text", "code_inline"))
-            # A step: the span stands alone on its line, or an instruction leads to it ("run `x`",
-            # "roll back with `x` if ..."). "`kubectl get pods` shows OOMKilled" is neither.
-            step = (not before.strip() and _TAIL.match(after) is not None) or _LEAD.search(before) is not None
+            # A step: the span stands alone on its line (or after "Label:"), or an instruction leads
+            # to it ("run `x`", "roll back with `x` if ..."). "`kubectl get pods` shows OOMKilled"
+            # and "Symptom: `kubectl get pods` shows OOMKilled" are neither.
+            alone = not before.strip() or before.rstrip().endswith(":")
+            step = (alone and _TAIL.match(after) is not None) or _LEAD.search(before) is not None
             out.append((child.content, not step))
     return out
 

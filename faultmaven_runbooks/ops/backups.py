@@ -137,9 +137,6 @@ class Backups:
                            for tree, (root, skip) in self._trees().items()}
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-        executions = getattr(self.service, "executions", None)
-        if executions is not None:  # the restore itself is history too
-            executions.audit.record("backup.restored", backup=f"{archive.parent.name}/{archive.name}", changed=changed)
         report = None
         if reindex and getattr(self.service, "reindex", None) is not None:
             report = self.service.reindex()

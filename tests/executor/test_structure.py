@@ -132,6 +132,7 @@ def test_a_mention_cannot_be_named(runbook):
 
 @pytest.mark.parametrize("line, step", [
     ("`kubectl get pods` shows OOMKilled", False),
+    ("Symptom: `kubectl get pods` shows OOMKilled", False),
     ("Read `kubectl describe pod x` output for the events", False),
     ("Run `kubectl get pods -n x` to list them.", True),
     ("`kubectl -n x rollout undo deployment/y` if pods go Pending.", True),

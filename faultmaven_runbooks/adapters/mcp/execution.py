@@ -55,10 +55,10 @@ def _json(data: dict, is_error: bool = False) -> CallToolResult:
                           structured_content=data, is_error=is_error)
 
 
-def _result(record: ExecutionResult, excerpt: int | None = None) -> CallToolResult:
-    """The compact view; failing outcomes are tool errors."""
+def _result(record: ExecutionResult, excerpt: int | None = None, judge: bool = True) -> CallToolResult:
+    """The compact view; an execution with a failing outcome is a tool error (when `judge`)."""
     data = compact(record) if excerpt is None else compact(record, excerpt)
-    return _json(data, record.outcome in FAILING_OUTCOMES)
+    return _json(data, judge and record.outcome in FAILING_OUTCOMES)
 
 
 def _local(ctx: Context) -> bool:
@@ -183,13 +183,13 @@ def register(server: MCPServer, service) -> None:
         except RunbookError as exc:
             raise ToolError(str(exc)) from None
         if step is None:
-            return _result(record)
+            return _result(record, judge=False)  # showing a failed execution is not a failed call
         found: StepResult | None = one_step(record, step)
         if found is None:
             raise ToolError(f"execution {execution_id} ran no step {step}; steps: {[s.step for s in record.steps]}")
         only = record.model_copy(update={"steps": [found], "findings": [], "recommendations": [], "options": [],
                                          "rollbacks": [], "context": {}, "derived": {}})
-        return _result(only, excerpt=executions.policy.output_max_chars)
+        return _result(only, excerpt=executions.policy.output_max_chars, judge=False)
 
     @server.tool(title="List executions", annotations=ToolAnnotations(
         read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
