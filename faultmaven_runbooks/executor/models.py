@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Classification = Literal["read", "change", "manual", "refused"]
 Role = Literal["diagnose", "mitigate", "verify", "rollback"]
@@ -37,21 +37,36 @@ FAILING_OUTCOMES = frozenset({"all_refused", "no_cluster", "failed", "interrupte
 Mode = Literal["manual", "semi-automated", "fully-automated"]
 
 
+def _drop_titles(schema: dict) -> None:
+    # Field titles repeat the names; every tools/list carries this schema, so it stays lean.
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+
+
 class ExecuteParameters(BaseModel):
-    """How to run. Name nothing to run the diagnosis and verification reads; a change runs only
-    when named through `steps`, `section` or `option`."""
+    """Name nothing to run the diagnosis and verification reads; a change runs only when named."""
 
-    model_config = {"extra": "forbid"}
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_titles)
 
-    dry_run: bool = Field(True, description="Named changes are only dry-run on the server (dryRun=All).")
+    dry_run: bool = Field(True, description="Named changes are only dry-run (dryRun=All).")
     auto_execute: bool = Field(False, description="Fully-automated mode, if the policy allows it.")
-    mode: Mode | None = Field(None, description="A stricter mode, e.g. 'manual' (plan only).")
-    steps: list[int] | None = Field(None, max_length=100, description="Exactly these step numbers.")
-    section: str | None = Field(None, max_length=200, description="Every step of this section, e.g. 'Immediate Fix'.")
-    option: str | None = Field(None, max_length=10, description="One alternative fix, by its option id, e.g. 'B'.")
+    mode: Mode | None = Field(None, description="A stricter mode, e.g. manual (plan only).")
+    steps: list[int] = Field(default_factory=list, max_length=100, description="These step numbers.")
+    section: str = Field("", max_length=200, description="Every step of this section, e.g. Immediate Fix.")
+    option: str = Field("", max_length=10, description="One alternative fix by its id from plan, e.g. B.")
+
+    @field_validator("steps", "section", "option", mode="before")
+    @classmethod
+    def _none_is_nothing(cls, value, info: ValidationInfo):
+        if value is None:  # older clients send null for "not given"
+            return [] if info.field_name == "steps" else ""
+        return value
 
     def names_anything(self) -> bool:
-        return bool(self.steps or self.section or self.option)
+        return bool(self.steps or self.section.strip() or self.option.strip())
+
+    def selection(self) -> dict:
+        return self.model_dump(include={"steps", "section", "option"}, exclude_defaults=True)
 
 
 class ClusterIdentity(BaseModel):

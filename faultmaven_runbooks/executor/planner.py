@@ -146,9 +146,9 @@ def select(plan: Plan, params: ExecuteParameters, runbook: Runbook) -> Plan:
     numbers: set[int] = set()
     if params.steps:
         numbers |= _named_steps(plan, params.steps, runbook)
-    if params.section:
+    if params.section.strip():
         numbers |= _named_section(plan, params.section)
-    if params.option:
+    if params.option.strip():
         match = next((o for o in plan.options if o.id.casefold() == params.option.strip().casefold()), None)
         if match is None:
             known = ", ".join(f"{o.id} ({o.label[:40]})" for o in plan.options) or "none"

@@ -160,7 +160,7 @@ class ExecutionService:
             dry_run=params.dry_run, requester=requester, created=now, updated=now, cluster=cluster,
             namespace=flat_ns if isinstance(flat_ns, str) else None, plan_hash=digest, steps=results,
             options=options, rollbacks=rollbacks, policy=self.policy.source, context=given, derived=derived,
-            selection=params.model_dump(include={"steps", "section", "option"}, exclude_none=True))
+            selection=params.selection())
         record.findings = state.analysis.findings()
         record.recommendations = recommend(record.findings, options, {n: p.parsed.command for n, p in plan.every.items()})
         auto = [r.step for r in results if r.result == "pending_approval" and mode == "fully-automated"

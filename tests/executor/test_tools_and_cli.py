@@ -105,7 +105,7 @@ async def test_plan_get_list_and_failing_outcomes(kube_settings, clock, kube, ex
     (exec_library / "static" / "bad.md").write_text("---\nid: bad\n---\n# Bad\n\n## Diagnosis\n```bash\nkubectl get secrets\n```\n")
     server, _ = _server(kube_settings, clock)
     async with Client(server) as client:
-        preview = await client.call_tool("plan", {"runbook_id": "exec-sampler", "context": CTX, "parameters": {"option": "A"}})
+        preview = await client.call_tool("plan", {"runbook_id": "exec-sampler", "context": CTX, "option": "A"})
         assert [s["step"] for s in _data(preview)["steps"]] == [9, 10] and kube.requests == []
         refused = await client.call_tool("execute", {"runbook_id": "bad", "context": CTX})
         assert refused.is_error and _data(refused)["outcome"] == "all_refused"

@@ -127,24 +127,27 @@ def register(server: MCPServer, service) -> None:
     executions: ExecutionService = service.executions
     trust_elicitation = bool(getattr(service.settings, "trust_elicitation", False))
 
-    @server.tool(title="Preview a runbook execution", annotations=ToolAnnotations(
+    @server.tool(title="Preview a runbook execution", description=(
+        "What `execute` would run, runs nothing: each step's role, classification, risk and approval need, "
+        "and the alternative fixes (options) and rollbacks to name next."), annotations=ToolAnnotations(
         read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
     @domain_errors
-    def plan(runbook_id: RunbookId, context: ContextArg = None, parameters: ExecuteParameters | None = None
+    def plan(runbook_id: RunbookId, context: ContextArg = None,
+             steps: Annotated[list[int] | None, Field(max_length=100, description="These step numbers.")] = None,
+             section: Annotated[str | None, Field(max_length=200, description="This section's steps.")] = None,
+             option: Annotated[str | None, Field(max_length=10, description="This option's steps, e.g. B.")] = None,
              ) -> CallToolResult:
-        """What `execute` would run: each step's role, classification, risk and approval need, plus the
-        alternative fixes and rollbacks it offers. Runs nothing."""
+        parameters = ExecuteParameters(steps=steps, section=section, option=option)
         preview = executions.plan(runbook_id, context, parameters)
         return _json(compact_plan(preview), preview.outcome == "all_refused")
 
-    @server.tool(title="Run runbook steps in the sandbox", annotations=ToolAnnotations(
+    @server.tool(title="Run runbook steps in the sandbox", description=(
+        "Run a runbook's kubectl steps in a sandbox and get findings. Without a selection only the diagnosis and "
+        "verification reads run; a named change (steps, section or option from `plan`) is dry-run, or with "
+        "dry_run=false waits for a person's approval, which the model cannot give."), annotations=ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True))
     async def execute(runbook_id: RunbookId, ctx: Context, context: ContextArg = None,
                       parameters: ExecuteParameters | None = None) -> CallToolResult | InputRequiredResult:
-        """Run a runbook's kubectl steps in a sandbox and return findings. By default only the diagnosis and
-        verification reads run; a change runs only when named (steps, section or option from `plan`): dry-run,
-        or with dry_run=false it waits for a person's approval, which the model cannot give."""
-
         trusted = trust_elicitation and _local(ctx)
         if ctx.request_state is not None:
             if not trusted:
