@@ -37,12 +37,12 @@ def start(store: ExecutionStore, record: ExecutionResult, now: str) -> Execution
     return record
 
 
-def begin(store: ExecutionStore, record: ExecutionResult, now: str, decide) -> ExecutionResult:
-    """The decision and the move to `applying` in one compare-and-set from `awaiting_approval`:
-    of two approvers, or an approver and an expiry, exactly one wins."""
+def decide(store: ExecutionStore, record: ExecutionResult, now: str, decision) -> ExecutionResult:
+    """The decision, and for an approval the move to `applying`, in one compare-and-set from
+    `awaiting_approval`: of two approvers, or an approver and an expiry, exactly one wins."""
 
     def change(rec: ExecutionResult) -> None:
-        decide(rec)
+        decision(rec)
         if rec.status == "awaiting_approval":
             _applying(rec, now)
 

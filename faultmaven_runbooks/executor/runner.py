@@ -45,6 +45,22 @@ def new_result(p: PlannedStep) -> StepResult:
                       result="planned", reason=ps.reason)
 
 
+def preview_step(p: PlannedStep, policy: Policy, derivable: set[str]) -> StepResult:
+    """A step as `plan` shows it: nothing ran; what it needs, and whether execute can read it."""
+    res = new_result(p)
+    res.result = p.classification if p.classification in ("manual", "refused") else \
+        ("skipped" if p.parsed.missing else "planned")
+    if p.parsed.missing:
+        res.reason = f"needs {', '.join(p.parsed.missing)}"
+        readable = sorted(set(p.parsed.missing) & derivable)
+        if readable:
+            res.reason += f" (execute reads {', '.join(readable)} from the cluster)"
+    if p.is_change and p.classification == "change":
+        res.risk, why = policy.risk(p.parsed.operation)
+        res.reason = res.reason or why
+    return res
+
+
 class Runner:
     def __init__(self, policy: Policy, output_chars: int):
         self.policy = policy

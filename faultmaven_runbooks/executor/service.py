@@ -31,7 +31,7 @@ from .models import (
 from .planner import Plan, analyse, plan_hash, select
 from .policy import Policy, load_policy
 from .records import MAX_PAGE, ExecutionStore
-from .runner import Progress, Runner, RunState, new_result, settle, summary
+from .runner import Progress, Runner, RunState, preview_step, settle, summary
 
 log = logging.getLogger(__name__)
 
@@ -97,20 +97,8 @@ class ExecutionService:
         plan = self._plan(runbook, context, params)
         cluster = self.cluster()
         mode = self.policy.effective_mode(params.mode, params.auto_execute)
-        steps = []
-        for p in plan.steps:
-            res = new_result(p)
-            res.result = p.classification if p.classification in ("manual", "refused") else \
-                ("skipped" if p.parsed.missing else "planned")
-            if p.parsed.missing:
-                res.reason = f"needs {', '.join(p.parsed.missing)}"
-                readable = sorted(set(p.parsed.missing) & DERIVABLE)
-                if readable and any(plan.flat.get(k) for k in ("pod_name", *WORKLOAD_KEYS.values())):
-                    res.reason += f" (execute reads {', '.join(readable)} from the cluster)"
-            if p.is_change and p.classification == "change":
-                res.risk, why = self.policy.risk(p.parsed.operation)
-                res.reason = res.reason or why
-            steps.append(res)
+        derivable = any(plan.flat.get(k) for k in ("pod_name", *WORKLOAD_KEYS.values()))
+        steps = [preview_step(p, self.policy, DERIVABLE if derivable else set()) for p in plan.steps]
         options, rollbacks = plan.offered()
         preview = PlanPreview(runbook_id=runbook.id, mode=mode, cluster=cluster, steps=steps, options=options,
                               rollbacks=rollbacks, plan_hash=plan_hash(runbook.id, plan.steps, cluster),
@@ -281,7 +269,7 @@ class ExecutionService:
                 rec.status, rec.outcome, rec.updated = "rejected", "rejected", self._now()
                 rec.message = f"rejected by {approver}; nothing was applied"
 
-        record = applying.begin(self.store, record, self._now(), decided)
+        record = applying.decide(self.store, record, self._now(), decided)
         self.audit.record("approval." + ("approved" if approve else "rejected"), **base, reason=reason)
         if not approve:
             self.audit.record("execute.finish", **base, status=record.status, summary=summary(record))
