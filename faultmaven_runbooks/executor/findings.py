@@ -17,6 +17,7 @@ WARNING_REASONS = ("BackOff", "FailedScheduling", "FailedMount", "FailedAttachVo
                    "ErrImagePull", "ImagePullBackOff", "Evicted", "OOMKilling", "FailedCreate", "ProbeWarning")
 _LOG_ERROR = re.compile(r"\b(error|err|fatal|panic|exception|traceback|fail(ed|ure)?|refused|denied|timed? ?out|"
                         r"not set|missing|cannot|can't|unable|killed|out of memory|oom)\b", re.I)
+_MEMORY = re.compile(r"out of memory|\boom|memory limit|heap", re.I)
 MAX_FINDINGS = 25
 
 
@@ -112,7 +113,10 @@ class Analysis:
         if lines:
             where = f"{log.get('pod')}" + (f"/{log['container']}" if log.get("container") else "") + \
                 (" (previous container)" if log.get("previous") else "")
-            self.add("log_error", where, f"logs of {where}: " + " | ".join(repr(x) for x in lines[-3:]), step)
+            # the same lines read twice (with and without -c) are one finding
+            kind = "log_oom" if any(_MEMORY.search(x) for x in lines) else "log_error"
+            self.add(kind, f"{log.get('pod')}:{lines[-3:]}", f"logs of {where}: " + " | ".join(repr(x) for x in lines[-3:]),
+                     step)
 
     def _history(self, step, history: dict) -> None:
         revisions = history.get("revisions") or []
@@ -158,6 +162,7 @@ class Analysis:
 _POINTS_TO = {
     "oomkilled": ("memory", "set resources", "limit"),
     "usage_near_limit": ("memory", "set resources", "limit", "cpu"),
+    "log_oom": ("memory", "set resources", "limit"),
     "rollout_change": ("rollout undo", "roll back", "revision"),
     "image_pull": ("image", "rollout undo"),
     "hpa_maxed": ("maxreplicas", "hpa", "scale"),
@@ -166,16 +171,18 @@ _POINTS_TO = {
 
 
 def recommend(findings: list[Finding], options: list[Option], commands: dict[int, str]) -> list[str]:
-    """One line per finding that points at an alternative fix the plan offers, citing both."""
+    """One line per alternative fix the findings point to, citing them: what was read, never a
+    request to read it again. A crash after a rollout is evidence for rolling that rollout back."""
+    crashes = [f for f in findings if f.kind in ("crashloop", "container", "log_error")]
+    rolled = any(f.kind == "rollout_change" for f in findings)
     out = []
-    for finding in findings:
-        words = _POINTS_TO.get(finding.kind)
-        if not words:
-            continue
-        for option in options:
-            text = (option.label + " " + " ".join(commands.get(n, "") for n in option.steps)).lower()
-            if any(w in text for w in words):
-                out.append(f"{finding.id} ({finding.text[:160]}) points to option {option.id}: {option.label[:80]} "
-                           f"(steps {', '.join(map(str, option.steps))}); run it with option='{option.id}'")
-                break
-    return list(dict.fromkeys(out))[:8]
+    for option in options:
+        text = (option.label + " " + " ".join(commands.get(n, "") for n in option.steps)).lower()
+        cited = [f for f in findings if any(w in text for w in _POINTS_TO.get(f.kind, ()))]
+        if cited and rolled and any(w in text for w in _POINTS_TO["rollout_change"]):
+            cited += [f for f in crashes if f not in cited]
+        if cited:
+            evidence = "; ".join(f"{f.id}: {f.text[:140]}" for f in cited[:3])
+            out.append(f"option {option.id} ({option.label[:80]}, steps {', '.join(map(str, option.steps))}) fits "
+                       f"{evidence}. Run it with option='{option.id}'")
+    return out[:8]

@@ -413,7 +413,7 @@ def seed(fake: FakeKube) -> FakeKube:
                                           "spec": {"minReplicas": 2, "maxReplicas": 4, "scaleTargetRef": {"name": "web"}},
                                           "status": {"currentReplicas": 4}})
     fake.add("metrics-pods", {"metadata": {"name": POD, "namespace": NS},
-                              "containers": [{"name": "app", "usage": {"cpu": "250m", "memory": "200Mi"}}]})
+                              "containers": [{"name": "app", "usage": {"cpu": "250m", "memory": "240Mi"}}]})
     fake.add("namespaces", {"metadata": {"name": NS}})
     fake.add("namespaces", {"metadata": {"name": "kube-system"}})
     return fake

@@ -39,7 +39,10 @@ def test_shipped_crashloop_default_plan_reads_and_finds(executor, kube):
     # the memory finding points at the option that raises the limit, citing both
     oom = next(f for f in result.findings if f.kind == "oomkilled")
     memory = next(o for o in result.options if "memory" in o.label)
-    assert any(r.startswith(f"{oom.id} (") and f"option {memory.id}" in r for r in result.recommendations)
+    assert any(r.startswith(f"option {memory.id} (") and f"{oom.id}: pod {POD}" in r for r in result.recommendations)
+    undo = next(o for o in result.options if "new revision" in o.label)
+    change = next(f for f in result.findings if f.kind == "rollout_change")
+    assert any(r.startswith(f"option {undo.id} (") and f"{change.id}: " in r for r in result.recommendations)
     assert not any("--previous logs" in r for r in result.recommendations)  # never asks for what it read
     assert [o.label.split(",")[0] for o in result.options] == [
         "If the crash started with a new revision", "If the crash is memory related", "If a dependency was briefly down and is now back"]
@@ -147,6 +150,12 @@ def test_caller_cannot_loosen_the_policy_mode(executor, kube):
     result = executor.execute("exec-sampler", CTX, {"dry_run": False, "auto_execute": True, "steps": [10]})
     assert result.mode == "semi-automated" and result.steps[0].result == "pending_approval"
     assert kube.changes() == []
+
+
+def test_usage_is_read_against_limits_when_metrics_exist(executor, kube):
+    result = executor.execute("exec-sampler", CTX, {"steps": [6]})
+    usage = [f.text for f in result.findings if f.kind == "usage_near_limit"]
+    assert usage == [f"pod {POD} container app uses 94% of its memory limit (240Mi of 256Mi)"]
 
 
 def test_secrets_never_requested_and_configmap_values_hidden(executor, kube):
