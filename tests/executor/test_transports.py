@@ -124,3 +124,18 @@ async def test_over_stdio_a_trusting_operator_lets_the_local_user_approve(exec_s
     data = _data(run)
     assert data["status"] == "completed" and len(asked) == 1 and data["approval"]["via"] == "mcp-elicitation"
     assert len(kube.changes()) == 1
+
+
+def test_the_cli_approves_through_the_running_server(http_server, kube, capsys, monkeypatch, tmp_path):
+    from faultmaven_runbooks.adapters.cli.main import main as cli_main
+
+    live, service = http_server
+    run = httpx.post(f"{live.url}/runbooks/execute", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60, json={
+        "runbook_id": "exec-sampler", "context": CTX, "parameters": {"dry_run": False, "steps": [10]}}).json()
+    monkeypatch.setenv("FAULTMAVEN_RUNBOOKS_APPROVER_TOKEN", service.executions.approvers.add("alice"))
+    monkeypatch.chdir(tmp_path)  # another working dir, no cluster of its own: the server acts where it planned
+    assert cli_main(["approve", run["execution_id"], "--yes", "--server", live.url]) == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["status"] == "completed"
+    assert cli_main(["approve", run["execution_id"], "--yes", "--server", live.url]) == 2
+    assert "answered 409" in capsys.readouterr().err
+    assert len(kube.changes()) == 1

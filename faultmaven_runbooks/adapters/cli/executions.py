@@ -20,6 +20,7 @@ from ...errors import Forbidden, InvalidInput, NotFound, RunbookError
 from ...executor.models import ExecutionResult
 from ...executor.service import ExecutionService
 from ...executor.views import compact, compact_plan
+from ...settings import Settings
 from .args import add_paths
 
 TIMEOUT = 120
@@ -98,9 +99,11 @@ def _locally(args, service, token: str, decision: str) -> dict:
 def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
     def cmd_approve(args: argparse.Namespace) -> int:
         decision = "reject" if args.reject else "approve"
-        service = make_service(args)
-        token = _token(service.settings)
-        result = _through_server(args, token, decision) if args.server else _locally(args, service, token, decision)
+        if args.server:  # the server holds the records and the cluster: nothing local is opened
+            result = _through_server(args, _token(Settings()), decision)
+        else:
+            service = make_service(args)
+            result = _locally(args, service, _token(service.settings), decision)
         changes = [{"step": s["step"], "result": s.get("result"), "reason": s.get("reason")}
                    for s in result.get("steps", []) if s.get("classification") == "change"]
         print(json.dumps({"execution_id": result.get("execution_id"), "status": result.get("status"),
