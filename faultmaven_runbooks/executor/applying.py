@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from ..errors import RunbookError
 from .audit import AuditLog
 from .kube import KubeError, KubeGateway
 from .models import ExecutionResult
@@ -74,6 +75,9 @@ def send(store: ExecutionStore, audit: AuditLog, runner: Runner, gateway: KubeGa
             res.reason = None
         except KubeError as exc:
             res.result, res.reason, failed = "failed", str(exc), True
+        except Exception:  # a bug mid-send: the change may have left; say so, never leave it "applying"
+            log.exception("sending step %s of %s failed unexpectedly", res.step, record.execution_id)
+            res.result, res.reason, failed = "interrupted", INTERRUPTED, True
         store.save(record)
         audit.record("execute.apply", **who, step=res.step, result=res.result, reason=res.reason)
     return not failed
@@ -102,7 +106,7 @@ def recover(store: ExecutionStore, audit: AuditLog, now: str) -> list[str]:
                 continue  # still running here, or on another host we cannot check
             try:
                 interrupted = store.transition(record.execution_id, "applying", lambda rec: _interrupt(rec, now))
-            except Exception as exc:  # a concurrent recovery won; nothing to do
+            except RunbookError as exc:  # a concurrent recovery won; nothing to do
                 log.info("recovery of %s skipped: %s", record.execution_id, exc)
                 continue
             audit.record("execute.interrupted", execution_id=record.execution_id, runbook_id=record.runbook_id,

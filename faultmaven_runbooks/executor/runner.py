@@ -131,15 +131,11 @@ def summary(record: ExecutionResult) -> dict[str, int]:
     return dict(Counter(s.result for s in record.steps))
 
 
-def settle(record: ExecutionResult, mode: str, state: RunState | None = None) -> None:
-    """Status, outcome and the one message that explains them."""
+def settle(record: ExecutionResult, mode: str, state: RunState) -> None:
+    """Status, outcome and the one message that explains them (step reasons are not repeated)."""
     results = [s.result for s in record.steps]
     counts = Counter(results)
-    no_cluster = state.no_cluster if state else None
-    if record.status in ("applying", "rejected", "expired", "interrupted"):
-        record.outcome = {"applying": "applying", "rejected": "rejected", "expired": "expired",
-                          "interrupted": "interrupted"}[record.status]
-        return
+    no_cluster = state.no_cluster
     if record.approval is not None and record.approval.status == "pending":
         record.status, record.outcome = "awaiting_approval", "needs_approval"
         record.message = f"{counts['pending_approval']} change(s) wait for a person's approval (see approval.how)"
@@ -152,10 +148,12 @@ def settle(record: ExecutionResult, mode: str, state: RunState | None = None) ->
         record.status, record.outcome = "failed", "all_refused"
         record.message = (f"none of the {len(results)} planned step(s) can run here: "
                           f"{counts['refused']} refused, {counts['manual']} for a human (see each step's reason)")
-    elif "failed" in counts or "interrupted" in counts:
-        first = next(s for s in record.steps if s.result in ("failed", "interrupted"))
+    elif "failed" in counts:
+        failed = [s.step for s in record.steps if s.result == "failed"]
+        stopped = sum(1 for s in record.steps if s.result == "skipped" and "failed" in (s.reason or ""))
         record.status, record.outcome = "failed", "failed"
-        record.message = f"step {first.step} failed: {first.reason}"
+        record.message = f"step(s) {failed} failed (see their reason)" + (
+            f"; {stopped} step(s) that depend on them did not run" if stopped else "")
     else:
         record.status = "dry_run_completed" if "dry_run" in counts else "completed"
         record.outcome = "ok"
@@ -166,6 +164,6 @@ def settle(record: ExecutionResult, mode: str, state: RunState | None = None) ->
     if short and record.outcome in ("ok", "failed", "needs_approval"):
         names = sorted({n.strip() for s in short for n in s.reason.removeprefix("needs ").split(",")})
         note = f"{len(short)} step(s) skipped for missing context values ({', '.join(names)}): pass them in context"
-        if state is not None and state.problems:
+        if state.problems:
             note += f" ({state.problems[0]})"
         record.message = f"{record.message}; {note}" if record.message else note

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 KINDS = ("daily", "weekly", "monthly", "pre-restore")
 DATA_SKIP = {"backups", "chroma", "locks", "approvers.json"}  # rebuilt, transient or secret; never restored over
 DATA_APPEND_ONLY = {"audit", "executions"}  # history: restored only where missing, never rewritten
+APPEND_ONLY = {"library": set(), "data": DATA_APPEND_ONLY}
 NAME = re.compile(r"^(?:(daily|weekly|monthly|pre-restore)/)?((daily|weekly|monthly|pre-restore)-\d{8}T\d{12}Z(?:-\d+)?\.tar\.gz)$")
 
 
@@ -68,8 +69,6 @@ class Backups:
     def _trees(self) -> dict[str, tuple[Path, set[str]]]:
         return {"library": (Path(self.settings.library_dir), set()),
                 "data": (Path(self.settings.data_dir), DATA_SKIP)}
-
-    _APPEND_ONLY = {"library": set(), "data": DATA_APPEND_ONLY}
 
     # -- backup ------------------------------------------------------------------------------
     def backup(self, kind: str = "daily") -> dict:
@@ -133,7 +132,7 @@ class Backups:
                 safety = None
                 if any(_files(r, s) for r, s in self._trees().values()):
                     safety = self._backup_unlocked_pre_restore()
-                changed = {tree: _sync(staging / tree, root, skip, self._APPEND_ONLY[tree])
+                changed = {tree: _sync(staging / tree, root, skip, APPEND_ONLY[tree])
                            for tree, (root, skip) in self._trees().items()}
             finally:
                 shutil.rmtree(staging, ignore_errors=True)

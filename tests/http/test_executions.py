@@ -113,6 +113,7 @@ def test_only_an_approver_credential_approves(ex, alice):
     assert alice.post(url, json={"approver": "bob"}).status_code == 400  # identity comes from the credential
     assert _applied(kube) == []
     assert alice.get(f"/runbooks/executions/{run['execution_id']}").status_code == 200  # reviewing is allowed
+    assert anon.get(f"/runbooks/executions/{run['execution_id']}").status_code == 401
     assert alice.post("/runbooks/execute", json={"runbook_id": "scale-web"}).status_code == 401  # nothing else
     r = alice.post(url, json={"reason": "capacity for the sale"})
     assert r.status_code == 200, r.text

@@ -99,7 +99,10 @@ async def get_execution(request: Request) -> Response:
     c = ctx(request)
     executions = feature(c.service, "executions")
     if c.settings.auth_token and not getattr(request.state, API_TOKEN_SEEN, False):
-        await call(_approver, c, executions, request)  # an approver may read what they are asked to approve
+        # an approver may read what they are asked to approve; anyone else needs the API token
+        if await call(executions.approvers.identify, _bearer(request)) is None:
+            raise HTTPException(401, "authentication required; send 'Authorization: Bearer <token>' (the API token "
+                                "or an approver credential)", headers={"WWW-Authenticate": 'Bearer realm="faultmaven"'})
     return ok(_view(await call(executions.get, request.path_params["execution_id"])))
 
 
