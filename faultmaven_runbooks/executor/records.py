@@ -132,7 +132,8 @@ class ExecutionStore:
         return True
 
     def recover(self) -> int:
-        """Set aside every claim left by a dead process before it wrote its record."""
+        """Set aside every claim left by a dead process before it wrote its record. (A database
+        store has no such window, its compare-and-set being one statement: there this is a no-op.)"""
         count = 0
         for claim in self.root.glob("exec-*.claim"):
             execution_id, version = claim.name.split(".")[:2]

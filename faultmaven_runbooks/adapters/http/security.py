@@ -8,6 +8,7 @@ credential (see approvers.py); the guard only records whether the API token came
 from __future__ import annotations
 
 import hmac
+import json
 import re
 
 from mcp.server.transport_security import TransportSecuritySettings
@@ -78,8 +79,11 @@ class GuardMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             # No route serves WebSockets; an upgrade must not reach the MCP apps (e.g. /messages/)
-            # unchecked, so it is refused before any of them sees it, authenticated or not.
-            return await _refuse_websocket(scope, send)
+            # unchecked: without the token it gets the 401 every request gets, with it a 403.
+            headers = Headers(scope=scope)
+            problem = self._auth_problem(scope.get("path", ""), headers.get("authorization", ""), {})
+            return await _refuse_websocket(scope, send, 401 if problem else 403,
+                                           problem or "WebSocket connections are not served here")
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -147,10 +151,11 @@ class GuardMiddleware:
         await error_response(413, f"request body larger than {self.max_body} bytes")(scope, receive, send)
 
 
-async def _refuse_websocket(scope: Scope, send: Send) -> None:
-    message = b'{"error":"forbidden","message":"WebSocket connections are not served here","status":403}'
+async def _refuse_websocket(scope: Scope, send: Send, status: int, text: str) -> None:
+    kind = "unauthorized" if status == 401 else "forbidden"
+    message = json.dumps({"error": kind, "message": text, "status": status}).encode()
     if "websocket.http.response" in (scope.get("extensions") or {}):
-        await send({"type": "websocket.http.response.start", "status": 403,
+        await send({"type": "websocket.http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(message)).encode())]})
         await send({"type": "websocket.http.response.body", "body": message})
     else:
