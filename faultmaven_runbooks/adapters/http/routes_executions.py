@@ -52,13 +52,14 @@ def _approver(c: AppContext, executions, request: Request) -> str:
                         "host with `faultmaven-runbooks approvers add NAME` (same --data), which prints a token for "
                         "that person to send as 'Authorization: Bearer <token>'")
     token = _bearer(request)
+    if token and c.settings.auth_token and hmac.compare_digest(token.encode(), c.settings.auth_token.encode()):
+        # The API token is what agents hold: it must never approve (self-approval by the model),
+        # even if an operator made it equal to an approver's token.
+        raise Forbidden("the API token cannot approve; send a person's approver credential "
+                        "(`faultmaven-runbooks approvers add NAME`) as 'Authorization: Bearer <token>'")
     name = executions.approvers.identify(token)
     if name is not None:
         return name
-    if token and c.settings.auth_token and hmac.compare_digest(token.encode(), c.settings.auth_token.encode()):
-        # The API token is what agents hold: it must never approve (self-approval by the model).
-        raise Forbidden("the API token cannot approve; send a person's approver credential "
-                        "(`faultmaven-runbooks approvers add NAME`) as 'Authorization: Bearer <token>'")
     raise HTTPException(401, "approving needs an approver credential: send 'Authorization: Bearer <approver token>'",
                         headers={"WWW-Authenticate": 'Bearer realm="faultmaven-approvers"'})
 
