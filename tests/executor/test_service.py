@@ -102,7 +102,7 @@ def test_failed_pre_check_stops_what_depends_on_it(executor, kube):
     assert by_step[3].result == "skipped" and by_step[3].reason == "step 2 on the same pod failed"
     assert by_step[9].result == "skipped" and "step 2 failed" in by_step[9].reason
     assert result.outcome == "failed" and result.approval is None
-    assert result.message == "step(s) [2] failed (see their reason); 2 step(s) that depend on them did not run"
+    assert result.message == "step(s) [2] failed (see their reason); 3 step(s) that depend on them did not run"
     assert not any(r["method"] in CHANGES for r in kube.requests)
 
 
