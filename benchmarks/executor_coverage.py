@@ -1,37 +1,48 @@
-"""How many kubectl commands in the shipped runbooks run as typed operations, and why the rest do not.
+"""How the executor reads runbooks: steps by role, alternatives and rollbacks recognised, default
+plans that would change anything (must be 0), which kubectl commands run as typed operations,
+and the size of `execute` results.
 
-    .venv/bin/python benchmarks/executor_coverage.py [--library runbooks] [--policy FILE] [--list]
+    .venv/bin/python benchmarks/executor_coverage.py [--library DIR ...] [--policy FILE] [--list] [--no-sizes]
 
-Each step is parsed with placeholder values missing (sample values stand in), then checked
-against the policy (built-in defaults unless --policy is given). Nothing talks to a cluster.
+Default libraries: the shipped runbooks/ and ../shared/eval/extra-corpora/kubevirt-runbooks.
+Plans are built with no context (missing values stand in as samples) and checked against the
+policy (built-in defaults unless --policy is given); nothing talks to a cluster except the
+result-size run, which executes every default plan against the tests' fake API server.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import EVAL, ROOT, percentile, table
 
-from faultmaven_runbooks.executor.planner import build_plan  # noqa: E402
-from faultmaven_runbooks.executor.policy import load_policy  # noqa: E402
-from faultmaven_runbooks.library.store import RunbookLibrary  # noqa: E402
+from faultmaven_runbooks.executor.models import ExecuteParameters
+from faultmaven_runbooks.executor.planner import analyse, select
+from faultmaven_runbooks.executor.policy import load_policy
+from faultmaven_runbooks.executor.structure import align
+from faultmaven_runbooks.library.store import RunbookLibrary
+
+ROLES = ("diagnose", "mitigate", "verify", "rollback")
 
 
 def reason_class(reason: str) -> str:
     """Group free-text reasons into a few buckets for the table."""
     rules = [
-        (r"credential/target|kubeconfig credentials", "credential/target flags"), (r"is not kubectl", "not kubectl"), (r"kubectl (exec|cp|attach|run|debug)", "exec/cp/run/debug"),
+        (r"credential/target|kubeconfig credentials", "credential/target flags"), (r"is not kubectl", "not kubectl"),
+        (r"kubectl (exec|cp|attach|run|debug)", "exec/cp/run/debug"),
         (r"kubectl (create|apply|replace|edit)", "create/apply/edit"), (r"kubectl drain", "drain"),
         (r"shell|pipe|redirection|separator|&&|<placeholder>|quote", "shell syntax or <placeholder>"),
         (r"bulk|-A/--all-namespaces|--all", "bulk (-A, --all, selectors on changes)"),
         (r"Secret|RBAC", "secrets/RBAC"), (r"not a valid Kubernetes", "invalid name"),
-        (r"destructive|allow_force_delete", "destructive verb beyond policy"), (r"names no|needs a", "incomplete command (a prose mention)"), (r"namespace .* outside", "namespace not allowed"),
+        (r"destructive|force delete", "destructive verb beyond policy"),
+        (r"names no|needs a", "incomplete command (a prose mention)"), (r"namespace .* outside", "namespace not allowed"),
         (r"flag .* not supported|output format", "unsupported flag/format"),
-        (r"resource type|not supported", "unsupported kind/verb"), (r"patch", "patch refused"),
+        (r"resource type|not supported", "unsupported kind/verb"), (r"patch|max_replicas", "patch refused"),
     ]
     for pattern, label in rules:
         if re.search(pattern, reason):
@@ -39,46 +50,78 @@ def reason_class(reason: str) -> str:
     return "other"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--library", type=Path, default=Path(__file__).resolve().parent.parent / "runbooks")
-    ap.add_argument("--policy", type=Path, default=None)
-    ap.add_argument("--list", action="store_true", help="print every non-runnable command with its reason")
-    args = ap.parse_args()
-    policy = load_policy(args.policy)
-    library = RunbookLibrary(args.library)
+def cover(library: Path, policy, listing: bool) -> dict:
+    lib = RunbookLibrary(library)
     counts: Counter = Counter()
     reasons: Counter = Counter()
+    roles: Counter = Counter()
     unique: dict[str, tuple[str, str]] = {}
-    files = 0
-    for _, (_, runbook) in sorted(library.scan().items()):
+    changing_defaults: list[str] = []
+    files = with_options = 0
+    for _, (_, runbook) in sorted(lib.scan().items()):
         files += 1
-        plan, _ = build_plan(runbook, {}, policy)
-        for p in plan:
+        shapes = align(runbook)
+        counts["mentions"] += sum(s.mention for s in shapes.values())
+        plan = analyse(runbook, {}, policy)
+        roles.update(p.role for p in plan.every.values())
+        counts["options"] += len(plan.options)
+        counts["rollbacks"] += len(plan.rollbacks)
+        with_options += len(plan.options) >= 2
+        default = select(analyse(runbook, {}, policy), ExecuteParameters(), runbook)
+        if any(p.is_change for p in default.steps):
+            changing_defaults.append(runbook.id)
+        for p in plan.every.values():
             raw = next(s.command for s in runbook.steps if s.number == p.number)
             if not raw.startswith("kubectl"):
                 counts["other tools (not kubectl)"] += 1
                 continue
             counts["kubectl total"] += 1
-            cls = p.classification
-            counts[cls] += 1
-            if cls in ("manual", "refused"):
-                reasons[f"{cls}: {reason_class(p.parsed.reason or '')}"] += 1
-                unique.setdefault(raw, (cls, p.parsed.reason or ""))
-    total = counts["kubectl total"] or 1
-    runnable = counts["read"] + counts["change"]
-    print(f"library: {args.library} ({files} runbooks); policy: {policy.source}")
-    print(f"kubectl commands: {counts['kubectl total']}   (other tools, always manual: {counts['other tools (not kubectl)']})")
-    print(f"runnable as typed operations: {runnable} ({100 * runnable / total:.0f}%)  "
-          f"= {counts['read']} read + {counts['change']} change")
-    print(f"manual: {counts['manual']}   refused: {counts['refused']}")
+            counts[p.classification] += 1
+            if p.classification in ("manual", "refused"):
+                reasons[f"{p.classification}: {reason_class(p.parsed.reason or '')}"] += 1
+                unique.setdefault(raw, (p.classification, p.parsed.reason or ""))
+    total, runnable = counts["kubectl total"] or 1, counts["read"] + counts["change"]
+    print(f"\n== {library} ({files} runbooks); policy: {policy.source}")
+    print(table(["steps", *ROLES, "mentions (not steps)"],
+                [[sum(roles.values()), *(roles[r] for r in ROLES), counts["mentions"]]]))
+    print(table(["alternatives (options)", "runbooks with 2+ options", "rollbacks offered", "default plans with a change"],
+                [[counts["options"], with_options, counts["rollbacks"], len(changing_defaults)]]))
+    if changing_defaults:
+        print("  default plans that change something:", ", ".join(changing_defaults))
+    print(f"kubectl commands: {counts['kubectl total']} (other tools, always manual: {counts['other tools (not kubectl)']}); "
+          f"runnable as typed operations: {runnable} ({100 * runnable / total:.0f}%) = {counts['read']} read + "
+          f"{counts['change']} change; manual {counts['manual']}, refused {counts['refused']}")
     for label, n in reasons.most_common():
         print(f"  {n:4d}  {label}")
-    if args.list:
+    if listing:
         for raw, (cls, reason) in sorted(unique.items()):
             print(f"- [{cls}] {raw}\n    {reason}")
-    return 0
+    return {"changing_defaults": len(changing_defaults)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--library", type=Path, action="append", default=None)
+    ap.add_argument("--policy", type=Path, default=None)
+    ap.add_argument("--list", action="store_true", help="print every non-runnable command with its reason")
+    ap.add_argument("--no-sizes", action="store_true", help="skip executing default plans against the fake API")
+    args = ap.parse_args()
+    libraries = args.library or [ROOT / "runbooks", EVAL / "extra-corpora" / "kubevirt-runbooks"]
+    policy = load_policy(args.policy)
+    bad = 0
+    for library in libraries:
+        if not library.is_dir():
+            print(f"\n== {library}: not found, skipped")
+            continue
+        bad += cover(library, policy, args.list)["changing_defaults"]
+        if not args.no_sizes:
+            from execute_result_size import measure
+
+            sizes = [n for n, _ in measure(library).values()]
+            print(table(["execute results", "median chars", "p90 chars", "max chars"],
+                        [[len(sizes), int(statistics.median(sizes)), int(percentile(sizes, 90)), max(sizes)]]))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

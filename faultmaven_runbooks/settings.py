@@ -53,10 +53,18 @@ class Settings(BaseSettings):
     )
 
     # Executor
-    policy_file: Path | None = None
-    kubeconfig: Path | None = None
-    kube_context: str | None = None
-    in_cluster: bool = False
+    policy_file: Path | None = Field(None, description="Execution policy YAML (deploy/policy.example.yaml).")
+    kubeconfig: Path | None = Field(None, description="Kubeconfig of the one cluster the executor talks to.")
+    kube_context: str | None = Field(None, description="Context in that kubeconfig (default: its current one).")
+    in_cluster: bool = Field(False, description="Use the pod's service account instead of a kubeconfig.")
+    trust_elicitation: bool = Field(
+        False,
+        description="Let the user of a local stdio MCP client approve changes in the client's prompt. Only for "
+        "a stdio client whose user is the approver: an MCP client can be the agent itself. Ignored over HTTP.",
+    )
+    approver_token: str | None = Field(
+        None, description="CLI only: the approver credential `approve` sends (it asks when unset)."
+    )
 
     # HTTP service
     host: str = "127.0.0.1"

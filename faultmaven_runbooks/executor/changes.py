@@ -61,17 +61,7 @@ def user_patch(op: Operation) -> tuple[dict, str]:
 
 def undo_deployment_patch(op: Operation, replicasets: list[dict], live: dict) -> tuple[list, str, int]:
     """JSON patch replacing the pod template with the one of the wanted earlier revision."""
-    uid = (live.get("metadata") or {}).get("uid")
-    by_rev: dict[int, dict] = {}
-    for rs in replicasets:
-        meta = rs.get("metadata") or {}
-        owners = [o.get("uid") for o in meta.get("ownerReferences") or []]
-        if uid and uid not in owners:
-            continue
-        try:
-            by_rev[int((meta.get("annotations") or {}).get(REVISION_ANNOTATION, ""))] = rs
-        except ValueError:
-            continue
+    by_rev = dict(_owned_revisions("deployments", replicasets, live))
     if not by_rev:
         raise ChangeError(f"no revision history found for deployment {op.name}")
     current = max(by_rev)
@@ -91,9 +81,7 @@ def undo_deployment_patch(op: Operation, replicasets: list[dict], live: dict) ->
 
 def undo_revision_patch(op: Operation, revisions: list[dict], live: dict) -> tuple[dict, str, int]:
     """StatefulSet/DaemonSet: the ControllerRevision's data is the patch to go back."""
-    uid = (live.get("metadata") or {}).get("uid")
-    by_rev = {int(r.get("revision", 0)): r for r in revisions
-              if not uid or uid in [o.get("uid") for o in (r.get("metadata") or {}).get("ownerReferences") or []]}
+    by_rev = dict(_owned_revisions(op.kind, revisions, live))
     if not by_rev:
         raise ChangeError(f"no revision history found for {op.kind[:-1]} {op.name}")
     current = max(by_rev)
@@ -106,18 +94,37 @@ def undo_revision_patch(op: Operation, revisions: list[dict], live: dict) -> tup
     return data, STRATEGIC, target
 
 
-def history(kind: str, owners: list[dict], live: dict) -> str:
-    """`rollout history` from ReplicaSets (deployments) or ControllerRevisions."""
+def _owned_revisions(kind: str, owners: list[dict], live: dict):
+    """(revision, item) for each ReplicaSet or ControllerRevision that `live` owns."""
     uid = (live.get("metadata") or {}).get("uid")
-    rows = []
     for item in owners:
         meta = item.get("metadata") or {}
         if uid and uid not in [o.get("uid") for o in meta.get("ownerReferences") or []]:
             continue
         rev = (meta.get("annotations") or {}).get(REVISION_ANNOTATION) if kind == "deployments" else item.get("revision")
-        cause = (meta.get("annotations") or {}).get("kubernetes.io/change-cause", "<none>")
-        if rev is not None:
-            rows.append((int(rev), cause, meta.get("name")))
+        try:
+            yield int(rev), item
+        except (TypeError, ValueError):
+            continue
+
+
+def revisions(kind: str, owners: list[dict], live: dict) -> list[dict]:
+    """Revisions in order, each with the images of its pod template (what a rollout changed)."""
+    out = []
+    for rev, item in _owned_revisions(kind, owners, live):
+        template = ((item.get("spec") or {}).get("template") if kind == "deployments"
+                    else ((item.get("data") or {}).get("spec") or {}).get("template")) or {}
+        containers = ((template.get("spec") or {}).get("containers")) or []
+        out.append({"revision": rev, "images": {c.get("name"): c.get("image") for c in containers}})
+    return sorted(out, key=lambda r: r["revision"])
+
+
+def history(kind: str, owners: list[dict], live: dict) -> str:
+    """`rollout history` from ReplicaSets (deployments) or ControllerRevisions."""
+    rows = []
+    for rev, item in _owned_revisions(kind, owners, live):
+        meta = item.get("metadata") or {}
+        rows.append((rev, (meta.get("annotations") or {}).get("kubernetes.io/change-cause", "<none>"), meta.get("name")))
     if not rows:
         return "No rollout history found."
     return "REVISION  CHANGE-CAUSE  FROM\n" + "\n".join(f"{r:<9} {c}  {n}" for r, c, n in sorted(rows))

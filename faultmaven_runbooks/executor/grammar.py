@@ -14,7 +14,7 @@ from .operation import Manual, Operation, Refused
 from .placeholders import PlaceholderError, validate
 from .vocabulary import (
     ALIAS, BOOL, BULK_FLAGS, FIELD_SELECTOR, FORBIDDEN_FLAGS, GLOBAL_FLAGS, INT, KINDS, MANUAL_VERBS, OPT,
-    RESOURCE_KEYS, SORT_BY, SPECS, VERB_KINDS, WORKLOADS, DANGEROUS_PATCH_KEYS,
+    POD_SECURITY_PREFIX, RESOURCE_KEYS, SORT_BY, SPECS, VERB_KINDS, WORKLOADS, DANGEROUS_PATCH_KEYS,
 )
 
 __all__ = ["KINDS", "FORBIDDEN_FLAGS", "DANGEROUS_PATCH_KEYS", "parse_kubectl"]
@@ -156,6 +156,11 @@ def _labels(args: list[str], verb: str) -> dict:
                 validate("selector", f"{key}={value}")
         except PlaceholderError:
             raise Refused(f"{verb} {arg[:40]!r} is not a valid key=value") from None
+        if key.startswith(POD_SECURITY_PREFIX):
+            # `label ns production pod-security.kubernetes.io/enforce=privileged` lets privileged
+            # pods (host access) into the namespace.
+            raise Refused(f"{verb} {key} changes the namespace's Pod Security admission level "
+                          "(privilege escalation); a human changes it through review")
         if value is not None and (len(value) > 256 or not value.isprintable()):
             raise Refused(f"{verb} value for {key!r} is too long or not printable")
         out[key] = value
@@ -204,9 +209,9 @@ def _build(verb: str, sub: str | None, args: list[str], opts: dict) -> Operation
         except PlaceholderError:
             raise Manual(f"label selector {selector[:60]!r} uses syntax the executor does not support") from None
     fs = opts.get("field_selector")
-    if fs is not None and not all(FIELD_SELECTOR.match(p) for p in fs.split(",")):
+    if fs is not None and not all(FIELD_SELECTOR.fullmatch(p) for p in fs.split(",")):
         raise Manual(f"field selector {fs[:60]!r} uses syntax the executor does not support")
-    if opts.get("sort_by") is not None and not SORT_BY.match(opts["sort_by"]):
+    if opts.get("sort_by") is not None and not SORT_BY.fullmatch(opts["sort_by"]):
         raise Manual(f"--sort-by {opts['sort_by'][:40]!r} is not a simple field path")
     if opts.get("watch") or opts.get("follow"):
         raise Manual("watches or follows forever (-w/-f); the executor takes one snapshot")

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
+from ..clock import Clock, utc_now
 from . import changes, summaries
 from .grammar import KINDS
 from .operation import Operation
@@ -47,22 +47,6 @@ class Outcome:
     diff: str | None = None
     objects: list[tuple[str, dict]] = field(default_factory=list)  # (kind, object) for analysis
     ok: bool = True
-
-
-def build_configuration(settings) -> k8s.Configuration:
-    """Cluster access from settings only: in-cluster service account, or kubeconfig (+ context)."""
-    cfg = k8s.Configuration()
-    try:
-        if settings.in_cluster:
-            k8s_config.load_incluster_config(client_configuration=cfg)
-        else:
-            k8s_config.load_kube_config(config_file=str(settings.kubeconfig) if settings.kubeconfig else None,
-                                        context=settings.kube_context, client_configuration=cfg,
-                                        persist_config=False)
-    except Exception as exc:  # ConfigException, OSError, yaml errors: all mean "no usable cluster config"
-        raise KubeError(f"no usable cluster configuration ({exc}); set FAULTMAVEN_RUNBOOKS_KUBECONFIG, "
-                        "FAULTMAVEN_RUNBOOKS_KUBE_CONTEXT or FAULTMAVEN_RUNBOOKS_IN_CLUSTER") from None
-    return cfg
 
 
 def _api_message(exc: ApiException) -> str:
@@ -99,8 +83,10 @@ def _path(obj: dict, path: str):
 class KubeGateway:
     """One ApiClient for the executor's lifetime; each method is one typed API operation."""
 
-    def __init__(self, configuration: k8s.Configuration, timeout: float = 20.0, log_tail_max: int = 500):
+    def __init__(self, configuration: k8s.Configuration, timeout: float = 20.0, log_tail_max: int = 500,
+                 clock: Clock = utc_now):
         self.host = configuration.host
+        self.clock = clock
         self.timeout = timeout
         self.log_tail_max = log_tail_max
         self.client = k8s.ApiClient(configuration)
@@ -169,12 +155,13 @@ class KubeGateway:
     def _describe(self, op: Operation) -> Outcome:
         items = [self.read(op.kind, op.name, op.namespace)] if op.name else \
             self.list(op.kind, op.namespace, op.options.get("selector"))[:20]
-        parts = []
+        parts, objects = [], []
         for item in items:
             name = (item.get("metadata") or {}).get("name", "")
             events = self.list("events", op.namespace or "default", field_selector=f"involvedObject.name={name}")
             parts.append(summaries.describe(op.kind, item, events))
-        return Outcome("\n\n".join(parts) or f"No {op.kind} found.", objects=[(op.kind, i) for i in items])
+            objects += [(op.kind, item)] + [("events", e) for e in events]
+        return Outcome("\n\n".join(parts) or f"No {op.kind} found.", objects=objects)
 
     def _logs(self, op: Operation) -> Outcome:
         pod = op.name
@@ -193,7 +180,8 @@ class KubeGateway:
         if o.get("since") and _seconds(o["since"]):
             kwargs["since_seconds"] = _seconds(o["since"])
         text = self._call("core", "read_namespaced_pod_log", pod, op.namespace, **kwargs).decode("utf-8", "replace")
-        return Outcome(text or "(no log lines)")
+        log = {"pod": pod, "container": o.get("container"), "previous": bool(o.get("previous")), "text": text}
+        return Outcome(text or "(no log lines)", objects=[("log", log)])
 
     def _top(self, op: Operation) -> Outcome:
         plural = op.kind
@@ -223,12 +211,32 @@ class KubeGateway:
         if op.options.get("sort_by") in ("cpu", "memory"):
             idx = 1 if op.options["sort_by"] == "cpu" else 2
             rows.sort(key=lambda r: _quantity(r[idx]), reverse=True)
-        return Outcome("\n".join(f"{a:<50} {b:<10} {c}" for a, b, c in [("NAME", "CPU", "MEMORY"), *rows]))
+        text = "\n".join(f"{a:<40} {b:<8} {c}" for a, b, c in [("NAME", "CPU", "MEMORY"), *rows])
+        return Outcome(text, objects=self._usage_against_limits(op, raw) if plural == "pods" else [])
+
+    def _usage_against_limits(self, op: Operation, metrics: list[dict]) -> list[tuple[str, dict]]:
+        """Each container's usage next to its limits (read from the pods), for the findings."""
+        pods = [self.read("pods", op.name, op.namespace)] if op.name else \
+            self.list("pods", op.namespace, op.options.get("selector"))
+        limits = {((p.get("metadata") or {}).get("name"), c.get("name")): (c.get("resources") or {}).get("limits") or {}
+                  for p in pods for c in (p.get("spec") or {}).get("containers") or []}
+        out = []
+        for item in metrics:
+            pod = (item.get("metadata") or {}).get("name")
+            for c in item.get("containers", []):
+                lim, use = limits.get((pod, c.get("name")), {}), c.get("usage") or {}
+                row = {"pod": pod, "container": c.get("name")}
+                for res in ("memory", "cpu"):
+                    if lim.get(res) and use.get(res):
+                        row.update({f"{res}_used": _quantity(use[res]), f"{res}_limit": _quantity(lim[res]),
+                                    f"{res}_shown": f"{use[res]} of {lim[res]}"})
+                out.append(("usage", row))
+        return out
 
     def _rollout_status(self, op: Operation) -> Outcome:
         live = self.read(op.kind, op.name, op.namespace)
         done, text = summaries.rollout_status(op.kind, live)
-        return Outcome(text, objects=[(op.kind, live)], ok=True)
+        return Outcome(text, objects=[("rollout", {"name": f"{op.kind[:-1]}/{op.name}", "done": done, "text": text})])
 
     def _owned_history(self, op: Operation, live: dict) -> list[dict]:
         labels = ((live.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
@@ -240,7 +248,9 @@ class KubeGateway:
 
     def _rollout_history(self, op: Operation) -> Outcome:
         live = self.read(op.kind, op.name, op.namespace)
-        return Outcome(changes.history(op.kind, self._owned_history(op, live), live))
+        owned = self._owned_history(op, live)
+        history = {"kind": op.kind[:-1], "name": op.name, "revisions": changes.revisions(op.kind, owned, live)}
+        return Outcome(changes.history(op.kind, owned, live), objects=[("history", history)])
 
     # -- changes ---------------------------------------------------------------------------
     def _change(self, op: Operation, apply: bool) -> Outcome:
@@ -264,7 +274,7 @@ class KubeGateway:
     def _body(self, op: Operation, live: dict):
         v = op.verb
         if v == "rollout-restart":
-            return changes.restart_patch()
+            return changes.restart_patch(self.clock())
         if v in ("rollout-pause", "rollout-resume"):
             if op.kind != "deployments":
                 raise changes.ChangeError(f"{op.kind} cannot be paused; only deployments can")

@@ -81,11 +81,11 @@ def validate(name: str, value: object) -> str:
         raise PlaceholderError(f"context value {name!r}={_show(text)} starts with '-' and would become a flag; "
                                f"it must be {_HELP[kind]}")
     ok = {
-        "name": lambda t: _DNS_SUBDOMAIN.match(t) is not None,
-        "label": lambda t: len(t) <= 63 and _DNS_LABEL.match(t) is not None,
-        "integer": lambda t: _INTEGER.match(t) is not None,
-        "quantity": lambda t: _QUANTITY.match(t) is not None,
-        "selector": lambda t: all(_SELECTOR_TERM.match(term) for term in t.split(",")),
+        "name": lambda t: _DNS_SUBDOMAIN.fullmatch(t) is not None,
+        "label": lambda t: len(t) <= 63 and _DNS_LABEL.fullmatch(t) is not None,
+        "integer": lambda t: _INTEGER.fullmatch(t) is not None,
+        "quantity": lambda t: _QUANTITY.fullmatch(t) is not None,
+        "selector": lambda t: all(_SELECTOR_TERM.fullmatch(term) for term in t.split(",")),
     }[kind](text)
     if not ok:
         # Shell metacharacters, spaces, quotes, newlines and NUL all fail these patterns, so

@@ -1,23 +1,23 @@
-"""Execution policy (one YAML file, safe defaults) and approvals bound to a plan hash.
+"""Execution policy: one YAML file with safe defaults, and the checks every operation passes.
 
-With no policy file the defaults are: semi-automated mode; every namespace except the
-system ones; no Secrets or RBAC objects; delete only Pods; no change applies without an
-approval.
+With no policy file the defaults are: semi-automated mode; every namespace except the system
+ones (their Namespace objects included); no Secrets or RBAC objects; delete only Pods, never
+forced; replica counts within max_replicas wherever they are set; no change applies without
+an approval.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from ..errors import Conflict, Forbidden, InvalidInput
-from .models import Approval, Mode
+from ..errors import InvalidInput
+from .models import Mode
 from .operation import Operation, Refused
+from .vocabulary import HIGH_RISK_PATCH_KEYS, REPLICA_KEYS
 
 SENSITIVE_KINDS = {"secrets"}
 RBAC_KINDS = {"roles", "rolebindings", "clusterroles", "clusterrolebindings", "serviceaccounts"}
@@ -73,22 +73,50 @@ class Policy(BaseModel):
         if op.namespace is not None and not self.namespace_allowed(op.namespace):
             raise Refused(f"namespace {op.namespace!r} is outside the policy's allowlist "
                           f"(allow {self.namespaces.allow}, deny {self.namespaces.deny})")
+        if op.kind == "namespaces" and op.name and not self.namespace_allowed(op.name):
+            # `label namespace kube-system ...` changes the denied namespace itself (e.g. its Pod
+            # Security level): the Namespace object is as off limits as its contents.
+            raise Refused(f"namespace {op.name!r} is outside the policy's allowlist, and so is its Namespace object")
         if op.verb == "delete":
-            if op.kind not in self.delete_kinds:
-                raise Refused(f"delete {op.kind} is a destructive verb beyond the policy "
-                              f"(deletable kinds: {self.delete_kinds})")
-            if op.options.get("force") and not self.allow_force_delete:
-                raise Refused("delete --force skips graceful shutdown; the policy must set allow_force_delete")
-        if op.verb == "scale" and not 0 <= op.options.get("replicas", 0) <= self.max_replicas:
-            raise Refused(f"--replicas={op.options.get('replicas')} is outside 0..{self.max_replicas} (policy max_replicas)")
+            self._check_delete(op)
+        if op.verb == "scale":
+            self._check_replicas([("--replicas", op.options.get("replicas"))])
+        if op.verb == "patch":
+            self._check_replicas(_replica_fields(op.options.get("patch")))
+
+    def _check_delete(self, op: Operation) -> None:
+        if op.kind not in self.delete_kinds:
+            raise Refused(f"delete {op.kind} is a destructive verb beyond the policy "
+                          f"(deletable kinds: {self.delete_kinds})")
+        # --grace-period=0 kills at once with or without --force: both skip graceful shutdown.
+        forced = op.options.get("force") or op.options.get("grace_period") == 0
+        if forced and not self.allow_force_delete:
+            raise Refused("a force delete (--force or --grace-period=0) skips graceful shutdown; "
+                          "the policy must set allow_force_delete")
+
+    def _check_replicas(self, fields: list[tuple[str, object]]) -> None:
+        """Replica counts set by scale or by a patch (spec.replicas, HPA min/maxReplicas) stay in bounds."""
+        for where, value in fields:
+            if value is None and where == "--replicas":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= self.max_replicas:
+                raise Refused(f"{where}={str(value)[:20]} is outside 0..{self.max_replicas} (policy max_replicas)")
+
+    def risk(self, op: Operation) -> tuple[str, str | None]:
+        """'low' only for changes the policy lists; a patch of scheduling keys is always 'high'."""
+        keys = _patch_keys(op.options.get("patch")) & HIGH_RISK_PATCH_KEYS if op.verb == "patch" else set()
+        if keys:
+            return "high", (f"high risk: the patch changes {', '.join(sorted(keys))} (where pods run or how "
+                            "they resolve names); it always needs a person's approval")
+        if op.kind == "namespaces":
+            return "high", "high risk: labels on a Namespace change which policies select it"
+        low = op.verb in self.low_risk or f"{op.verb} {op.kind}" in self.low_risk
+        return ("low" if low else "high"), None
 
     def namespace_allowed(self, namespace: str) -> bool:
         if any(fnmatch.fnmatchcase(namespace, p) for p in self.namespaces.deny):
             return False
         return any(fnmatch.fnmatchcase(namespace, p) for p in self.namespaces.allow)
-
-    def is_low_risk(self, op: Operation) -> bool:
-        return op.verb in self.low_risk or f"{op.verb} {op.kind}" in self.low_risk
 
     def effective_mode(self, requested: Mode | None, auto_execute: bool) -> Mode:
         """The stricter of the policy's mode and the caller's wish; callers can never loosen it."""
@@ -124,50 +152,19 @@ def load_policy(path: Path | None) -> Policy:
     return policy
 
 
-# -- approvals ----------------------------------------------------------------------------------
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+def _walk(body: object):
+    if isinstance(body, dict):
+        for key, value in body.items():
+            yield key, value
+            yield from _walk(value)
+    elif isinstance(body, list):
+        for value in body:
+            yield from _walk(value)
 
 
-def iso(t: dt.datetime) -> str:
-    return t.isoformat(timespec="seconds")
+def _patch_keys(body: object) -> set[str]:
+    return {key for key, _ in _walk(body)}
 
 
-def new_approval(execution_id: str, plan_hash: str, requester: str, changes: list[int], ttl: int) -> Approval:
-    t = now()
-    return Approval(
-        execution_id=execution_id, plan_hash=plan_hash, requested_by=requester,
-        requested_at=iso(t), expires_at=iso(t + dt.timedelta(seconds=ttl)), changes=changes,
-        how=(f"a human other than {requester!r} approves with `faultmaven-runbooks approve {execution_id} "
-             f"--approver NAME` (or --reject), the HTTP API, or the MCP client's approval prompt"),
-    )
-
-
-def is_expired(approval: Approval, at: dt.datetime | None = None) -> bool:
-    return (at or now()) >= dt.datetime.fromisoformat(approval.expires_at)
-
-
-def decide(approval: Approval, *, approver: str, approve: bool, plan_hash: str, reason: str | None) -> Approval:
-    """Record a decision, enforcing: pending, not expired, same plan, approver != requester."""
-    approver = (approver or "").strip()
-    if not approver or len(approver) > 100 or not approver.isprintable():
-        raise InvalidInput("approver must be a printable name of 1-100 characters")
-    if approval.status != "pending":
-        raise Conflict(f"execution {approval.execution_id} was already {approval.status}; start a new execution")
-    if is_expired(approval):
-        approval.status = "expired"
-        raise Conflict(f"the approval request expired at {approval.expires_at}; run execute again for a new plan")
-    if approver.casefold() == approval.requested_by.strip().casefold():
-        # Self-approval: the model (requester) must not approve its own plan.
-        raise Forbidden(f"{approver!r} requested this execution and cannot approve it; another person must")
-    if plan_hash != approval.plan_hash:
-        # The runbook or context changed since the plan was shown: the approval covered another plan.
-        raise Conflict("the plan changed since approval was requested (runbook edited?); run execute again")
-    approval.status = "approved" if approve else "rejected"
-    approval.approver = approver
-    approval.decided_at = iso(now())
-    approval.reason = reason
-    return approval
-
-
-Decision = Literal["approve", "reject"]
+def _replica_fields(body: object) -> list[tuple[str, object]]:
+    return [(key, value) for key, value in _walk(body) if key in REPLICA_KEYS]

@@ -1,111 +1,200 @@
-"""ExecutionService: plan, run, approve and list runbook executions.
+"""ExecutionService: preview, run, approve, show and list runbook executions.
 
 Per step: pre-check (the operation's first read: does the target exist, may we read it),
-execution, result analysis (findings), a decision (continue / stop / recommend) and an
-audit entry. Reads run; changes are dry-run on the server and wait for an approval given
-by someone other than the requester. A failed step stops every change after it.
+execution, result analysis (findings), a decision (continue, or skip what depends on a failure)
+and an audit entry. Reads run; changes are dry-run on the server and wait for an approval given
+by an authenticated person other than the requester, for this exact plan on this exact cluster.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import Conflict, InvalidInput, RunbookError
-from . import summaries
+from ..clock import Clock, utc_now
+from ..errors import Conflict, Forbidden, InvalidInput, RunbookError
+from . import applying
+from .approvals import ApprovalExpired, check_approver, check_open, new_approval, record_decision
+from .approvers import ApproverStore
+from .approvers import for_data_dir as approvers_of
 from .audit import AuditLog
-from .kube import KubeError, KubeGateway, build_configuration
-from .models import ExecuteParameters, ExecutionList, ExecutionResult, StepResult
-from .planner import PlannedStep, build_plan, plan_hash
-from .policy import Policy, decide, is_expired, iso, load_policy, new_approval, now
-from .records import ExecutionStore
-from .redact import redact_text, trim
+from .cluster import NoCluster, connect, identity_of
+from .derive import DERIVABLE, WORKLOAD_KEYS, Deriver
+from .findings import recommend
+from .kube import KubeGateway
+from .models import (
+    ClusterIdentity, ExecuteParameters, ExecutionList, ExecutionResult, ExecutionSummary, PlanPreview,
+)
+from .planner import Plan, analyse, plan_hash, select
+from .policy import Policy, load_policy
+from .records import MAX_PAGE, ExecutionStore
+from .runner import Progress, Runner, RunState, preview_step, settle, summary
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, float, str], None]
 
 
 class ExecutionService:
-    def __init__(self, settings, service, *, kube_configuration=None, policy: Policy | None = None):
+    def __init__(self, settings, service, *, kube_configuration=None, policy: Policy | None = None,
+                 clock: Clock | None = None):
         self.settings = settings
         self.service = service
+        self.clock = clock or getattr(service, "clock", utc_now)
         self.policy = policy or load_policy(getattr(settings, "policy_file", None))
         data = Path(settings.data_dir)
-        self.audit = AuditLog(data / "audit" / "executions.jsonl")
+        self.audit = AuditLog(data / "audit" / "executions.jsonl", self.clock)
         self.store = ExecutionStore(data / "executions")
+        self.approvers: ApproverStore = approvers_of(data, self.clock)
+        self.runner = Runner(self.policy, self.policy.output_max_chars)
         self._kube_configuration = kube_configuration  # tests pass Configuration(host=...)
-        self._gateway: KubeGateway | None = None
+        self._connection: tuple[KubeGateway, ClusterIdentity] | None = None
         self._lock = threading.Lock()
         log.info("execution policy in force: %s", self.policy.describe())
+        for execution_id in applying.recover(self.store, self.audit, self._now()):
+            log.warning("execution %s was interrupted while applying; marked interrupted", execution_id)
 
-    # -- plumbing ----------------------------------------------------------------------------
-    @property
-    def gateway(self) -> KubeGateway:
-        """One ApiClient for the service's life, built on first use (plans need no cluster)."""
+    def _now(self) -> str:
+        return self.clock().isoformat(timespec="seconds")
+
+    # -- the cluster ---------------------------------------------------------------------------
+    def connection(self) -> tuple[KubeGateway, ClusterIdentity]:
+        """One ApiClient for the service's life, built on first use. Raises NoCluster."""
         with self._lock:
-            if self._gateway is None:
-                cfg = self._kube_configuration or build_configuration(self.settings)
-                self._gateway = KubeGateway(cfg, self.policy.step_timeout_seconds, self.policy.log_tail_max)
-            return self._gateway
+            if self._connection is None:
+                if self._kube_configuration is not None:
+                    cfg, identity = self._kube_configuration, identity_of(self._kube_configuration)
+                else:
+                    cfg, identity = connect(self.settings)
+                gateway = KubeGateway(cfg, self.policy.step_timeout_seconds, self.policy.log_tail_max, self.clock)
+                self._connection = (gateway, identity)
+            return self._connection
+
+    def cluster(self) -> ClusterIdentity | None:
+        try:
+            return self.connection()[1]
+        except NoCluster:
+            return None
 
     def close(self) -> None:
-        if self._gateway is not None:
-            self._gateway.close()
+        if self._connection is not None:
+            self._connection[0].close()
 
-    def _output(self, text: str) -> str:
-        return trim(redact_text(text), self.policy.output_max_chars)
+    # -- plans ---------------------------------------------------------------------------------
+    def _plan(self, runbook, context: dict | None, params: ExecuteParameters) -> Plan:
+        return select(analyse(runbook, context, self.policy), params, runbook)
 
-    # -- execute -----------------------------------------------------------------------------
-    def execute(self, runbook_id: str, context: dict | None = None, parameters: ExecuteParameters | dict | None = None,
+    @staticmethod
+    def _params(parameters) -> ExecuteParameters:
+        return parameters if isinstance(parameters, ExecuteParameters) else \
+            ExecuteParameters.model_validate(parameters or {})
+
+    def plan(self, runbook_id: str, context: dict | None = None, parameters=None) -> PlanPreview:
+        """What execute would run, classified and checked; nothing runs and the cluster is not called."""
+        params = self._params(parameters)
+        runbook = self.service.library.get(runbook_id)
+        plan = self._plan(runbook, context, params)
+        cluster = self.cluster()
+        mode = self.policy.effective_mode(params.mode, params.auto_execute)
+        derivable = any(plan.flat.get(k) for k in ("pod_name", *WORKLOAD_KEYS.values()))
+        steps = [preview_step(p, self.policy, DERIVABLE if derivable else set()) for p in plan.steps]
+        options, rollbacks = plan.offered()
+        preview = PlanPreview(runbook_id=runbook.id, mode=mode, cluster=cluster, steps=steps, options=options,
+                              rollbacks=rollbacks, plan_hash=plan_hash(runbook.id, plan.steps, cluster),
+                              policy=self.policy.source,
+                              approvals_needed=[s.step for s in steps if s.classification == "change"
+                                                and s.result == "planned" and mode != "manual"])
+        if steps and all(s.result in ("manual", "refused") for s in steps):
+            preview.outcome, preview.message = "all_refused", "none of the planned steps can run (see each reason)"
+        elif cluster is None:
+            preview.message = "no usable cluster configuration: execute would run nothing until one is set"
+        return preview
+
+    # -- execute -------------------------------------------------------------------------------
+    def execute(self, runbook_id: str, context: dict | None = None, parameters=None,
                 requester: str = "mcp-client", progress: Progress | None = None) -> ExecutionResult:
         started = time.monotonic()
-        params = parameters if isinstance(parameters, ExecuteParameters) else ExecuteParameters.model_validate(parameters or {})
+        params = self._params(parameters)
         runbook = self.service.library.get(runbook_id)
         mode = self.policy.effective_mode(params.mode, params.auto_execute)
-        plan, flat = build_plan(runbook, context, self.policy, params.steps)
-        digest = plan_hash(runbook.id, plan)
+        plan = self._plan(runbook, context, params)
+        try:
+            gateway, cluster = self.connection()
+            state = RunState(gateway)
+        except NoCluster as exc:
+            # Manual mode runs nothing, so it needs no cluster; any other mode says why once.
+            cluster, state = None, RunState(None, no_cluster=None if mode == "manual" else str(exc))
+        given = dict(context or {})
+        derived: dict[str, str] = {}
+        if state.no_cluster is None and mode != "manual":
+            plan, given, derived = self._derive(runbook, plan, params, given, state)
         exec_id = "exec-" + uuid.uuid4().hex[:12]
+        digest = plan_hash(runbook.id, plan.steps, cluster)
         self.audit.record("execute.plan", execution_id=exec_id, runbook_id=runbook.id, requester=requester, mode=mode,
-                          dry_run=params.dry_run, plan_hash=digest,
+                          dry_run=params.dry_run, plan_hash=digest, cluster=cluster.server if cluster else None,
                           steps=[{"step": p.number, "classification": p.classification, "reason": p.parsed.reason,
                                   "operation": p.parsed.operation.describe() if p.parsed.operation else None}
-                                 for p in plan])
-        results, recs, failed = [], [], False
-        for i, p in enumerate(plan):
-            if progress:
-                progress(i, len(plan), f"step {p.number}: {p.description or p.parsed.command}"[:200])
-            res = self._run_step(p, mode, params.dry_run, failed, recs)
-            failed = failed or res.result == "failed"
-            results.append(res)
-            self.audit.record("execute.step", execution_id=exec_id, step=p.number, classification=res.classification,
+                                 for p in plan.steps])
+        results = self.runner.run(plan.steps, mode, params.dry_run, state, progress)
+        for res in results:
+            self.audit.record("execute.step", execution_id=exec_id, step=res.step, classification=res.classification,
                               result=res.result, reason=res.reason, requester=requester, plan_hash=digest)
-        if progress:
-            progress(len(plan), len(plan), "done")
-        t = iso(now())
+        now = self._now()
+        flat_ns = plan.flat.get("namespace")
+        options, rollbacks = plan.offered()
         record = ExecutionResult(
-            execution_id=exec_id, runbook_id=runbook.id, status="planned", mode=mode, dry_run=params.dry_run,
-            requester=requester, created=t, updated=t, namespace=flat.get("namespace") if isinstance(flat.get("namespace"), str) else None,
-            plan_hash=digest, steps=results, policy=self.policy.source, context=context or {},
-            selected_steps=params.steps)
-        pending = [r.step for r in results if r.result == "pending_approval"]
+            execution_id=exec_id, runbook_id=runbook.id, status="planned", outcome="planned", mode=mode,
+            dry_run=params.dry_run, requester=requester, created=now, updated=now, cluster=cluster,
+            namespace=flat_ns if isinstance(flat_ns, str) else None, plan_hash=digest, steps=results,
+            options=options, rollbacks=rollbacks, policy=self.policy.source, context=given, derived=derived,
+            selection=params.selection())
+        record.findings = state.analysis.findings()
+        record.recommendations = recommend(record.findings, options, {n: p.parsed.command for n, p in plan.every.items()})
+        auto = [r.step for r in results if r.result == "pending_approval" and mode == "fully-automated"
+                and r.risk == "low"]
+        pending = [r.step for r in results if r.result == "pending_approval" and r.step not in auto]
         if pending:
-            record.approval = new_approval(exec_id, digest, requester, pending, self.policy.approval_ttl_seconds)
-            recs.append(f"{len(pending)} change(s) wait for approval: {record.approval.how}")
-        elif params.dry_run and any(r.result == "dry_run" for r in results):
-            recs.append("Changes were only dry-run; call execute with dry_run=false (and optionally steps=[...]) "
-                        "to request approval for them")
-        record.status = self._status(record, mode)
-        record.recommendations = list(dict.fromkeys(recs))[:20]
-        record.summary = dict(Counter(r.result for r in results))
+            record.approval = new_approval(exec_id, digest, requester, pending, self.policy.approval_ttl_seconds,
+                                           self.clock(), self.approvers.count() > 0)
+        settle(record, mode, state)
+        if auto:
+            return self._auto_apply(record, plan, auto, state, started)
         self.store.save(record)
         self.audit.record("execute.finish", execution_id=exec_id, runbook_id=runbook.id, requester=requester,
-                          status=record.status, plan_hash=digest, summary=record.summary)
+                          status=record.status, plan_hash=digest, summary=summary(record))
+        self._count(record, time.monotonic() - started)
+        return record
+
+    def _derive(self, runbook, plan: Plan, params, given: dict, state: RunState):
+        # only steps that could run are worth reading the cluster for
+        missing = {m for p in plan.steps if p.classification in ("read", "change") for m in p.parsed.missing}
+        if not missing:
+            return plan, given, {}
+        deriver = Deriver(state.gateway, self.policy, plan.flat.get("namespace"))
+        deriver.derive(plan.flat, missing)
+        state.problems = deriver.problems
+        found = {k: v for k, v in deriver.values.items() if k in missing}  # only what the plan lacks
+        if not found:
+            return plan, given, {}
+        given = {**given, **found}
+        return self._plan(runbook, given, params), given, {k: deriver.sources[k] for k in found}
+
+    def _auto_apply(self, record: ExecutionResult, plan: Plan, auto: list[int], state: RunState, started: float):
+        """Fully-automated mode: the policy's low-risk changes apply without an approval, crash-safe."""
+        waiting, record.approval = record.approval, None
+        who = {"execution_id": record.execution_id, "runbook_id": record.runbook_id,
+               "requester": record.requester, "approver": "policy:fully-automated", "plan_hash": record.plan_hash}
+        record = applying.start(self.store, record, self._now())
+        applying.audit_applying(self.audit, record, auto)
+        ok = applying.send(self.store, self.audit, self.runner, state.gateway, record, plan.every, auto, who)
+        record.approval = waiting
+        if waiting is not None:
+            status, outcome, message = "awaiting_approval", "needs_approval", record.message
+        else:
+            status, outcome = ("completed", "ok") if ok else ("failed", "failed")
+            message = None if ok else "a change failed (see its reason)"
+        record = applying.finish(self.store, self.audit, record, status, self._now(), outcome, message, who)
         self._count(record, time.monotonic() - started)
         return record
 
@@ -115,122 +204,102 @@ class ExecutionService:
         if analytics is not None and record.status in ("completed", "dry_run_completed", "failed"):
             analytics.record_execution(record.runbook_id, record.status != "failed", seconds)
 
-    def _run_step(self, p: PlannedStep, mode: str, dry_run: bool, failed_before: bool, recs: list[str]) -> StepResult:
-        ps, op = p.parsed, p.parsed.operation
-        res = StepResult(step=p.number, description=p.description, command=ps.command,
-                         classification=ps.classification, operation=op.describe() if op else None,
-                         result="planned", reason=ps.reason, dry_run=True)
-        if ps.classification in ("manual", "refused"):
-            res.result, res.decision = ps.classification, "recommend"
-            if ps.classification == "manual":
-                recs.append(f"Step {p.number} is for a human: {ps.reason}")
-            return res
-        if op.change:
-            res.risk = "low" if self.policy.is_low_risk(op) else "high"
-        if ps.missing:
-            res.result = "skipped"
-            res.reason = f"needs context value(s) {', '.join(ps.missing)}; pass them in `context`"
-            return res
-        if mode == "manual":
-            return res
-        if op.change and failed_before:
-            res.result, res.decision = "skipped", "stop"
-            res.reason = "an earlier step failed; changes after a failed step do not run"
-            return res
-        apply_now = op.change and not dry_run and mode == "fully-automated" and res.risk == "low"
-        try:
-            out = self.gateway.run(op, apply=apply_now)
-        except KubeError as exc:
-            res.result, res.reason, res.decision = "failed", str(exc), "stop"
-            return res
-        res.output, res.diff = self._output(out.output), out.diff and self._output(out.diff)
-        for kind, obj in out.objects[:50]:
-            recs.extend(summaries.findings(kind, obj))
-        if not op.change:
-            res.result, res.dry_run = "success", False
-        elif apply_now:
-            res.result, res.dry_run = "success", False
-        else:
-            res.result = "dry_run" if dry_run or op.options.get("dry_run_only") else "pending_approval"
-        return res
-
-    @staticmethod
-    def _status(record: ExecutionResult, mode: str) -> str:
-        results = {s.result for s in record.steps}
-        if record.approval is not None:
-            return "awaiting_approval"
-        if mode == "manual":
-            return "planned"
-        if "failed" in results:
-            return "failed"
-        return "dry_run_completed" if "dry_run" in results else "completed"
-
-    # -- approvals ---------------------------------------------------------------------------
-    def approve(self, execution_id: str, approver: str, decision: str = "approve", reason: str | None = None) -> ExecutionResult:
+    # -- approvals -----------------------------------------------------------------------------
+    def approve(self, execution_id: str, approver: str, decision: str = "approve", reason: str | None = None,
+                via: str = "cli") -> ExecutionResult:
+        """A person's decision. `approver` is an authenticated identity (an approver credential's
+        name, or the local user of a trusted stdio client), never a name the caller typed."""
         if decision not in ("approve", "reject"):
             raise InvalidInput("decision must be 'approve' or 'reject'")
-        lock = self.store.root / f".{execution_id}.lock"
-        self.store.get(execution_id)  # validates the id (and that it exists) before it names a lock file
+        record = self.store.get(execution_id)
+        if record.status == "applying":
+            self._recover()
+            record = self.store.get(execution_id)
+        base = dict(execution_id=execution_id, runbook_id=record.runbook_id, requester=record.requester,
+                    approver=approver, via=via, plan_hash=record.plan_hash,
+                    cluster=record.cluster.server if record.cluster else None)
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
-            # Two approvers at once would apply the same changes twice.
-            raise Conflict(f"execution {execution_id} is being decided right now; try again shortly") from None
-        os.close(fd)
-        try:
-            return self._decide(self.store.get(execution_id), approver, decision, reason)
-        finally:
-            lock.unlink(missing_ok=True)
-
-    def _decide(self, record: ExecutionResult, approver: str, decision: str, reason: str | None) -> ExecutionResult:
-        if record.approval is None or record.status != "awaiting_approval":
-            raise Conflict(f"execution {record.execution_id} is {record.status}; it has nothing waiting for approval")
-        runbook = self.service.library.get(record.runbook_id)
-        plan, _ = build_plan(runbook, record.context, self.policy, record.selected_steps)
-        current = plan_hash(runbook.id, plan)
-        base = dict(execution_id=record.execution_id, runbook_id=record.runbook_id, requester=record.requester,
-                    approver=approver, plan_hash=record.plan_hash)
-        try:
-            decide(record.approval, approver=approver, approve=decision == "approve", plan_hash=current, reason=reason)
+            check_open(record, self.clock())
+            # Rejecting sends nothing, so only an approval needs this cluster and this exact plan.
+            plan = self._check(record, approver) if decision == "approve" else None
         except RunbookError as exc:
             self.audit.record("approval.refused", **base, decision=decision, reason=str(exc))
-            if is_expired(record.approval):
-                record.approval.status, record.status, record.updated = "expired", "expired", iso(now())
-                self.store.save(record)
+            if isinstance(exc, ApprovalExpired):
+                self._expire(record)
             raise
-        self.audit.record("approval." + ("approved" if decision == "approve" else "rejected"), **base, reason=reason)
-        by_number = {p.number: p for p in plan}
-        failed = False
-        for res in record.steps:
-            if res.result != "pending_approval":
-                continue
-            if decision == "reject":
-                res.result, res.reason = "rejected", f"rejected by {approver}" + (f": {reason}" if reason else "")
-                continue
-            if failed:
-                res.result, res.decision, res.reason = "skipped", "stop", "an earlier change failed; not applied"
-                continue
-            try:
-                out = self.gateway.run(by_number[res.step].parsed.operation, apply=True)
-                res.result, res.dry_run, res.output = "success", False, self._output(out.output)
-                res.diff = out.diff and self._output(out.diff)
-            except KubeError as exc:
-                res.result, res.reason, res.decision, failed = "failed", str(exc), "stop", True
-            self.audit.record("execute.apply", **base, step=res.step, result=res.result, reason=res.reason)
-        record.status = "rejected" if decision == "reject" else ("failed" if failed else "completed")
-        record.updated = iso(now())
-        record.summary = dict(Counter(r.result for r in record.steps))
-        self.store.save(record)
-        self.audit.record("execute.finish", **base, status=record.status, summary=record.summary)
+        return self._decide(record, plan, approver, decision, reason, via, base)
+
+    def _check(self, record: ExecutionResult, approver: str) -> Plan:
+        runbook = self.service.library.get(record.runbook_id)
+        params = ExecuteParameters(dry_run=False, **record.selection)
+        try:
+            current = self.connection()[1]
+        except NoCluster as exc:
+            raise Forbidden(f"cannot apply: {exc}") from None
+        if record.cluster is not None and current != record.cluster:
+            # A plan approved through another connection would change a cluster nobody reviewed.
+            raise Forbidden(f"execution {record.execution_id} was planned on {record.cluster.describe()}, but this "
+                            f"process connects to {current.describe()}; approve it through the server that planned it "
+                            "(faultmaven-runbooks approve --server URL), or run the runbook again on this cluster")
+        plan = self._plan(runbook, record.context, params)
+        check_approver(record, approver=approver, plan_hash=plan_hash(runbook.id, plan.steps, current))
+        return plan
+
+    def _expire(self, record: ExecutionResult) -> None:
+        def change(rec: ExecutionResult) -> None:
+            rec.approval.status, rec.status, rec.outcome, rec.updated = "expired", "expired", "expired", self._now()
+            rec.message = f"the approval request expired at {rec.approval.expires_at}; nothing was applied"
+        try:
+            self.store.transition(record.execution_id, "awaiting_approval", change)
+            self.audit.record("approval.expired", execution_id=record.execution_id, plan_hash=record.plan_hash)
+        except Conflict:
+            pass
+
+    def _decide(self, record, plan: Plan, approver, decision, reason, via, base) -> ExecutionResult:
+        approve = decision == "approve"
+        changes = list(record.approval.changes)
+
+        def decided(rec: ExecutionResult) -> None:
+            record_decision(rec.approval, approver=approver, approve=approve, via=via, reason=reason, now=self.clock())
+            if not approve:
+                for res in rec.steps:
+                    if res.result == "pending_approval":
+                        res.result = "rejected"
+                        res.reason = f"rejected by {approver}" + (f": {reason}" if reason else "")
+                rec.status, rec.outcome, rec.updated = "rejected", "rejected", self._now()
+                rec.message = f"rejected by {approver}; nothing was applied"
+
+        record = applying.decide(self.store, record, self._now(), decided)
+        self.audit.record("approval." + ("approved" if approve else "rejected"), **base, reason=reason)
+        if not approve:
+            self.audit.record("execute.finish", **base, status=record.status, summary=summary(record))
+            return record
+        applying.audit_applying(self.audit, record, changes)
+        ok = applying.send(self.store, self.audit, self.runner, self.connection()[0], record, plan.every, changes, base)
+        failed = next((s for s in record.steps if s.result == "failed"), None)
+        record = applying.finish(self.store, self.audit, record, "completed" if ok else "failed", self._now(),
+                                 "ok" if ok else "failed",
+                                 f"approved by {approver}; applied step(s) {changes}" if ok else
+                                 f"step {failed.step} failed: {failed.reason}", base)
         self._count(record, None)
         return record
 
-    # -- history -----------------------------------------------------------------------------
-    def list_executions(self, limit: int = 10, runbook_id: str | None = None, status: str | None = None) -> ExecutionList:
-        if not 1 <= limit <= 500:
-            raise InvalidInput("limit must be between 1 and 500")
-        items, total = self.store.list(limit, runbook_id, status)
-        return ExecutionList(executions=items, total=total)
+    def _recover(self) -> list[str]:
+        return applying.recover(self.store, self.audit, self._now())
+
+    # -- history -------------------------------------------------------------------------------
+    def list_executions(self, limit: int = 10, runbook_id: str | None = None, status: str | None = None,
+                        cursor: str | None = None) -> ExecutionList:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+        page, next_cursor = self.store.page(limit, cursor, runbook_id, status)
+        rows = [ExecutionSummary(steps=len(r.steps), summary=summary(r),
+                                 **r.model_dump(include=set(ExecutionSummary.model_fields) - {"steps", "summary"}))
+                for r in page]
+        return ExecutionList(executions=rows, next_cursor=next_cursor)
 
     def get(self, execution_id: str) -> ExecutionResult:
-        return self.store.get(execution_id)
+        record = self.store.get(execution_id)
+        if record.status == "applying" and self._recover():
+            record = self.store.get(execution_id)
+        return record

@@ -1,4 +1,4 @@
-"""Plain-text views of API objects (kubectl-like tables and describe summaries) and findings.
+"""Plain-text views of API objects: kubectl-like tables and describe summaries.
 
 Works on the raw JSON dicts the API returns, so a missing field never crashes a step.
 """
@@ -178,33 +178,3 @@ def rollout_status(kind: str, o: dict) -> tuple[bool, str]:
     if ready < want:
         return False, f"Waiting for rollout of {name!r} to finish: {ready} of {want} updated replicas are available"
     return True, f"{kind[:-1]} {name!r} successfully rolled out ({ready}/{want} available)"
-
-
-def findings(kind: str, o: dict) -> list[str]:
-    """What the output shows, as recommendations."""
-    out = []
-    if kind == "pods":
-        name = _g(o, "metadata", "name")
-        for cs in _g(o, "status", "containerStatuses", default=[]):
-            reason = _g(cs, "state", "waiting", "reason")
-            last = _g(cs, "lastState", "terminated", default={})
-            if reason == "CrashLoopBackOff":
-                out.append(f"Pod {name} container {cs.get('name')} is in CrashLoopBackOff "
-                           f"(restarts {cs.get('restartCount', 0)}): read its --previous logs")
-            if reason in ("ImagePullBackOff", "ErrImagePull"):
-                out.append(f"Pod {name} cannot pull its image: check the image name, tag and pull secret")
-            if last.get("reason") == "OOMKilled" or last.get("exitCode") == 137:
-                out.append(f"Container {cs.get('name')} of {name} was OOMKilled: raise its memory limit "
-                           "(see runbook pod-oomkilled)")
-        if _g(o, "status", "phase") == "Pending":
-            out.append(f"Pod {name} is Pending: check scheduling events (resources, taints, affinity)")
-    if kind == "nodes":
-        for c in _g(o, "status", "conditions", default=[]):
-            if c.get("type") == "Ready" and c.get("status") != "True":
-                out.append(f"Node {_g(o, 'metadata', 'name')} is NotReady: check the kubelet")
-            if c.get("type", "").endswith("Pressure") and c.get("status") == "True":
-                out.append(f"Node {_g(o, 'metadata', 'name')} reports {c['type']}")
-    if kind == "horizontalpodautoscalers":
-        if _g(o, "status", "currentReplicas", default=0) >= _g(o, "spec", "maxReplicas", default=10**9):
-            out.append(f"HPA {_g(o, 'metadata', 'name')} is at maxReplicas: raise it or add capacity")
-    return out

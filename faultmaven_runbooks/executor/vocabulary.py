@@ -99,4 +99,16 @@ DANGEROUS_PATCH_KEYS = {
     "serviceAccount", "automountServiceAccountToken", "initContainers", "ephemeralContainers",
     "lifecycle", "nodeName", "ownerReferences", "finalizers", "$patch", "$retainKeys",
     "$deleteFromPrimitiveList", "$setElementOrder", "capabilities", "workingDir", "shareProcessNamespace",
+    "hostUsers", "hostAliases", "runtimeClassName", "sysctls", "procMount", "allowPrivilegeEscalation",
+    "runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile", "appArmorProfile", "seLinuxOptions",
 }
+# Patch keys that move pods (onto control-plane or tainted nodes) or redirect their name lookups:
+# legitimate in some runbooks, so never refused outright, but never low risk either.
+HIGH_RISK_PATCH_KEYS = {
+    "tolerations", "nodeSelector", "affinity", "nodeAffinity", "podAffinity", "podAntiAffinity",
+    "topologySpreadConstraints", "schedulerName", "priorityClassName", "priority", "dnsConfig", "dnsPolicy",
+}
+# Fields that set a replica count: bounded by the policy's max_replicas wherever they appear.
+REPLICA_KEYS = {"replicas", "minReplicas", "maxReplicas"}
+# Labels and annotations that loosen a namespace's Pod Security admission level.
+POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"

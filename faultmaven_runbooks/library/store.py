@@ -79,7 +79,8 @@ class RunbookLibrary:
 
     # -- discovery -------------------------------------------------------------------------
     def relpaths(self) -> list[str]:
-        """Every markdown file under the root, '/'-separated, skipping hidden folders."""
+        """Every markdown file under the root, '/'-separated, skipping hidden folders and links
+        that lead outside the root."""
         if not self.root.is_dir():
             return []
         found = []
@@ -87,14 +88,32 @@ class RunbookLibrary:
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in filenames:
                 if name.endswith(".md") and not name.startswith("."):
-                    found.append(Path(dirpath, name).relative_to(self.root).as_posix())
+                    path = Path(dirpath, name)
+                    if path.is_symlink() and not self._inside(path):
+                        continue
+                    found.append(path.relative_to(self.root).as_posix())
         return sorted(found)
+
+    def _inside(self, link: Path) -> bool:
+        """A symlink to a file outside the library (say /etc/passwd) would be served as a
+        runbook: it is skipped, with one warning per link, and never breaks a scan."""
+        if link.resolve().is_relative_to(self.root):
+            return True
+        key = (link.relative_to(self.root).as_posix(), "outside")
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("%s is a link to %s, outside the library; skipped", key[0], link.resolve())
+        return False
 
     def resolve(self, relpath: str) -> Path:
         """The absolute path of a library file; refuses anything that escapes the root."""
         pure = PurePosixPath(relpath)
         if pure.is_absolute() or ".." in pure.parts or not relpath.strip():
             raise InvalidInput(f"path {relpath!r} must be relative to the library root without '..'")
+        if "\x00" in relpath or any(len(part.encode("utf-8", "replace")) > 255 for part in pure.parts):
+            # The file system refuses such names (ENAMETOOLONG, embedded NUL): say so instead of failing.
+            raise InvalidInput(f"path {relpath[:60]!r}... has a folder or file name over 255 bytes or a NUL; "
+                               "use shorter names")
         path = (self.root / pure).resolve()
         if not path.is_relative_to(self.root):
             raise InvalidInput(f"path {relpath!r} leaves the library root")

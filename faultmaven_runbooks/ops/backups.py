@@ -1,9 +1,13 @@
 """Daily / weekly / monthly snapshots of the library and the state, with retention and restore.
 
 An archive holds library/<file>, data/<file> and MANIFEST.json (sha256 of every file). The
-search index (data_dir/chroma), locks and the backups themselves are left out: the index is
-rebuilt from the restored files. Restore verifies every hash before touching anything, saves
-a pre-restore snapshot, then makes both trees byte-identical to the archive.
+search index (data_dir/chroma), locks, approver credentials and the backups themselves are
+left out: the index is rebuilt from the restored files, and a restore must never bring back a
+revoked credential. Restore verifies every hash before touching anything, saves a pre-restore
+snapshot, then makes both trees byte-identical to the archive, except the history: the audit
+log and the execution records are append-only, so a restore only adds the ones that are
+missing and never rewrites or removes one (rewinding them would erase audit lines and re-open
+decided approvals: the same change could be approved and sent twice).
 """
 
 from __future__ import annotations
@@ -27,14 +31,16 @@ from ..library.store import atomic_write, file_hash
 log = logging.getLogger(__name__)
 
 KINDS = ("daily", "weekly", "monthly", "pre-restore")
-DATA_SKIP = {"backups", "chroma", "locks"}  # rebuilt or transient; never restored over
+DATA_SKIP = {"backups", "chroma", "locks", "approvers.json"}  # rebuilt, transient or secret; never restored over
+DATA_APPEND_ONLY = {"audit", "executions"}  # history: restored only where missing, never rewritten
+APPEND_ONLY = {"library": set(), "data": DATA_APPEND_ONLY}
 NAME = re.compile(r"^(?:(daily|weekly|monthly|pre-restore)/)?((daily|weekly|monthly|pre-restore)-\d{8}T\d{12}Z(?:-\d+)?\.tar\.gz)$")
 
 
 def _skip(rel: Path, top_skip: set[str]) -> bool:
     parts = rel.parts
     return (parts[0] in top_skip or ".git" in parts
-            or rel.name.endswith((".lock", ".tmp")) or rel.name.startswith(".") and rel.name.endswith(".tmp"))
+            or rel.name.endswith((".lock", ".tmp", ".flock")) or rel.name.startswith(".") and rel.name.endswith(".tmp"))
 
 
 def _files(root: Path, top_skip: set[str]) -> dict[str, Path]:
@@ -126,7 +132,8 @@ class Backups:
                 safety = None
                 if any(_files(r, s) for r, s in self._trees().values()):
                     safety = self._backup_unlocked_pre_restore()
-                changed = {tree: _sync(staging / tree, root, skip) for tree, (root, skip) in self._trees().items()}
+                changed = {tree: _sync(staging / tree, root, skip, APPEND_ONLY[tree])
+                           for tree, (root, skip) in self._trees().items()}
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         report = None
@@ -183,19 +190,22 @@ def _extract_verified(archive: Path, staging: Path) -> int:
         raise InvalidInput(f"{archive.name} cannot be read ({exc}); pick another backup") from exc
 
 
-def _sync(src: Path, dst: Path, skip: set[str]) -> dict:
-    """Make dst's files byte-identical to src (skipped folders untouched); atomic per file."""
-    wanted = _files(src, set())
+def _sync(src: Path, dst: Path, skip: set[str], append_only: set[str]) -> dict:
+    """Make dst's files byte-identical to src (skipped folders untouched; in append-only folders
+    only missing files are added); atomic per file."""
+    wanted = _files(src, skip)
     current = _files(dst, skip)
     written = removed = 0
     for rel, path in wanted.items():
         data = path.read_bytes()
         target = dst / rel
+        if rel in current and Path(rel).parts[0] in append_only:
+            continue  # live history wins: never rewind an audit log or a decided execution
         if rel not in current or current[rel].read_bytes() != data:
             atomic_write(target, data)
             written += 1
     for rel, path in current.items():
-        if rel not in wanted:
+        if rel not in wanted and Path(rel).parts[0] not in append_only:
             path.unlink()
             removed += 1
             parent = path.parent

@@ -126,4 +126,65 @@ CASES: list[tuple[str, str, dict, str]] = [
     ("not-kubectl-curl", "curl -k https://10.0.0.1:6443/api/v1/secrets", {}, "is not kubectl"),
     ("not-kubectl-redis", "redis-cli -h redis FLUSHALL", {}, "is not kubectl"),
     ("not-kubectl-psql", "psql -c 'drop table users'", {}, "is not kubectl"),
+
+    # -- policy gaps: each was applied after one approval, or with none when fully automated ----
+    ("grace-period-zero", "kubectl -n {namespace} delete pod {pod_name} --grace-period=0", {}, "force delete"),
+    ("grace-period-zero-spaced", "kubectl -n {namespace} delete pod {pod_name} --grace-period 0", {}, "force delete"),
+    ("grace-period-minus-zero", "kubectl -n {namespace} delete pod {pod_name} --grace-period=-0", {}, "force delete"),
+    ("grace-period-placeholder", "kubectl -n {namespace} delete pod {pod_name} --grace-period={grace_period}",
+     {"grace_period": "0"}, "force delete"),
+    ("force-now", "kubectl -n {namespace} delete po/{pod_name} --now --force", {}, "force delete"),
+    ("label-kube-system-ns", "kubectl label ns kube-system evil=true", {}, "outside the policy's allowlist"),
+    ("annotate-kube-system-ns", "kubectl annotate namespace kube-system owner=me", {}, "outside the policy's allowlist"),
+    ("get-kube-system-ns", "kubectl get ns/kube-system -o yaml", {}, "outside the policy's allowlist"),
+    ("describe-kube-node-lease-ns", "kubectl describe namespace kube-node-lease", {}, "outside the policy's allowlist"),
+    ("ns-object-via-context", "kubectl label ns {namespace} team=x", {"namespace": "kube-public"},
+     "outside the policy's allowlist"),
+    ("pod-security-privileged", "kubectl label ns {namespace} pod-security.kubernetes.io/enforce=privileged --overwrite",
+     {}, "Pod Security"),
+    ("pod-security-annotate", "kubectl annotate ns {namespace} pod-security.kubernetes.io/warn-", {}, "Pod Security"),
+    ("patch-replicas-5000", "kubectl -n {namespace} patch deployment {deployment} -p '{\"spec\":{\"replicas\":5000}}'",
+     {}, "max_replicas"),
+    ("patch-replicas-string", "kubectl -n {namespace} patch statefulset {statefulset} -p '{\"spec\":{\"replicas\":\"9\"}}'",
+     {}, "max_replicas"),
+    ("patch-replicas-negative", "kubectl -n {namespace} patch deployment {deployment} --type merge -p "
+     "'{\"spec\":{\"replicas\":-1}}'", {}, "max_replicas"),
+    ("patch-hpa-max", "kubectl -n {namespace} patch hpa {hpa_name} -p '{\"spec\":{\"maxReplicas\":5000}}'", {}, "max_replicas"),
+    ("patch-hpa-min", "kubectl -n {namespace} patch hpa {hpa_name} -p '{\"spec\":{\"minReplicas\":900}}'", {}, "max_replicas"),
+    ("patch-hpa-placeholder", "kubectl -n {namespace} patch hpa {hpa_name} -p '{\"spec\":{\"maxReplicas\":{replicas}}}'",
+     {"replicas": "999999"}, "max_replicas"),
+    ("scale-placeholder-huge", "kubectl -n {namespace} scale deployment/{deployment} --replicas={replicas}",
+     {"replicas": "5000"}, "max_replicas"),
+    ("patch-privileged", "kubectl -n {namespace} patch deployment {deployment} -p '{\"spec\":{\"template\":{\"spec\":"
+     "{\"containers\":[{\"name\":\"app\",\"securityContext\":{\"privileged\":true}}]}}}}'", {}, "remote code execution"),
+    ("patch-host-network", "kubectl -n {namespace} patch deployment {deployment} -p "
+     "'{\"spec\":{\"template\":{\"spec\":{\"hostNetwork\":true}}}}'", {}, "remote code execution"),
+    ("patch-host-pid", "kubectl -n {namespace} patch deployment {deployment} -p "
+     "'{\"spec\":{\"template\":{\"spec\":{\"hostPID\":true}}}}'", {}, "remote code execution"),
+    ("patch-service-account", "kubectl -n {namespace} patch deployment {deployment} -p "
+     "'{\"spec\":{\"template\":{\"spec\":{\"serviceAccountName\":\"cluster-admin\"}}}}'", {}, "remote code execution"),
+    ("patch-node-name", "kubectl -n {namespace} patch deployment {deployment} --type merge -p "
+     "'{\"spec\":{\"template\":{\"spec\":{\"nodeName\":\"control-plane-0\"}}}}'", {}, "remote code execution"),
+    ("patch-finalizers", "kubectl -n {namespace} patch deployment {deployment} -p '{\"metadata\":{\"finalizers\":[]}}'",
+     {}, "remote code execution"),
+    ("patch-run-as-root", "kubectl -n {namespace} patch deployment {deployment} -p '{\"spec\":{\"template\":{\"spec\":"
+     "{\"containers\":[{\"name\":\"app\",\"runAsUser\":0}]}}}}'", {}, "remote code execution"),
+    ("patch-json-type", "kubectl -n {namespace} patch deployment {deployment} --type json -p "
+     "'[{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":5000}]'", {}, "not supported"),
+    # -- more ways to point at what the policy denies ------------------------------------------
+    ("ns-long-flag-equals", "kubectl get pods --namespace=kube-system", {}, "outside the policy's allowlist"),
+    ("ns-before-verb", "kubectl --namespace kube-system delete pod {pod_name}", {}, "outside the policy's allowlist"),
+    ("all-namespaces-true", "kubectl get pods --all-namespaces=true", {}, "bulk"),
+    ("all-namespaces-glued", "kubectl get pods -Aowide", {}, "bulk"),
+    ("tab-separated-bulk", "kubectl\tget\tpods\t-A", {}, "bulk"),
+    ("cyrillic-kubectl", "kube\u0441tl get pods", {}, "non-ASCII"),
+    ("env-prefix", "KUBECONFIG=/tmp/evil kubectl get pods", {}, "is not kubectl"),
+    ("sudo-prefix", "sudo kubectl delete ns production", {}, "is not kubectl"),
+    ("raw-glued", "kubectl get --raw=/api/v1/namespaces/production/secrets", {}, "raw API path"),
+    ("auth-can-i", "kubectl auth can-i --list", {}, "RBAC"),
+    ("certificate-approve", "kubectl certificate approve csr-evil", {}, "approves certificates"),
+    ("pod-trailing-newline", NS_POD, {"pod_name": "web-1\n"}, "not a Kubernetes object name"),
+    ("nested-context-value", NS_POD, {"pod_name": {"name": "web"}}, "not a dict"),
+    ("container-flag-value", "kubectl -n {namespace} logs {pod_name} -c {container}", {"container": "-p"},
+     "would become a flag"),
 ]

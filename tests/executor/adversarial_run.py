@@ -53,7 +53,7 @@ def run_cases(kube_url: str, data_dir: Path, requests: list) -> list[dict]:
             rid = library.add(case_id, command)
             before = len(requests)
             result = executor.execute(rid, {**BASE_CONTEXT, **overrides},
-                                      {"dry_run": False, "auto_execute": True}, requester="attacker")
+                                      {"dry_run": False, "auto_execute": True, "steps": [1]}, requester="attacker")
             step = result.steps[0]
             rows.append({"id": case_id, "classification": step.classification, "result": step.result,
                          "reason": step.reason or "", "keyword": keyword, "reached_api": len(requests) - before,

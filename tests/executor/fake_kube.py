@@ -1,19 +1,29 @@
-"""A small Kubernetes API server for the executor tests.
+"""A small Kubernetes API server for every test that needs a cluster.
 
 It speaks the real REST paths and JSON the `kubernetes` client uses (core, apps, batch,
 autoscaling, networking, metrics), applies strategic-merge / merge / JSON patches, honours
 `?dryRun=All` (validates, answers, stores nothing), answers 403 and 404 with Status objects,
-and records every request so tests can prove which calls reached it.
+and records every request so tests can prove which calls reached it. It can serve HTTPS with
+a CA of its own (a second cluster is a second FakeKube, told apart by URL and CA), write a
+kubeconfig for itself, and be slow to apply changes (the crash test kills a server mid-apply).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import datetime as dt
 import json
+import ssl
+import tempfile
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+import yaml
 
 GROUPS = {  # plural -> (path prefix, kind)
     "pods": ("api/v1", "Pod"), "nodes": ("api/v1", "Node"), "services": ("api/v1", "Service"),
@@ -107,16 +117,85 @@ def _match_fields(obj: dict, selector: str) -> bool:
     return True
 
 
+def _certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA of its own and a server certificate for 127.0.0.1 signed by it (PEM files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"fake-kube-ca-{uuid.uuid4().hex[:8]}")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+          .not_valid_after(now + dt.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
 class FakeKube:
-    def __init__(self):
+    def __init__(self, tls: bool = False, name: str = "fake"):
+        self.name = name
         self.objects: dict[tuple[str, str | None], dict[str, dict]] = {}
         self.logs: dict[tuple[str, str, str | None, bool], str] = {}
         self.requests: list[dict] = []
         self.forbidden: list[tuple[str, str]] = []  # (method, path fragment) answered 403
+        self.apply_delay = 0.0  # seconds a change (not a dry run) takes, after it was recorded
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.ca_pem: bytes | None = None
+        if tls:
+            self._folder = tempfile.TemporaryDirectory(prefix="fake-kube-")
+            ca, cert, key = _certificates(Path(self._folder.name))
+            self.ca_pem = ca.read_bytes()
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def kubeconfig(self, path: Path, context: str | None = None) -> Path:
+        """A kubeconfig for this server (its CA inline, a token), with one context."""
+        context = context or f"{self.name}-context"
+        cluster: dict = {"server": self.url}
+        if self.ca_pem:
+            cluster["certificate-authority-data"] = base64.b64encode(self.ca_pem).decode()
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": context,
+                  "clusters": [{"name": self.name, "cluster": cluster}],
+                  "users": [{"name": f"{self.name}-user", "user": {"token": f"token-{self.name}"}}],
+                  "contexts": [{"name": context, "context": {"cluster": self.name, "user": f"{self.name}-user"}}]}
+        path.write_text(yaml.safe_dump(config))
+        return path
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> dict:
+        """The first recorded request matching `predicate`, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = next((r for r in self.requests if predicate(r)), None)
+            if found is not None:
+                return found
+            time.sleep(0.02)
+        raise TimeoutError("the expected request never reached the fake API server")
 
     # -- state -----------------------------------------------------------------------------
     def add(self, plural: str, obj: dict) -> dict:
@@ -146,6 +225,8 @@ class FakeKube:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        if getattr(self, "_folder", None) is not None:
+            self._folder.cleanup()
 
     # -- HTTP ------------------------------------------------------------------------------
     def _handler(self):
@@ -173,6 +254,9 @@ class FakeKube:
                           "content_type": self.headers.get("Content-Type"), "dry_run": query.get("dryRun") == "All"}
                 with fake.lock:
                     fake.requests.append(record)
+                if fake.apply_delay and not record["dry_run"] and self.command in ("PATCH", "DELETE"):
+                    time.sleep(fake.apply_delay)  # a slow API server: the change arrived, not yet done
+                with fake.lock:
                     for method, fragment in fake.forbidden:
                         if method in (self.command, "*") and fragment in url.path:
                             return self._send(403, status(403, "Forbidden", f'{url.path} is forbidden: User '
@@ -260,3 +344,76 @@ class FakeKube:
                 bucket[name] = new
             return 200, new
         return 405, status(405, "MethodNotAllowed", f"{method} not served")
+
+
+# -- a production namespace with a crash-looping web deployment -----------------------------
+NS = "production"
+POD = "web-7d4b8c9f-x2k9m"
+CTX = {"namespace": NS, "pod_name": POD, "deployment": "web", "container": "app",
+       "label_selector": "app=web", "memory_limit": "1Gi", "revision": "1", "replicas": "3",
+       "node_name": "node-1", "statefulset": "db", "hpa_name": "web"}
+
+
+def _pod_template(image: str, memory: str) -> dict:
+    return {"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "app", "image": image,
+                                     "env": [{"name": "DB_PASSWORD", "value": "hunter2"}],
+                                     "resources": {"limits": {"memory": memory}}}]}}
+
+
+def seed(fake: FakeKube) -> FakeKube:
+    dep = fake.add("deployments", {"metadata": {"name": "web", "namespace": NS, "labels": {"app": "web"},
+                                                "annotations": {"deployment.kubernetes.io/revision": "2"}},
+                                   "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                                            "template": _pod_template("web:2.0", "256Mi")},
+                                   "status": {"replicas": 2, "updatedReplicas": 2, "readyReplicas": 1,
+                                              "availableReplicas": 1, "observedGeneration": 1}})
+    uid = dep["metadata"]["uid"]
+    for rev, image in ((1, "web:1.0"), (2, "web:2.0")):
+        tmpl = _pod_template(image, "256Mi")
+        tmpl["metadata"]["labels"]["pod-template-hash"] = f"h{rev}"
+        rs = fake.add("replicasets", {"metadata": {"name": f"web-h{rev}", "namespace": NS, "labels": {"app": "web"},
+                                                   "annotations": {"deployment.kubernetes.io/revision": str(rev)},
+                                                   "ownerReferences": [{"kind": "Deployment", "name": "web", "uid": uid,
+                                                                        "controller": True}]},
+                                      "spec": {"replicas": 0 if rev == 1 else 2, "template": tmpl}})
+    owner = [{"kind": "ReplicaSet", "name": "web-h2", "uid": rs["metadata"]["uid"], "controller": True}]
+    fake.add("pods", {"metadata": {"name": POD, "namespace": NS, "labels": {"app": "web", "pod-template-hash": "h2"},
+                                   "ownerReferences": owner},
+                      "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "web:2.0",
+                                                                     "resources": {"limits": {"memory": "256Mi"}}}]},
+                      "status": {"phase": "Running", "podIP": "10.0.0.7", "containerStatuses": [{
+                          "name": "app", "ready": False, "restartCount": 7,
+                          "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                          "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}})
+    fake.add("pods", {"metadata": {"name": "web-ok-1", "namespace": NS, "labels": {"app": "web"},
+                                   "ownerReferences": owner},
+                      "spec": {"containers": [{"name": "app", "image": "web:2.0"}]},
+                      "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": True,
+                                                                            "restartCount": 0, "state": {"running": {}}}]}})
+    fake.logs[(NS, POD, "app", True)] = "booting\nconnecting to db password=hunter2\nout of memory: killed"
+    fake.logs[(NS, POD, None, True)] = "booting\nout of memory: killed"
+    fake.logs[(NS, POD, None, False)] = "booting"
+    fake.add("events", {"metadata": {"name": "ev1", "namespace": NS}, "type": "Warning", "reason": "BackOff",
+                        "message": "Back-off restarting failed container", "count": 12,
+                        "lastTimestamp": "2026-01-01T00:05:00Z",
+                        "involvedObject": {"kind": "Pod", "name": POD, "namespace": NS}})
+    fake.add("configmaps", {"metadata": {"name": "app-config", "namespace": NS},
+                            "data": {"DATABASE_URL": "postgres://app:s3cret@db:5432/app"}})
+    fake.add("secrets", {"metadata": {"name": "db-creds", "namespace": NS}, "data": {"password": "aHVudGVyMg=="}})
+    fake.add("nodes", {"metadata": {"name": "node-1"}, "spec": {},
+                       "status": {"conditions": [{"type": "Ready", "status": "True"},
+                                                 {"type": "MemoryPressure", "status": "False"}]}})
+    fake.add("statefulsets", {"metadata": {"name": "db", "namespace": NS},
+                              "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "db"}},
+                                       "template": {"metadata": {"labels": {"app": "db"}},
+                                                    "spec": {"containers": [{"name": "db", "image": "pg:16"}]}}},
+                              "status": {"replicas": 1, "updatedReplicas": 1, "availableReplicas": 1, "observedGeneration": 1}})
+    fake.add("horizontalpodautoscalers", {"metadata": {"name": "web", "namespace": NS},
+                                          "spec": {"minReplicas": 2, "maxReplicas": 4, "scaleTargetRef": {"name": "web"}},
+                                          "status": {"currentReplicas": 4}})
+    fake.add("metrics-pods", {"metadata": {"name": POD, "namespace": NS},
+                              "containers": [{"name": "app", "usage": {"cpu": "250m", "memory": "240Mi"}}]})
+    fake.add("namespaces", {"metadata": {"name": NS}})
+    fake.add("namespaces", {"metadata": {"name": "kube-system"}})
+    return fake

@@ -11,7 +11,7 @@ import threading
 
 from ...memory import limit_malloc_arenas
 from ...settings import Settings
-from . import backups, executions
+from . import approvers, backups, executions
 from .args import add_paths
 
 log = logging.getLogger("faultmaven_runbooks")
@@ -128,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_paths(search)
     search.set_defaults(func=cmd_search)
 
-    # Feature areas add their own subcommands: approve / executions, backup / restore.
-    for area in (executions, backups):
+    # Feature areas add their own subcommands: approve / plan / executions, approvers, backup / restore.
+    for area in (executions, approvers, backups):
         area.add_cli(sub, make_service)
     return parser
 

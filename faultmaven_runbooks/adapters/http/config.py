@@ -23,11 +23,6 @@ class HttpSettings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Extra browser Origins to accept, e.g. 'https://n8n.internal'."
     )
-    approval_token: str | None = Field(
-        None,
-        description="If set, approving or rejecting an execution needs this token instead of auth_token, so an "
-        "agent holding the API token cannot approve its own plan.",
-    )
     webhook_dry_run: bool = Field(
         False, description="Start a dry-run execution of the best runbook for each firing alert."
     )

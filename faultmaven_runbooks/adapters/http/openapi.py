@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from ...models import RunbookPage, SearchResponse, SuggestResponse
 from . import schemas as s
+from .routes_executions import Decision, ExecutionsPage
 from .routes_storage import AnalyticsQuery, BackupRequest
 
 REF = "#/components/schemas/{model}"
@@ -23,10 +24,11 @@ ENDPOINTS: list[tuple[str, str, str, Any, Any, Any, str]] = [
     ("post", "/runbooks/create", "Create a runbook", None, s.RunbookWrite, None, "runbooks"),
     ("put", "/runbooks/{runbook_id}", "Update a runbook", None, s.RunbookWrite, None, "runbooks"),
     ("post", "/runbooks/execute", "Execute a runbook in the sandbox (dry-run first, approvals for changes)", None, s.ExecuteRequest, None, "executions"),
-    ("get", "/runbooks/executions", "Recent executions", s.ExecutionsQuery, None, None, "executions"),
-    ("get", "/runbooks/executions/{execution_id}", "One execution", None, None, None, "executions"),
-    ("post", "/runbooks/executions/{execution_id}/approve", "Approve a pending plan (a person, not the requester)", None, s.ApprovalRequest, None, "executions"),
-    ("post", "/runbooks/executions/{execution_id}/reject", "Reject a pending plan", None, s.ApprovalRequest, None, "executions"),
+    ("post", "/runbooks/plan", "Preview what execute would run (runs nothing)", None, s.ExecuteRequest, None, "executions"),
+    ("get", "/runbooks/executions", "Executions, newest first, paged with a cursor", ExecutionsPage, None, None, "executions"),
+    ("get", "/runbooks/executions/{execution_id}", "One execution (API token or an approver credential)", None, None, None, "executions"),
+    ("post", "/runbooks/executions/{execution_id}/approve", "Approve a pending plan: needs an approver credential, never the API token", None, Decision, None, "executions"),
+    ("post", "/runbooks/executions/{execution_id}/reject", "Reject a pending plan (approver credential)", None, Decision, None, "executions"),
     ("post", "/runbooks/learn", "Learn from a resolved incident", None, s.LearnRequest, None, "learning"),
     ("get", "/runbooks/patterns", "Learned incident patterns", s.PageCursor, None, None, "learning"),
     ("get", "/runbooks/health", "Health (no auth)", None, None, None, "operations"),

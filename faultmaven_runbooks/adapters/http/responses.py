@@ -100,6 +100,44 @@ def feature(service: Any, name: str) -> Any:
 
 
 # -- request parsing ---------------------------------------------------------------------------
+MAX_JSON_DEPTH = 64
+MAX_INT_DIGITS = 40
+
+
+def _bounded_int(text: str) -> int:
+    # int() of thousands of digits is slow and, past 4,300, an error Python raises mid-parse.
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise BadRequest(f"a number in the body has {len(text)} digits; the limit is {MAX_INT_DIGITS}")
+    return int(text)
+
+
+def _check_tree(data: Any) -> None:
+    """Depth and string checks, iteratively (a recursive walk is what deep nesting attacks)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels; flatten it")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                _check_text(key)
+                stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+        elif isinstance(node, str):
+            _check_text(node)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        # NUL cuts strings short in C libraries and file systems: never data we store.
+        raise BadRequest("the body contains a NUL character (\\u0000); remove it")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("the body contains an unpaired surrogate (\\ud800-\\udfff); send valid UTF-16 pairs") from None
+
+
 async def json_body(request: Request) -> Any:
     ctype = request.headers.get("content-type", "")
     if ctype and not ctype.split(";")[0].strip().lower().endswith("json"):
@@ -108,9 +146,13 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         raise BadRequest("the request body is empty; send a JSON object")
     try:
-        return json.loads(raw)
+        data = json.loads(raw, parse_int=_bounded_int)
+    except RecursionError:
+        raise BadRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels; flatten it") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    _check_tree(data)
+    return data
 
 
 async def parse_body(request: Request, model: type[BaseModel]) -> Any:

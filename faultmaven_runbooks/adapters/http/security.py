@@ -1,8 +1,14 @@
-"""Request gatekeeping for every route, REST and MCP alike: Host/Origin, bearer token, body size."""
+"""Request gatekeeping for every route, REST and MCP alike: Host/Origin, bearer token, body size.
+
+Approving is not the API token's business: the approve/reject routes (and reading one execution,
+which an approver reviews) let a request through to the route, which demands an approver
+credential (see approvers.py); the guard only records whether the API token came along.
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
 import re
 
 from mcp.server.transport_security import TransportSecuritySettings
@@ -14,7 +20,9 @@ from .responses import BadRequest, error_response
 
 # Health stays open so load balancers and `curl /runbooks/health` work without a secret.
 PUBLIC_PATHS = frozenset({"/runbooks/health", "/healthz"})
-APPROVAL_PATH = re.compile(r"^/runbooks/executions/[^/]+/(approve|reject)$")
+# Routes an approver credential may call; the route checks the credential itself.
+APPROVER_PATH = re.compile(r"^/runbooks/executions/[^/]+(/approve|/reject)?$")
+API_TOKEN_SEEN = "faultmaven.api_token"  # scope["state"] key: the request carried the API token
 
 _LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
@@ -66,10 +74,16 @@ class GuardMiddleware:
         self.app = app
         self.allow = allow
         self.auth_token = auth_token or None
-        self.approval_token = http.approval_token or None
         self.max_body = http.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # No route serves WebSockets; an upgrade must not reach the MCP apps (e.g. /messages/)
+            # unchecked: without the token it gets the 401 every request gets, with it a 403.
+            headers = Headers(scope=scope)
+            problem = self._auth_problem(scope.get("path", ""), headers.get("authorization", ""), {})
+            return await _refuse_websocket(scope, send, 401 if problem else 403,
+                                           problem or "WebSocket connections are not served here")
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -87,7 +101,7 @@ class GuardMiddleware:
                 403, "Origin not allowed (cross-site request); add it to FAULTMAVEN_RUNBOOKS_ALLOWED_ORIGINS"
             )(scope, receive, send)
 
-        problem = self._auth_problem(path, headers.get("authorization", ""))
+        problem = self._auth_problem(path, headers.get("authorization", ""), scope)
         if problem:
             return await error_response(401, problem, headers={"WWW-Authenticate": 'Bearer realm="faultmaven"'})(
                 scope, receive, send
@@ -103,16 +117,16 @@ class GuardMiddleware:
                 return await self._too_large(scope, receive, send)
         await self.app(scope, self._counting(receive), send)
 
-    def _auth_problem(self, path: str, header: str) -> str | None:
+    def _auth_problem(self, path: str, header: str, scope: Scope) -> str | None:
         if path in PUBLIC_PATHS:
             return None
         scheme, _, given = header.partition(" ")
         given = given.strip() if scheme.lower() == "bearer" else ""
-        if self.approval_token and APPROVAL_PATH.match(path):
-            # Approvals need the human's token, so an agent holding the API token cannot approve
-            # the plans it asked for (self-approval).
-            return None if _token_matches(given, self.approval_token) else "approving needs the approval token"
-        if self.auth_token is None or _token_matches(given, self.auth_token) or _token_matches(given, self.approval_token):
+        api_ok = self.auth_token is None or _token_matches(given, self.auth_token)
+        if APPROVER_PATH.match(path):
+            scope.setdefault("state", {})[API_TOKEN_SEEN] = api_ok and bool(self.auth_token)
+            return None  # the route demands an approver credential (or the API token, to read)
+        if api_ok:
             return None
         if header:
             return "wrong bearer token; send 'Authorization: Bearer <token>' with the configured token"
@@ -136,3 +150,13 @@ class GuardMiddleware:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         await error_response(413, f"request body larger than {self.max_body} bytes")(scope, receive, send)
 
+
+async def _refuse_websocket(scope: Scope, send: Send, status: int, text: str) -> None:
+    kind = "unauthorized" if status == 401 else "forbidden"
+    message = json.dumps({"error": kind, "message": text, "status": status}).encode()
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send({"type": "websocket.http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(message)).encode())]})
+        await send({"type": "websocket.http.response.body", "body": message})
+    else:
+        await send({"type": "websocket.close", "code": 1008})

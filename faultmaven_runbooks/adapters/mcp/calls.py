@@ -105,15 +105,16 @@ def compact(model: BaseModel) -> CallToolResult:
                           structured_content=model.model_dump(mode="json"))
 
 
-async def answer(ctx: Context, label: str, work: Callable[[], BaseModel]) -> CallToolResult:
-    """Run `work` (blocking service code) in a worker thread and answer compactly."""
+async def answer(ctx: Context, label: str, work: Callable[[], BaseModel | CallToolResult]) -> CallToolResult:
+    """Run `work` (blocking service code) in a worker thread and answer compactly (a tool that
+    shapes its own result returns a CallToolResult, passed on as it is)."""
     queue: collections.deque = collections.deque()
     try:
         threshold = _threshold(ctx)
     except ValueError:  # no request context: a direct call outside a client session
         threshold = None
     started = time.monotonic()
-    result: list[BaseModel] = []
+    result: list[BaseModel | CallToolResult] = []
     failure: list[BaseException] = []
 
     def in_thread() -> None:
@@ -150,4 +151,5 @@ async def answer(ctx: Context, label: str, work: Callable[[], BaseModel]) -> Cal
         if isinstance(exc, RunbookError):
             raise ToolError(str(exc)) from exc
         raise exc
-    return compact(result[0])
+    done_result = result[0]
+    return done_result if isinstance(done_result, CallToolResult) else compact(done_result)

@@ -1,13 +1,15 @@
-"""MCP tools `execute` and `list_executions`.
+"""MCP tools `plan`, `execute`, `get_execution` and `list_executions`.
 
-Approvals never come from the model: when a plan needs one, the tool asks the human at the
-client through MCP elicitation (a push request on older protocol revisions, an
-InputRequiredResult round on 2026-07-28+). A client without elicitation gets a deny here;
-the approval can still be given out of band (CLI, HTTP API). There is no `approve` tool.
+An MCP client can be the agent itself, so nothing said through MCP approves a change: a plan
+that needs approval comes back `needs_approval` with how a person approves it (approver
+credential, CLI or HTTP). Only when the operator sets `trust_elicitation` (meant for a local
+stdio client whose user is the approver) does `execute` ask through MCP elicitation, and even
+then never over HTTP, where the client is a remote program.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Annotated, Any
 
@@ -18,136 +20,193 @@ from mcp.server import MCPServer
 from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from ...errors import RunbookError
-from ...executor.models import ExecuteParameters, ExecutionList, ExecutionResult, ExecutionStatus
+from ...executor.models import (
+    FAILING_OUTCOMES, ExecuteParameters, ExecutionList, ExecutionResult, ExecutionStatus, StepResult,
+)
 from ...executor.service import ExecutionService
+from ...executor.views import compact, compact_plan, one_step
+from .calls import answer
 
+REQUESTER = "mcp-client"
 _APPROVAL_KEY = "approval"
 _INPUT_REQUIRED_VERSION = "2026-07-28"
+RunbookId = Annotated[str, Field(min_length=1, max_length=200, description="Runbook id from `search`.")]
+ContextArg = Annotated[dict[str, Any] | None, Field(
+    description="Placeholder values, e.g. {\"namespace\": \"prod\", \"pod_name\": \"web-1\"}; a missing "
+    "workload, container or selector is read from the cluster.")]
+ExecutionId = Annotated[str, Field(min_length=1, max_length=40, description="exec-... id.")]
 
 
 class ApprovalForm(BaseModel):
     approve: bool = Field(description="Apply the listed changes to the cluster?")
-    approver: str = Field(description="Your name, recorded in the audit log as the approver.")
-    reason: str = Field("", description="Optional note for the audit log.")
+    reason: str = Field("", max_length=500, description="Optional note for the audit log.")
 
 
-def _question(result: ExecutionResult) -> str:
-    lines = [f"Approve changes for runbook {result.runbook_id!r} (execution {result.execution_id}, "
-             f"plan {result.approval.plan_hash[:19]}, expires {result.approval.expires_at})?"]
-    for step in result.steps:
+def _json(data: dict, is_error: bool = False) -> CallToolResult:
+    # No output schema is declared for these tools: the execution's full schema alone would
+    # take most of the tools/list budget every client reads; the JSON text says it all.
+    return CallToolResult(content=[TextContent(type="text", text=json.dumps(data, separators=(",", ":")))],
+                          structured_content=data, is_error=is_error)
+
+
+def _result(record: ExecutionResult, excerpt: int | None = None, judge: bool = True) -> CallToolResult:
+    """The compact view; an execution with a failing outcome is a tool error (when `judge`)."""
+    data = compact(record) if excerpt is None else compact(record, excerpt)
+    return _json(data, judge and record.outcome in FAILING_OUTCOMES)
+
+
+def _local(ctx: Context) -> bool:
+    """True for stdio (and in-process) sessions; an HTTP session carries its HTTP request."""
+    return getattr(ctx.request_context, "request", None) is None
+
+
+def _question(record: ExecutionResult) -> str:
+    lines = [f"Approve {len(record.approval.changes)} change(s) of runbook {record.runbook_id} on "
+             f"{record.cluster.describe() if record.cluster else 'the cluster'} (expires {record.approval.expires_at})?"]
+    for step in record.steps:
         if step.result == "pending_approval":
-            lines.append(f"- step {step.step}: {step.command}")
-            if step.diff:
-                lines.append("  " + step.diff[:600].replace("\n", "\n  "))
+            lines.append(f"- step {step.step}: {step.command}\n  " + (step.diff or "")[:600].replace("\n", "\n  "))
     return "\n".join(lines)[:4000]
 
 
-def _deny_note(result: ExecutionResult, why: str) -> ExecutionResult:
-    result.recommendations.append(f"Approval denied through MCP ({why}); the changes were not applied. "
-                                  f"{result.approval.how if result.approval else ''}".strip())
-    return result
-
-
-def _decide(executions: ExecutionService, result: ExecutionResult, answer: ElicitResult | None) -> ExecutionResult:
-    """Turn the human's elicitation answer into an approval decision."""
+def _decide(executions: ExecutionService, record: ExecutionResult, answer: ElicitResult | None) -> ExecutionResult:
+    """The local user's answer (trusted elicitation). Dismissing it decides nothing."""
     if answer is None or answer.action == "cancel":
-        executions.audit.record("approval.elicitation", execution_id=result.execution_id, outcome="cancelled")
-        return _deny_note(result, "the approval prompt was dismissed")
-    if answer.action == "decline":
-        return executions.approve(result.execution_id, "mcp-client-user", "reject", "declined in the MCP client")
-    try:
-        form = ApprovalForm.model_validate(answer.content or {})
-    except ValueError:
-        return _deny_note(result, "the approval form was not filled in correctly")
-    try:
-        return executions.approve(result.execution_id, form.approver, "approve" if form.approve else "reject",
-                                  form.reason or "via MCP elicitation")
-    except RunbookError as exc:
-        return _deny_note(executions.get(result.execution_id), str(exc))
+        executions.audit.record("approval.elicitation", execution_id=record.execution_id, outcome="cancel")
+        return record
+    form = None
+    if answer.action == "accept":
+        try:
+            form = ApprovalForm.model_validate(answer.content or {})
+        except ValueError:
+            return record
+    approve = form is not None and form.approve
+    reason = (form.reason if form else "declined in the MCP client") or None
+    return executions.approve(record.execution_id, f"local-user:{getpass.getuser()}",
+                              "approve" if approve else "reject", reason, "mcp-elicitation")
 
 
-async def _ask(ctx: Context, executions: ExecutionService, result: ExecutionResult) -> ExecutionResult | InputRequiredResult:
+async def _ask_person(ctx: Context, executions: ExecutionService, record: ExecutionResult
+                      ) -> ExecutionResult | InputRequiredResult:
+    """Trusted elicitation: push a prompt (older protocol revisions) or ask the client for an
+    input round (2026-07-28+). A client that cannot prompt leaves the approval open."""
     caps = ctx.client_capabilities
     if caps is None or caps.elicitation is None:
-        # No way to reach a human from here: the answer is deny, never allow.
-        executions.audit.record("approval.elicitation", execution_id=result.execution_id, outcome="unsupported")
-        return _deny_note(result, "this MCP client cannot show an approval prompt")
-    message = _question(result)
+        return record
     if ctx.protocol_version and is_version_at_least(ctx.protocol_version, _INPUT_REQUIRED_VERSION):
         request = ElicitRequest(params=ElicitRequestFormParams(
-            message=message, requested_schema=render_elicitation_schema(ApprovalForm)))
-        state = json.dumps({"execution_id": result.execution_id, "plan_hash": result.plan_hash})
+            message=_question(record), requested_schema=render_elicitation_schema(ApprovalForm)))
+        state = json.dumps({"execution_id": record.execution_id, "plan_hash": record.plan_hash})
         return InputRequiredResult(input_requests={_APPROVAL_KEY: request}, request_state=state)
-    answer = await ctx.elicit(message, ApprovalForm)
+    answer = await ctx.elicit(_question(record), ApprovalForm)
     wire = ElicitResult(action=answer.action, content=answer.data.model_dump() if answer.action == "accept" else None)
-    return await anyio.to_thread.run_sync(_decide, executions, result, wire)
+    return await anyio.to_thread.run_sync(_decide, executions, record, wire)
 
 
 def _resume(executions: ExecutionService, runbook_id: str, state: str, answer: Any) -> ExecutionResult:
-    """Second round (2026-07-28+): the client answered the approval prompt."""
+    """Second round (2026-07-28+): the local user answered the approval prompt."""
     try:
         data = json.loads(state)
-        result = executions.get(str(data["execution_id"]))
+        record = executions.get(str(data["execution_id"]))
     except (ValueError, KeyError, TypeError):
         raise ToolError("the approval round carried unreadable state; call execute again") from None
-    if result.runbook_id != runbook_id or result.plan_hash != data.get("plan_hash"):
+    if record.runbook_id != runbook_id or record.plan_hash != data.get("plan_hash"):
         raise ToolError("the approval answer belongs to another execution; call execute again")
-    if result.status != "awaiting_approval":
-        return result
-    return _decide(executions, result, answer if isinstance(answer, ElicitResult) else None)
+    if record.status != "awaiting_approval":
+        return record
+    return _decide(executions, record, answer if isinstance(answer, ElicitResult) else None)
 
 
 def register(server: MCPServer, service) -> None:
-    executions = service.executions
+    executions: ExecutionService = service.executions
+    trust_elicitation = bool(getattr(service.settings, "trust_elicitation", False))
 
-    @server.tool(title="Run a runbook's steps",
-                 annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
-                                             open_world_hint=True))
-    async def execute(
-        runbook_id: Annotated[str, Field(min_length=1, max_length=200, description="Runbook id from `search`.")],
-        ctx: Context,
-        context: Annotated[dict[str, Any] | None, Field(
-            description="Placeholder values, e.g. {\"namespace\": \"production\", \"pod_name\": \"web-1\"}.")] = None,
-        parameters: ExecuteParameters | None = None,
-    ) -> ExecutionResult | InputRequiredResult:
-        """Run a runbook's kubectl steps in the sandbox: reads run, changes are dry-run on the server
-        (dryRun=All) with a diff and need a human's approval; exec, shells, Secrets and bulk changes
-        are never run. Returns each step's classification, result, output and diff."""
+    @server.tool(title="Preview a runbook execution", description=(
+        "Preview what `execute` would run, running nothing: each step's role, risk and approval need, "
+        "and the options and rollbacks to name next."), annotations=ToolAnnotations(
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
+    async def plan(ctx: Context, runbook_id: RunbookId, context: ContextArg = None,
+                   steps: Annotated[list[int] | None, Field(max_length=100, description="These step numbers.")] = None,
+                   section: Annotated[str | None, Field(max_length=200, description="This section's steps.")] = None,
+                   option: Annotated[str | None, Field(max_length=10, description="This option's steps, e.g. B.")] = None,
+                   ) -> CallToolResult:
+        def work() -> CallToolResult:
+            preview = executions.plan(runbook_id, context, ExecuteParameters(steps=steps, section=section, option=option))
+            return _json(compact_plan(preview), preview.outcome == "all_refused")
+
+        return await answer(ctx, "plan", work)
+
+    @server.tool(title="Run runbook steps in the sandbox", description=(
+        "Run a runbook's kubectl steps in a sandbox and get findings. By default only diagnosis and verification "
+        "reads run; a change named from `plan` (steps, section or option) is dry-run, or with dry_run=false waits "
+        "for a person's approval."), annotations=ToolAnnotations(
+        read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True))
+    async def execute(runbook_id: RunbookId, ctx: Context, context: ContextArg = None,
+                      parameters: ExecuteParameters | None = None) -> CallToolResult | InputRequiredResult:
+        trusted = trust_elicitation and _local(ctx)
         if ctx.request_state is not None:
+            if not trusted:
+                raise ToolError("this server does not take approvals through MCP; a person approves with "
+                                "`faultmaven-runbooks approve` or the HTTP API")
             answer = (ctx.input_responses or {}).get(_APPROVAL_KEY)
             try:
-                return await anyio.to_thread.run_sync(_resume, executions, runbook_id, ctx.request_state, answer)
+                record = await anyio.to_thread.run_sync(_resume, executions, runbook_id, ctx.request_state, answer)
             except RunbookError as exc:
                 raise ToolError(str(exc)) from None
+            return _result(record)
 
         def progress(done: float, total: float, message: str) -> None:
             anyio.from_thread.run(ctx.report_progress, done, total, message)
 
         try:
-            result = await anyio.to_thread.run_sync(
-                lambda: executions.execute(runbook_id, context, parameters, requester="mcp-client", progress=progress))
-            if result.status != "awaiting_approval":
-                return result
-            return await _ask(ctx, executions, result)
+            record = await anyio.to_thread.run_sync(
+                lambda: executions.execute(runbook_id, context, parameters, requester=REQUESTER, progress=progress))
+            if record.outcome == "needs_approval" and trusted:
+                asked = await _ask_person(ctx, executions, record)
+                if isinstance(asked, InputRequiredResult):
+                    return asked
+                record = asked
         except RunbookError as exc:
             raise ToolError(str(exc)) from None
+        return _result(record)
 
-    @server.tool(title="Recent executions",
-                 annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
-                                             open_world_hint=False))
-    def list_executions(
-        limit: Annotated[int, Field(ge=1, le=500)] = 10,
+    @server.tool(title="Show one execution", annotations=ToolAnnotations(
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
+    def get_execution(execution_id: ExecutionId,
+                      step: Annotated[int | None, Field(ge=1, description="Show this step in full.")] = None,
+                      ) -> CallToolResult:
+        """One execution: status, what was applied and by whom, findings; with `step`, that step's full output."""
+        try:
+            record = executions.get(execution_id)
+        except RunbookError as exc:
+            raise ToolError(str(exc)) from None
+        if step is None:
+            return _result(record, judge=False)  # showing a failed execution is not a failed call
+        found: StepResult | None = one_step(record, step)
+        if found is None:
+            raise ToolError(f"execution {execution_id} ran no step {step}; steps: {[s.step for s in record.steps]}")
+        only = record.model_copy(update={"steps": [found], "findings": [], "recommendations": [], "options": [],
+                                         "rollbacks": [], "context": {}, "derived": {}})
+        return _result(only, excerpt=executions.policy.output_max_chars, judge=False)
+
+    @server.tool(title="List executions", annotations=ToolAnnotations(
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
+    async def list_executions(
+        ctx: Context,
+        limit: Annotated[int, Field(ge=1, le=100)] = 5,
         runbook_id: Annotated[str | None, Field(max_length=200)] = None,
         status: ExecutionStatus | None = None,
-    ) -> ExecutionList:
-        """Recent runbook executions, newest first, with their status and step counts."""
-        try:
-            return executions.list_executions(limit, runbook_id, status)
-        except RunbookError as exc:
-            raise ToolError(str(exc)) from None
+        cursor: Annotated[str | None, Field(max_length=200, description="next_cursor of the previous page.")] = None,
+    ) -> CallToolResult:
+        """Executions, newest first, a page at a time."""
+        def work() -> CallToolResult:
+            listing: ExecutionList = executions.list_executions(limit, runbook_id, status, cursor)
+            return _json(listing.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
+
+        return await answer(ctx, "list_executions", work)
