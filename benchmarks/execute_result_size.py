@@ -29,14 +29,13 @@ async def _sizes(library: Path, data: Path, kube_url: str, only: list[str] | Non
     from mcp.server import MCPServer
 
     from faultmaven_runbooks.adapters.mcp import execution
-    from faultmaven_runbooks.executor.service import ExecutionService
     from faultmaven_runbooks.service import RunbookService
     from faultmaven_runbooks.settings import Settings
     from tests.executor.fake_kube import CTX
 
     settings = Settings(library_dir=library, data_dir=data, embedding_model="hash:256")
     service = RunbookService(settings)
-    service.executions = ExecutionService(settings, service, kube_configuration=k8s.Configuration(host=kube_url))
+    service.executions = service.make_executions(kube_configuration=k8s.Configuration(host=kube_url))
     server = MCPServer("size-benchmark")
     execution.register(server, service)
     ids = only or sorted(rb.id for _, (_, rb) in service.library.scan().items())

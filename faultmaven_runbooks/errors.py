@@ -23,6 +23,11 @@ class Conflict(RunbookError):
     status = 409
 
 
+class StaleWrite(Conflict):
+    """Another writer changed the row since it was read (another thread or replica); re-read
+    and try again."""
+
+
 class Forbidden(RunbookError):
     status = 403
 

@@ -1,4 +1,8 @@
-"""RunbookService: every use case, once. The MCP server, the HTTP API and the CLI all call it."""
+"""RunbookService: every use case, once. The MCP server, the HTTP API and the CLI all call it.
+
+It builds the features and hands each only the parts it needs (the library and its writer, the
+state store, an embed function, the clock, a reindex callback); none of them holds the service.
+"""
 
 from __future__ import annotations
 
@@ -41,18 +45,49 @@ class RunbookService:
         self._index_lock = threading.Lock()
         self._synced = False
         self.started = time.time()
-        # Feature services; none of them imports anything heavy at construction.
+        self._build_features()
+
+    def _build_features(self) -> None:
+        """The feature services; none of them opens or imports anything heavy at construction
+        (the state store opens on first use: storage/lazy.py)."""
         from .executor.service import ExecutionService
         from .learning import LearningService
+        from .learning.case_runbooks import CaseRunbooks
         from .library.authoring import AuthoringService
+        from .library.writer import LibraryWriter
         from .ops.analytics import Analytics
         from .ops.backups import Backups
+        from .storage.lazy import LazyStore
 
-        self.executions = ExecutionService(settings, self)
-        self.learning = LearningService(settings, self)
-        self.authoring = AuthoringService(settings, self)
-        self.analytics = Analytics(settings, self)
-        self.backups = Backups(settings, self)
+        settings, clock = self.settings, self.clock
+        # Callbacks look the methods up when called: a replica's tests may swap them.
+        reindex = lambda relpaths=None: self.reindex(relpaths)  # noqa: E731
+        self.store = LazyStore(settings, clock)
+        self.writer = LibraryWriter(self.library, self.store, clock, reindex)
+        self.analytics = Analytics(self.store, self.library, clock)
+        self.learning = LearningService(self.store, self.writer, self.library, self.embed, clock)
+        self.cases = CaseRunbooks(self.library, self.writer, lambda text, limit: self.search(text, limit=limit),
+                                  self.embed, self.learning.learn, clock)
+        self.authoring = AuthoringService(self.library, self.writer, self.store, clock, self.cases.create)
+        self.backups = Backups(settings.library_dir, settings.data_dir, self.store, reindex)
+        self.executions = self.make_executions()
+
+    def make_executions(self, settings: Settings | None = None, **options):
+        """An executor on this service's library, state store and clock; `settings` (another
+        kubeconfig, say) and `options` (policy, kube_configuration) as ExecutionService takes them."""
+        from .executor.service import ExecutionService
+
+        return ExecutionService(settings or self.settings, self.store, self.library, self.clock,
+                                on_finished=self.analytics.record_execution, **options)
+
+    def close(self) -> None:
+        """Save what is buffered (retrieval counts) and let go of the state store and the cluster."""
+        try:
+            self.analytics.flush()
+        except Exception:  # the database is down: say so, and still let go of everything
+            log.warning("retrieval counts not saved at shutdown: the state database is unavailable")
+        self.executions.close()
+        self.store.close()
 
     # -- index lifecycle -------------------------------------------------------------------
     @property

@@ -1,4 +1,10 @@
-"""Shared fixtures: a small library of our own, services on a fast test embedder or the real model."""
+"""Shared fixtures: a small library of our own, services on a fast test embedder or the real model.
+
+State lives in SQLite in each test's data dir; with FAULTMAVEN_TEST_DATABASE=postgresql the
+fixtures that build services put it in a fresh database of a real PostgreSQL server instead,
+which this session starts (initdb + pg_ctl in a temp dir): `make test` runs the tests whose
+behaviour depends on the store both ways.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +48,27 @@ def clock() -> FrozenClock:
     return FrozenClock(dt.datetime(2031, 5, 17, 9, 30, tzinfo=dt.timezone.utc))
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for this session (tests/storage/pg_server.py)."""
+    from tests.storage.pg_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def database_url(request) -> str | None:
+    """The state database for a test's services: None (SQLite in the data dir) unless
+    FAULTMAVEN_TEST_DATABASE=postgresql, then a fresh database of the session's server."""
+    backend = os.environ.get("FAULTMAVEN_TEST_DATABASE", "sqlite")
+    if backend == "sqlite":
+        return None
+    assert backend == "postgresql", f"FAULTMAVEN_TEST_DATABASE={backend!r}: use sqlite or postgresql"
+    return request.getfixturevalue("postgres").create_database()
+
+
 @pytest.fixture
 def library_dir(tmp_path: Path) -> Path:
     """A private copy of the fixture library, so tests may add, change and delete files."""
@@ -51,15 +78,17 @@ def library_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(library_dir: Path, tmp_path: Path) -> Settings:
-    return Settings(library_dir=library_dir, data_dir=tmp_path / "data", embedding_model="hash:256")
+def settings(library_dir: Path, tmp_path: Path, database_url) -> Settings:
+    return Settings(library_dir=library_dir, data_dir=tmp_path / "data", embedding_model="hash:256",
+                    database_url=database_url)
 
 
 @pytest.fixture
 def service(settings: Settings) -> RunbookService:
     svc = RunbookService(settings)
     svc.reindex()
-    return svc
+    yield svc
+    svc.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,12 @@
 """Sending approved changes, crash-safe, and recovering applies a crash cut short.
 
 Before any change is sent the execution enters `applying` (a compare-and-set from
-`awaiting_approval`, so one approval applies once) and that is audited. Each change is marked
-`applying` in the record before it is sent and given its result after. If the process dies
-meanwhile, the next process that opens the store finds the record `applying` with a dead
-owner and marks it `interrupted`: the change in flight is reported as possibly applied, the
-rest as not sent, and nothing is ever sent again for that execution.
+`awaiting_approval` in the state store, so one approval applies once, on any replica) and that
+is audited. Each change is marked `applying` in the record before it is sent and given its
+result after. If the process dies meanwhile, the next executor on that host finds the record
+`applying` with a dead owner and marks it `interrupted`: the change in flight is reported as
+possibly applied, the rest as not sent, and nothing is ever sent again for that execution (a
+save under `applying` after that fails, so even a late writer sends nothing more).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .kube import KubeError, KubeGateway
 from .models import ExecutionResult
 from .planner import PlannedStep
 from .process import current_owner, owner_alive
-from .records import ExecutionStore
+from .records import ExecutionRecords
 from .runner import Runner, summary
 
 log = logging.getLogger(__name__)
@@ -31,14 +32,14 @@ def _applying(rec: ExecutionResult, now: str) -> None:
     rec.status, rec.outcome, rec.updated, rec.owner = "applying", "applying", now, current_owner()
 
 
-def start(store: ExecutionStore, record: ExecutionResult, now: str) -> ExecutionResult:
+def start(store: ExecutionRecords, record: ExecutionResult, now: str) -> ExecutionResult:
     """A new record that applies at once (fully-automated mode): written as `applying` first."""
     _applying(record, now)
-    store.save(record)
+    store.add(record)
     return record
 
 
-def decide(store: ExecutionStore, record: ExecutionResult, now: str, decision) -> ExecutionResult:
+def decide(store: ExecutionRecords, record: ExecutionResult, now: str, decision) -> ExecutionResult:
     """The decision, and for an approval the move to `applying`, in one compare-and-set from
     `awaiting_approval`: of two approvers, or an approver and an expiry, exactly one wins."""
 
@@ -56,7 +57,7 @@ def audit_applying(audit: AuditLog, record: ExecutionResult, steps: list[int]) -
                  owner=record.owner)
 
 
-def send(store: ExecutionStore, audit: AuditLog, runner: Runner, gateway: KubeGateway, record: ExecutionResult,
+def send(store: ExecutionRecords, audit: AuditLog, runner: Runner, gateway: KubeGateway, record: ExecutionResult,
          planned: dict[int, PlannedStep], steps: list[int], who: dict) -> bool:
     """Apply each listed step once, in order; the first failure stops the rest. True if none failed."""
     failed = False
@@ -83,7 +84,7 @@ def send(store: ExecutionStore, audit: AuditLog, runner: Runner, gateway: KubeGa
     return not failed
 
 
-def finish(store: ExecutionStore, audit: AuditLog, record: ExecutionResult, status: str, now: str,
+def finish(store: ExecutionRecords, audit: AuditLog, record: ExecutionResult, status: str, now: str,
            outcome: str, message: str | None, who: dict) -> ExecutionResult:
     def change(rec: ExecutionResult) -> None:
         rec.steps, rec.approval = record.steps, record.approval
@@ -94,9 +95,8 @@ def finish(store: ExecutionStore, audit: AuditLog, record: ExecutionResult, stat
     return record
 
 
-def recover(store: ExecutionStore, audit: AuditLog, now: str) -> list[str]:
+def recover(store: ExecutionRecords, audit: AuditLog, now: str) -> list[str]:
     """Mark applies whose process is gone as interrupted. Returns their ids."""
-    store.recover()
     done = []
     cursor = None
     while True:

@@ -1,103 +1,70 @@
-"""Named approver credentials: the token is shown once, only its SHA-256 is kept.
+"""Named approver credentials: the token is shown once, only its SHA-256 is kept (in the state
+store, storage/approvers.py, shared by every replica).
 
 An approval is worth what the approver's authentication is worth: a name typed into a request
 body proves nothing, so approvals need one of these tokens and the approver's identity comes
 from it. Tokens carry 256 random bits, so a plain SHA-256 (no slow hash) is enough to make a
-stolen file useless. A database store implements the same four methods on one table.
+stolen database useless. Removing an approver revokes the credential (the row stays, dated);
+backups never contain credentials, so a restore cannot bring a revoked one back.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
-import hmac
-import json
-import os
 import re
 import secrets
-from pathlib import Path
 
 from ..clock import Clock, utc_now
 from ..errors import Conflict, InvalidInput, NotFound
-from ..library.store import atomic_write
 
 TOKEN_PREFIX = "fmra_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
-def for_data_dir(data_dir: Path, clock: Clock = utc_now) -> "ApproverStore":
-    """The approver credentials of one data dir (the server's and the CLI's when they share it)."""
-    return ApproverStore(Path(data_dir) / "approvers.json", clock)
-
-
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class ApproverStore:
-    def __init__(self, path: Path, clock: Clock = utc_now):
-        self.path = Path(path)
-        self.clock = clock
+def for_settings(settings, clock: Clock = utc_now) -> Approvers:
+    """The approver credentials of the state store these settings name (the CLI's way in)."""
+    from ..storage.lazy import LazyStore
 
-    @contextlib.contextmanager
-    def _locked(self):
-        # flock is released by the kernel when a process dies, so it can never go stale.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(f".{self.path.name}.flock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    return Approvers(LazyStore(settings, clock))
 
-    def _load(self) -> dict[str, dict]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
-            raise InvalidInput(f"{self.path} is unreadable; remove it and add the approvers again") from None
-        return data.get("approvers", {}) if isinstance(data, dict) else {}
 
-    def _save(self, approvers: dict[str, dict]) -> None:
-        atomic_write(self.path, json.dumps({"approvers": approvers}, indent=1, sort_keys=True).encode("utf-8"))
-        os.chmod(self.path, 0o600)
+class Approvers:
+    def __init__(self, store):
+        self.store = store  # its `approvers` repository
+
+    def _active(self, name: str) -> str | None:
+        """The active approver whose name is `name` in any case (names are told apart by people)."""
+        wanted = (name or "").casefold()
+        return next((a.name for a in self.store.approvers.list() if a.name.casefold() == wanted), None)
 
     def add(self, name: str) -> str:
         """Create a credential; returns the token, which is never shown again."""
         if not _NAME.fullmatch(name or ""):
             raise InvalidInput("an approver name is 1-64 letters, digits, '.', '_', '@' or '-', e.g. alice")
+        if self._active(name) is not None:
+            raise Conflict(f"approver {name!r} exists; remove it first to issue a new token")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self._locked():
-            approvers = self._load()
-            if any(existing.casefold() == name.casefold() for existing in approvers):
-                raise Conflict(f"approver {name!r} exists; remove it first to issue a new token")
-            approvers[name] = {"sha256": _digest(token), "created": self.clock().isoformat(timespec="seconds")}
-            self._save(approvers)
+        self.store.approvers.add(name, digest(token))
         return token
 
     def remove(self, name: str) -> None:
-        with self._locked():
-            approvers = self._load()
-            match = next((n for n in approvers if n.casefold() == (name or "").casefold()), None)
-            if match is None:
-                raise NotFound(f"no approver {name!r}; `faultmaven-runbooks approvers list` shows them")
-            del approvers[match]
-            self._save(approvers)
+        match = self._active(name)
+        if match is None or not self.store.approvers.revoke(match):
+            raise NotFound(f"no approver {name!r}; `faultmaven-runbooks approvers list` shows them")
 
     def names(self) -> list[dict]:
-        return [{"name": n, "created": v.get("created")} for n, v in sorted(self._load().items())]
+        return [{"name": a.name, "created": a.created.isoformat(timespec="seconds")} for a in self.store.approvers.list()]
 
     def count(self) -> int:
-        return len(self._load())
+        return len(self.store.approvers.list())
 
     def identify(self, token: str | None) -> str | None:
-        """The approver a token belongs to, or None."""
+        """The approver a token belongs to, or None (unknown, malformed or revoked)."""
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
-        digest = _digest(token)
-        for name, entry in self._load().items():
-            if hmac.compare_digest(str(entry.get("sha256", "")), digest):
-                return name
-        return None
+        found = self.store.approvers.by_token_hash(digest(token))
+        return found.name if found else None

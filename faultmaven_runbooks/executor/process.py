@@ -1,7 +1,9 @@
-"""Who holds a claim: this process's identity, and whether another claim holder still runs.
+"""Who is applying an execution: this process's identity, and whether another owner still runs.
 
-A claim names its owner by host, boot id, pid and the pid's start time, so a pid reused after a
-crash or a reboot is never mistaken for the process that made the claim.
+A record in the `applying` state names its owner by host, boot id, pid and the pid's start
+time, so recovery never takes over an apply that is still running, and a pid reused after a
+crash or a reboot is never mistaken for the process that started the apply. An owner on another
+host cannot be checked from here: its applies are left to that host's recovery.
 """
 
 from __future__ import annotations

@@ -12,14 +12,14 @@ import logging
 import threading
 import time
 import uuid
-from pathlib import Path
+from collections.abc import Callable
 
-from ..clock import Clock, utc_now
+from ..clock import Clock
 from ..errors import Conflict, Forbidden, InvalidInput, RunbookError
+from ..library.store import RunbookLibrary
 from . import applying
 from .approvals import ApprovalExpired, check_approver, check_open, new_approval, record_decision
-from .approvers import ApproverStore
-from .approvers import for_data_dir as approvers_of
+from .approvers import Approvers
 from .audit import AuditLog
 from .cluster import NoCluster, connect, identity_of
 from .derive import DERIVABLE, WORKLOAD_KEYS, Deriver
@@ -30,30 +30,33 @@ from .models import (
 )
 from .planner import Plan, analyse, plan_hash, select
 from .policy import Policy, load_policy
-from .records import MAX_PAGE, ExecutionStore
+from .records import MAX_PAGE, ExecutionRecords
 from .runner import Progress, Runner, RunState, preview_step, settle, summary
 
 log = logging.getLogger(__name__)
 
 
 class ExecutionService:
-    def __init__(self, settings, service, *, kube_configuration=None, policy: Policy | None = None,
-                 clock: Clock | None = None):
-        self.settings = settings
-        self.service = service
-        self.clock = clock or getattr(service, "clock", utc_now)
+    """`store`: the state store (executions, audit log, approvers: shared by every replica);
+    `on_finished(runbook_id, success, seconds)`: analytics' count of a finished execution."""
+
+    def __init__(self, settings, store, library: RunbookLibrary, clock: Clock, *,
+                 on_finished: Callable[[str, bool, float | None], None] | None = None,
+                 kube_configuration=None, policy: Policy | None = None):
+        self.settings = settings  # the cluster connection and policy file
+        self.library = library
+        self.clock = clock
         self.policy = policy or load_policy(getattr(settings, "policy_file", None))
-        data = Path(settings.data_dir)
-        self.audit = AuditLog(data / "audit" / "executions.jsonl", self.clock)
-        self.store = ExecutionStore(data / "executions")
-        self.approvers: ApproverStore = approvers_of(data, self.clock)
+        self.audit = AuditLog(store)
+        self.store = ExecutionRecords(store)
+        self.approvers = Approvers(store)
         self.runner = Runner(self.policy, self.policy.output_max_chars)
+        self._on_finished = on_finished
         self._kube_configuration = kube_configuration  # tests pass Configuration(host=...)
         self._connection: tuple[KubeGateway, ClusterIdentity] | None = None
         self._lock = threading.Lock()
+        self._recovered = False  # applies a crash cut short: looked for on first use, not at start-up
         log.info("execution policy in force: %s", self.policy.describe())
-        for execution_id in applying.recover(self.store, self.audit, self._now()):
-            log.warning("execution %s was interrupted while applying; marked interrupted", execution_id)
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="seconds")
@@ -93,7 +96,7 @@ class ExecutionService:
     def plan(self, runbook_id: str, context: dict | None = None, parameters=None) -> PlanPreview:
         """What execute would run, classified and checked; nothing runs and the cluster is not called."""
         params = self._params(parameters)
-        runbook = self.service.library.get(runbook_id)
+        runbook = self.library.get(runbook_id)
         plan = self._plan(runbook, context, params)
         cluster = self.cluster()
         mode = self.policy.effective_mode(params.mode, params.auto_execute)
@@ -116,7 +119,7 @@ class ExecutionService:
                 requester: str = "mcp-client", progress: Progress | None = None) -> ExecutionResult:
         started = time.monotonic()
         params = self._params(parameters)
-        runbook = self.service.library.get(runbook_id)
+        runbook = self.library.get(runbook_id)
         mode = self.policy.effective_mode(params.mode, params.auto_execute)
         plan = self._plan(runbook, context, params)
         try:
@@ -160,7 +163,7 @@ class ExecutionService:
         settle(record, mode, state)
         if auto:
             return self._auto_apply(record, plan, auto, state, started)
-        self.store.save(record)
+        self.store.add(record)
         self.audit.record("execute.finish", execution_id=exec_id, runbook_id=runbook.id, requester=requester,
                           status=record.status, plan_hash=digest, summary=summary(record))
         self._count(record, time.monotonic() - started)
@@ -200,9 +203,8 @@ class ExecutionService:
 
     def _count(self, record: ExecutionResult, seconds: float | None) -> None:
         """Finished executions feed the runbook's analytics; one awaiting approval is not finished."""
-        analytics = getattr(self.service, "analytics", None)  # absent when run on a bare library
-        if analytics is not None and record.status in ("completed", "dry_run_completed", "failed"):
-            analytics.record_execution(record.runbook_id, record.status != "failed", seconds)
+        if self._on_finished is not None and record.status in ("completed", "dry_run_completed", "failed"):
+            self._on_finished(record.runbook_id, record.status != "failed", seconds)
 
     # -- approvals -----------------------------------------------------------------------------
     def approve(self, execution_id: str, approver: str, decision: str = "approve", reason: str | None = None,
@@ -230,7 +232,7 @@ class ExecutionService:
         return self._decide(record, plan, approver, decision, reason, via, base)
 
     def _check(self, record: ExecutionResult, approver: str) -> Plan:
-        runbook = self.service.library.get(record.runbook_id)
+        runbook = self.library.get(record.runbook_id)
         params = ExecuteParameters(dry_run=False, **record.selection)
         try:
             current = self.connection()[1]
@@ -285,13 +287,24 @@ class ExecutionService:
         return record
 
     def _recover(self) -> list[str]:
-        return applying.recover(self.store, self.audit, self._now())
+        done = applying.recover(self.store, self.audit, self._now())
+        for execution_id in done:
+            log.warning("execution %s was interrupted while applying; marked interrupted", execution_id)
+        self._recovered = True
+        return done
+
+    def _recover_once(self) -> None:
+        """After a start, applies a killed process left `applying` become `interrupted` before
+        anyone reads the list (and never re-sent)."""
+        if not self._recovered:
+            self._recover()
 
     # -- history -------------------------------------------------------------------------------
     def list_executions(self, limit: int = 10, runbook_id: str | None = None, status: str | None = None,
                         cursor: str | None = None) -> ExecutionList:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+        self._recover_once()
         page, next_cursor = self.store.page(limit, cursor, runbook_id, status)
         rows = [ExecutionSummary(steps=len(r.steps), summary=summary(r),
                                  **r.model_dump(include=set(ExecutionSummary.model_fields) - {"steps", "summary"}))

@@ -1,4 +1,5 @@
-"""`CaseFacts` -> runbook markdown in the specification's five parts.
+"""`CaseFacts` -> runbook markdown in the specification's five parts (library/render.py's
+building blocks; the library writer writes it).
 
 Problem Summary, Diagnosis Steps (blast radius, timeline, hypotheses with the validated one
 marked and refuted ones ruled out, validation), Root Cause, Solution (only applied or accepted
@@ -11,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..library.markdown import normalize_severity, render_front_matter
+from ..library.markdown import normalize_severity
+from ..library.render import Markdown, bullets, fence, one_line
 from .cases import CaseFacts, Fix
 
 # FaultMaven's symptom classes, recognised from words in the case (first match wins per class).
@@ -39,22 +41,6 @@ def classify(facts: CaseFacts) -> tuple[str | None, list[str]]:
     return domain, classes
 
 
-def _bullets(items: list[str], empty: str = "") -> str:
-    lines = [f"- {_one_line(i)}" for i in items if i]
-    return "\n".join(lines) if lines else (f"- {empty}" if empty else "")
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip()
-
-
-def _fence(lines: list[str], lang: str = "bash") -> str:
-    # A fence longer than any backtick run inside stops an extract from closing the block early.
-    body = "\n".join(lines)
-    ticks = "`" * max(3, max((len(m) for m in re.findall(r"`+", body)), default=0) + 1)
-    return f"{ticks}{lang}\n{body}\n{ticks}"
-
-
 def front_matter(facts: CaseFacts, runbook_id: str, today: str) -> dict:
     domain, classes = classify(facts)
     tags = list(dict.fromkeys([*(t.lower() for t in facts.tags), *classes, "faultmaven-case"]))
@@ -63,39 +49,34 @@ def front_matter(facts: CaseFacts, runbook_id: str, today: str) -> dict:
         "severity": normalize_severity(facts.severity), "tags": tags, "service": facts.service,
         "domain": domain, "symptom_class": classes, "status": "draft", "version": 1,
         "created": today, "last_updated": today, "source_case": facts.case_id or None,
-        "generated_by": "create_runbook_from_case", "summary": _one_line(facts.problem)[:300],
+        "generated_by": "create_runbook_from_case", "summary": one_line(facts.problem)[:300],
         "average_resolution_seconds": round(facts.resolution_seconds) if facts.resolution_seconds else None,
     }
 
 
-def render_case_runbook(facts: CaseFacts, runbook_id: str, now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.timezone.utc)
+def render_case_runbook(facts: CaseFacts, runbook_id: str, now: dt.datetime) -> Markdown:
     today = now.date().isoformat()
-    parts = [render_front_matter(front_matter(facts, runbook_id, today)), f"# Runbook: {facts.title}\n",
+    parts = [f"# Runbook: {facts.title}\n",
              f"**Created**: {today}  \n**Status**: draft (generated from FaultMaven case "
-             f"{facts.case_id or 'n/a'}; a person must review and mark it verified)\n"]
-    parts.append(_problem(facts))
-    parts.append(_diagnosis(facts))
-    parts.append(_root_cause(facts))
-    parts.append(_solution(facts))
-    parts.append(_prevention(facts))
-    return "\n".join(p.rstrip() + "\n" for p in parts if p)
+             f"{facts.case_id or 'n/a'}; a person must review and mark it verified)\n",
+             _problem(facts), _diagnosis(facts), _root_cause(facts), _solution(facts), _prevention(facts)]
+    return Markdown(front_matter(facts, runbook_id, today), "\n".join(p.rstrip() + "\n" for p in parts if p))
 
 
 def _problem(f: CaseFacts) -> str:
-    out = ["## Problem Summary\n", _one_line(f.problem) + "\n"]
+    out = ["## Problem Summary\n", one_line(f.problem) + "\n"]
     if f.symptoms:
-        out.append("**Symptoms**:\n" + _bullets(f.symptoms) + "\n")
+        out.append("**Symptoms**:\n" + bullets(f.symptoms) + "\n")
     if f.affected_services:
-        out.append("**Affected Systems**:\n" + _bullets(f.affected_services) + "\n")
+        out.append("**Affected Systems**:\n" + bullets(f.affected_services) + "\n")
     sev = normalize_severity(f.severity).capitalize()
-    out.append(f"**Severity**: {sev}" + (f" ({_one_line(f.impact)})" if f.impact else "") + "\n")
+    out.append(f"**Severity**: {sev}" + (f" ({one_line(f.impact)})" if f.impact else "") + "\n")
     return "\n".join(out)
 
 
 def _diagnosis(f: CaseFacts) -> str:
     blast = [f"Affected services: {', '.join(f.affected_services)}" if f.affected_services else "",
-             f"User impact: {_one_line(f.impact)}" if f.impact else ""]
+             f"User impact: {one_line(f.impact)}" if f.impact else ""]
     timeline = [f"Problem started: {f.started_at}" if f.started_at else "",
                 f"Noticed: {f.noticed_at}" if f.noticed_at else ""]
     timeline += [f"Recent change: {c}" for c in f.recent_changes]
@@ -104,34 +85,34 @@ def _diagnosis(f: CaseFacts) -> str:
     for n, h in enumerate(considered, 1):
         mark = " (VALIDATED ✓)" if h.state == "validated" else ""
         like = f" — likelihood {h.likelihood}" if h.likelihood and not mark else ""
-        hyp_lines.append(f"- **Theory {n}**: {_one_line(h.statement)}{mark}{like}")
+        hyp_lines.append(f"- **Theory {n}**: {one_line(h.statement)}{mark}{like}")
     ruled_out = [h for h in f.hypotheses if h.state == "refuted"]
     if ruled_out:
         hyp_lines.append("\n**Ruled out**:")
-        hyp_lines += [f"- ~~{_one_line(h.statement)}~~" + (f" — {_one_line(h.reason)}" if h.reason else "")
+        hyp_lines += [f"- ~~{one_line(h.statement)}~~" + (f" — {one_line(h.reason)}" if h.reason else "")
                       for h in ruled_out]
-    validation = [f"- {_one_line(t)}" for t in f.tests_performed]
+    validation = [f"- {one_line(t)}" for t in f.tests_performed]
     for summary, extract in f.evidence:
-        validation.append(f"- {_one_line(summary)}")
+        validation.append(f"- {one_line(summary)}")
         if extract:
-            validation.append(_fence(extract.splitlines(), "text"))
+            validation.append(fence(extract.splitlines(), "text"))
     return "\n".join([
         "## Diagnosis Steps\n",
-        "### 1. Blast Radius Assessment\n", _bullets([b for b in blast if b], "Not recorded in the case.") + "\n",
-        "### 2. Timeline Analysis\n", _bullets([t for t in timeline if t], "Not recorded in the case.") + "\n",
+        "### 1. Blast Radius Assessment\n", bullets([b for b in blast if b], "Not recorded in the case.") + "\n",
+        "### 2. Timeline Analysis\n", bullets([t for t in timeline if t], "Not recorded in the case.") + "\n",
         "### 3. Hypothesis Formation\n", ("\n".join(hyp_lines) or "- Not recorded in the case.") + "\n",
         "### 4. Validation\n", ("\n".join(validation) or "- Not recorded in the case.") + "\n",
     ])
 
 
 def _root_cause(f: CaseFacts) -> str:
-    out = ["## Root Cause\n", (_one_line(f.root_cause) or "Not recorded in the case.") + "\n"]
+    out = ["## Root Cause\n", (one_line(f.root_cause) or "Not recorded in the case.") + "\n"]
     if f.mechanism:
-        out.append(f"**Mechanism**: {_one_line(f.mechanism)}\n")
+        out.append(f"**Mechanism**: {one_line(f.mechanism)}\n")
     if f.evidence:
-        out.append("**Evidence**:\n" + _bullets([s for s, _ in f.evidence]) + "\n")
+        out.append("**Evidence**:\n" + bullets([s for s, _ in f.evidence]) + "\n")
     if f.contributing_factors:
-        out.append("**Contributing Factors**:\n" + _bullets(f.contributing_factors) + "\n")
+        out.append("**Contributing Factors**:\n" + bullets(f.contributing_factors) + "\n")
     if f.confidence:
         out.append(f"**Confidence**: {f.confidence}\n")
     return "\n".join(out)
@@ -139,15 +120,15 @@ def _root_cause(f: CaseFacts) -> str:
 
 def _fix_block(fix: Fix) -> str:
     label = "applied" if fix.applied else "proposed, not confirmed as applied"
-    out = [f"**{_one_line(fix.title) or 'Fix'}** ({label})\n"]
+    out = [f"**{one_line(fix.title) or 'Fix'}** ({label})\n"]
     if fix.immediate and fix.immediate != fix.title:
-        out.append(_one_line(fix.immediate) + "\n")
+        out.append(one_line(fix.immediate) + "\n")
     if fix.steps:
-        out.append("\n".join(f"{n}. {_one_line(s)}" for n, s in enumerate(fix.steps, 1)) + "\n")
+        out.append("\n".join(f"{n}. {one_line(s)}" for n, s in enumerate(fix.steps, 1)) + "\n")
     if fix.commands:
-        out.append(_fence(fix.commands) + "\n")
+        out.append(fence(fix.commands) + "\n")
     if fix.risks:
-        out.append("**Risks**:\n" + _bullets(fix.risks) + "\n")
+        out.append("**Risks**:\n" + bullets(fix.risks) + "\n")
     return "\n".join(out)
 
 
@@ -159,14 +140,14 @@ def _solution(f: CaseFacts) -> str:
     out = ["## Solution\n", "### Immediate Fix\n"]
     out.append("\n".join(_fix_block(x) for x in main) if main else "No applied fix was recorded in the case.\n")
     longterm = [x.longterm for x in main if x.longterm]
-    out += ["### Long-term Fix\n", _bullets(longterm, "Not recorded in the case.") + "\n"]
+    out += ["### Long-term Fix\n", bullets(longterm, "Not recorded in the case.") + "\n"]
     verify = [x.verification for x in main if x.verification]
-    out += ["### Verification\n", _bullets(verify, "Confirm the symptoms above are gone.") + "\n"]
+    out += ["### Verification\n", bullets(verify, "Confirm the symptoms above are gone.") + "\n"]
     rollback = [x.rollback for x in main if x.rollback]
-    out += ["### Rollback\n", _bullets(rollback, "No rollback was recorded: capture the current state of "
+    out += ["### Rollback\n", bullets(rollback, "No rollback was recorded: capture the current state of "
                                                  "every object the fix changes before applying it.") + "\n"]
     if others:
-        out += ["### Other Options Considered (not applied)\n", _bullets([x.title for x in others]) + "\n"]
+        out += ["### Other Options Considered (not applied)\n", bullets([x.title for x in others]) + "\n"]
     return "\n".join(out)
 
 
@@ -175,7 +156,7 @@ def _prevention(f: CaseFacts) -> str:
     process = [p for p in f.preventive if p not in automation] + f.lessons
     return "\n".join([
         "## Prevention\n",
-        "### Monitoring\n", _bullets(f.monitoring, "Add an alert on the symptoms above.") + "\n",
-        "### Automation\n", _bullets(automation, "None recorded.") + "\n",
-        "### Process\n", _bullets(process, "None recorded.") + "\n",
+        "### Monitoring\n", bullets(f.monitoring, "Add an alert on the symptoms above.") + "\n",
+        "### Automation\n", bullets(automation, "None recorded.") + "\n",
+        "### Process\n", bullets(process, "None recorded.") + "\n",
     ])

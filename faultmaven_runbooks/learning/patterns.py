@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
+
 from ..library.markdown import slugify
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -50,10 +52,6 @@ def normalize(vec: Sequence[float]) -> list[float]:
     return [x / norm for x in vec]
 
 
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(x * y for x, y in zip(a, b))  # both sides are kept normalised
-
-
 def context_score(ctx: dict[str, str], pattern: dict) -> float:
     """+ when the incident's context is the pattern's usual one, - when the pattern never saw it."""
     score = 0.0
@@ -76,11 +74,17 @@ class Match:
     runner_up: float
 
 
-def best_match(vec: list[float], ctx: dict[str, str], patterns: dict, threshold: float) -> Match:
-    scored = sorted(((cosine(vec, p["centroid"]) + context_score(ctx, p), pid) for pid, p in patterns.items()),
-                    reverse=True)
-    if not scored:
+def best_match(vec: list[float], ctx: dict[str, str], candidates: Sequence, threshold: float) -> Match:
+    """The closest of the candidates (objects with id, centroid and context: the store's cached
+    PatternCandidates); one matrix product scores them all. Centroids of another length (made by
+    another embedding model) cannot be compared and never match."""
+    query = np.asarray(vec, dtype=np.float64)
+    comparable = [c for c in candidates if len(c.centroid) == len(query)]
+    if not comparable:
         return Match(None, 0.0, 0.0)
+    similarity = np.stack([c.centroid for c in comparable]) @ query
+    scored = sorted(((float(sim) + context_score(ctx, {"context": c.context}), c.id)
+                     for sim, c in zip(similarity, comparable)), reverse=True)
     top, pid = scored[0]
     runner = scored[1][0] if len(scored) > 1 else 0.0
     return Match(pid if top >= threshold else None, top, runner)
@@ -135,6 +139,6 @@ def new_pattern_id(incident: dict, ctx: dict[str, str], taken: set[str]) -> str:
 def new_pattern(pid: str, incident: dict, now: str) -> dict:
     return {"id": pid, "name": words(incident.get("type")) or pid, "centroid": [], "members": 0,
             "successes": 0, "failures": 0, "seconds_total": 0.0, "timed": 0, "types": {},
-            "diagnoses": {}, "solutions": {}, "triggers": {}, "context": {}, "incidents": [],
+            "diagnoses": {}, "solutions": {}, "triggers": {}, "context": {},
             "runbook_id": None, "runbook_path": None, "incident_runbooks": [], "linked_runbooks": {},
             "created": now, "last_seen": now}

@@ -1,24 +1,39 @@
-"""LearningService: `learn` from incidents, `get_patterns`, and outcome stats for search."""
+"""LearningService: `learn` from incidents, `get_patterns`, and outcome stats for search.
+
+A learn is one state transaction (storage/): the incident's earlier record if it was sent
+before (its outcome comes back out), the matched pattern saved under its revision, the
+incident's record, the shared counters as atomic increments, and the dynamic runbook it
+warrants, written by the library writer in the same transaction. Two learns on any replicas
+that touch the same pattern cannot both save it: the loser (StaleWrite) is redone from the
+start, so no count is lost and none is made twice.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from pydantic import BaseModel, Field
 
-from ..errors import RunbookError
+from ..clock import Clock
+from ..errors import RunbookError, StaleWrite, StoreUnavailable
 from ..library.markdown import slugify
+from ..library.store import RunbookLibrary
+from ..library.writer import LibraryWriter, WriteSession
 from ..paging import DEFAULT_LIMIT, page
 from .config import FeatureSettings
-from .patterns import (Embed, Match, absorb, best_match, confidence, context_of, incident_text,
-                       new_pattern, new_pattern_id, normalize, words)
+from .patterns import (Embed, Match, absorb, best_match, confidence, context_of, incident_text, new_pattern,
+                       new_pattern_id, normalize, words)
 from .recommend import recommendations
-from .stats import (LearningStore, parse_duration, pattern_summary, record_pattern, record_resolution,
-                    record_runbook, record_unassisted, resolution_summary, runbook_summary)
+from .runbooks import incident_runbook, machine_owned, pattern_runbook
+from .stats import Counts, parse_duration, pattern_summary, record_pattern, resolution_summary, runbook_summary
 from .validate import check_context, check_incident
-from .writer import incident_runbook, machine_owned, pattern_runbook
 
 log = logging.getLogger(__name__)
+
+ATTEMPTS = 5  # a learn that keeps losing races this often answers Conflict (retry later)
+OUTCOMES_TTL = 5.0  # seconds other replicas' outcomes may take to reach this one's search ranking
 
 
 class LearnResult(BaseModel):
@@ -35,191 +50,217 @@ class LearnResult(BaseModel):
 
 
 class LearningService:
-    def __init__(self, settings, service, embed: Embed | None = None, features: FeatureSettings | None = None):
-        self.settings = settings
-        self.service = service
+    def __init__(self, store, writer: LibraryWriter, library: RunbookLibrary, embed: Embed, clock: Clock,
+                 features: FeatureSettings | None = None):
+        self.store = store  # patterns, incidents, outcomes, usage: storage/
+        self.writer = writer
+        self.library = library
+        self.embed = embed
+        self.clock = clock
         self.features = features or FeatureSettings()
-        self.store = LearningStore(settings.data_dir)
-        self._embed = embed
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        fn = self._embed or getattr(self.service, "embed", None)
-        if fn is None:
-            raise RuntimeError("no embedder: RunbookService.embed is missing")
-        return fn(texts)
+        self._outcomes: tuple[float, dict] | None = None  # (read at, runbook id -> outcome row)
+        self._outcomes_lock = threading.Lock()
 
     # -- learn -------------------------------------------------------------------------------
     def learn(self, incident_data: dict, context: dict | None = None, write_runbooks: bool = True) -> LearnResult:
         """Count an incident's outcome once. An incident sent again under the same id replaces
         what it counted before (its outcome, time, fixes, credited runbook) instead of adding to it."""
         incident, context = check_incident(incident_data), check_context(context)
-        success = incident["success"]
-        seconds = parse_duration(incident.get("duration"))
-        ctx = context_of(incident, context)
         vec = normalize(self.embed([incident_text(incident)])[0])
         credited = self._existing_runbook(incident.get("runbook_used"))
-        threshold = self.features.pattern_threshold
-        now = self.service.clock()
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                result = self._learn(incident, context, vec, credited, write_runbooks)
+                break
+            except StaleWrite as exc:
+                if attempt == ATTEMPTS:
+                    raise
+                log.info("learn lost a race (%s); learning the incident again", exc)
+        with self._outcomes_lock:
+            self._outcomes = None  # this replica's search sees the new outcome at once
+        return result
+
+    def _learn(self, incident: dict, context: dict, vec: list[float], credited: str | None,
+               write_runbooks: bool) -> LearnResult:
+        success, seconds = incident["success"], parse_duration(incident.get("duration"))
+        ctx, threshold = context_of(incident, context), self.features.pattern_threshold
+        now = self.clock()
         stamp = now.isoformat(timespec="seconds")
         incident_id = incident.get("id")
         outcome = _outcome(incident, success, seconds, credited)
-        to_index: list[str] = []
-        with self.store.update() as state:
-            patterns = state["patterns"]
-            earlier = state["learned"].get(incident_id) if incident_id else None
-            if earlier and earlier["pattern"] in patterns:
+        candidates = self.store.patterns.candidates()  # before the transaction: cached, cheap
+        counts = Counts()
+        with self.writer.session() as session:
+            tx = session.tx
+            earlier = tx.incidents.get(incident_id) if incident_id else None
+            before = earlier.data if earlier else None  # None: imported without what it counted
+            if earlier is not None:
                 # The same incident again: it stays in its pattern, its earlier outcome comes out.
-                pattern = patterns[earlier["pattern"]]
-                detected = earlier["detected"]
-                match = Match(pattern["id"], earlier["score"], earlier["runner_up"])
-                _count(state, pattern, earlier, stamp, sign=-1)
+                stored = tx.patterns.get(earlier.pattern_id, lock=True)
+                pattern, revision = stored.pattern, stored.revision
+                detected = before["detected"] if before else True
+                match = Match(pattern["id"], before["score"], before["runner_up"]) if before else \
+                    Match(pattern["id"], 1.0, 0.0)
+                if before:
+                    _count(counts, pattern, before, stamp, sign=-1)
                 log.info("incident %s was learned before: its outcome is replaced, not added", incident_id)
             else:
-                earlier = None
-                match = best_match(vec, ctx, patterns, threshold)
+                match = best_match(vec, ctx, candidates, threshold)
                 detected = match.pattern_id is not None
                 if detected:
-                    pattern = patterns[match.pattern_id]
+                    stored = tx.patterns.get(match.pattern_id, lock=True)
+                    pattern, revision = stored.pattern, stored.revision
                 else:
-                    pid = new_pattern_id(incident, ctx, set(patterns))
-                    pattern = patterns[pid] = new_pattern(pid, incident, stamp)
+                    pid = new_pattern_id(incident, ctx, {c.id for c in candidates})
+                    pattern, revision = new_pattern(pid, incident, stamp), None
                     match = Match(pid, 1.0, match.score)
                 absorb(pattern, vec, ctx)
-                state["incidents"] = state.get("incidents", 0) + 1
-            similar = [i for i in pattern["incidents"] if i != incident_id][-5:]
-            _count(state, pattern, outcome, stamp, sign=1)
+            pid = pattern["id"]
+            _count(counts, pattern, outcome, stamp, sign=1)
+            recent = list(reversed(tx.incidents.recent_ids(pid, 10, exclude=incident_id)))  # oldest first
             conf = confidence(pattern, match, threshold) if detected else 0.0
             recs = recommendations(pattern, incident, success, credited, self.features.pattern_runbook_min)
             if incident.get("runbook_used") and not credited:
                 recs.insert(0, f"runbook_used {incident['runbook_used']!r} is not in the library, so no runbook "
                                "was credited; use `search` to find its id")
-            created, runbook_id, relpath = False, None, None
+            record = {**outcome, "pattern": pid, "detected": detected, "score": round(match.score, 4),
+                      "runner_up": round(match.runner_up, 4),
+                      "incident_runbook": (before or {}).get("incident_runbook"),
+                      "incident_runbook_path": (before or {}).get("incident_runbook_path")}
+            created, runbook_id = False, None
             if write_runbooks and not credited:
-                created, runbook_id, relpath = self._write(pattern, incident, context, detected, conf, recs,
-                                                           seconds, now, earlier)
-                if relpath:
-                    to_index.append(relpath)
-            if incident_id:
-                wrote = created and not detected  # this incident's own runbook, rewritten if it comes again
-                state["learned"][incident_id] = {
-                    **outcome, "pattern": pattern["id"], "detected": detected, "score": round(match.score, 4),
-                    "runner_up": round(match.runner_up, 4),
-                    "incident_runbook": runbook_id if wrote else (earlier or {}).get("incident_runbook"),
-                    "incident_runbook_path": relpath if wrote else (earlier or {}).get("incident_runbook_path")}
-            runbook_id = credited or runbook_id or pattern["runbook_id"] or _most_linked(pattern) \
-                or (pattern["incident_runbooks"][-1] if pattern["incident_runbooks"] else None)
-        self._reindex(to_index)
-        return LearnResult(pattern_detected=detected, pattern_id=pattern["id"], confidence=conf,
+                similar = [*recent, incident_id] if incident_id else recent
+                created, runbook_id = _LearnedRunbooks(self, session, now, similar).write(
+                    pattern, incident, context, detected, conf, recs, seconds, record)
+            pattern.pop("incidents", None)  # the incidents table lists them (older releases kept 20 here)
+            if revision is None:
+                tx.patterns.add(pattern)  # StaleWrite if another replica just created this id
+            else:
+                tx.patterns.save(pattern, revision)  # StaleWrite if another learn saved it since
+            if earlier is not None:
+                tx.incidents.replace(earlier, pid, record)
+            elif tx.incidents.add(pid, record, incident_id) is None:
+                raise StaleWrite(f"incident {incident_id!r} was just learned by another request")
+            counts.apply(tx)
+        runbook_id = credited or runbook_id or pattern["runbook_id"] or _most_linked(pattern) \
+            or (pattern["incident_runbooks"][-1] if pattern["incident_runbooks"] else None)
+        return LearnResult(pattern_detected=detected, pattern_id=pid, confidence=conf,
                            new_runbook_created=created, runbook_id=runbook_id, recommendations=recs,
-                           similar_incidents=similar, credited_runbook=credited,
-                           updated=earlier is not None)
-
-    def _write(self, pattern, incident, context, detected, conf, recs, seconds, now, earlier=None):
-        """(created?, runbook id, relpath to index) for the dynamic runbook this incident warrants."""
-        library = self.service.library
-        rewrite, relpath = (earlier or {}).get("incident_runbook"), (earlier or {}).get("incident_runbook_path")
-        if rewrite and relpath and library.resolve(relpath).is_file():
-            # A re-sent incident updates the runbook it wrote, unless a person took it over.
-            if not machine_owned(library.resolve(relpath).read_text("utf-8", errors="replace")):
-                return False, rewrite, None
-            library.write(relpath, incident_runbook(rewrite, incident, context, pattern, conf, recs, seconds, now))
-            return False, rewrite, relpath
-        if not detected:
-            base = slugify(f"{now.date().isoformat()}-{words(incident.get('type'))}")[:70].strip("-")
-            rid, relpath = self._free(f"incident-{base}", "dynamic/incidents", base)
-            library.write(relpath, incident_runbook(rid, incident, context, pattern, conf, recs, seconds, now))
-            pattern["incident_runbooks"] = (pattern["incident_runbooks"] + [rid])[-5:]
-            return True, rid, relpath
-        if pattern["members"] < self.features.pattern_runbook_min:
-            return False, None, None
-        created = pattern["runbook_id"] is None
-        if created:
-            rid, relpath = self._free(f"pattern-{pattern['id']}", "dynamic/patterns", pattern["id"])
-            pattern["runbook_id"], pattern["runbook_path"] = rid, relpath
-        rid, relpath = pattern["runbook_id"], pattern["runbook_path"]
-        path = library.resolve(relpath)
-        if path.exists() and not machine_owned(path.read_text("utf-8", errors="replace")):
-            return False, rid, None  # a person took this runbook over: leave their text alone
-        created_day = None if created else pattern.get("runbook_created")
-        pattern.setdefault("runbook_created", now.date().isoformat())
-        library.write(relpath, pattern_runbook(rid, pattern, conf, recs, now, created_day))
-        return created, rid, relpath
-
-    def _free(self, rid: str, folder: str, stem: str) -> tuple[str, str]:
-        library = self.service.library
-        library.scan()
-        base_id, base_stem, n = rid, stem, 2
-        while library.path_of(rid) is not None or library.resolve(f"{folder}/{stem}.md").exists():
-            rid, stem, n = f"{base_id}-{n}", f"{base_stem}-{n}", n + 1
-        return rid, f"{folder}/{stem}.md"
+                           similar_incidents=recent[-5:], credited_runbook=credited, updated=earlier is not None)
 
     def _existing_runbook(self, runbook_id: str | None) -> str | None:
         if not runbook_id:
             return None
         try:  # as people write it: the id in any case, an alert name, a runbook_url
-            return self.service.library.find(runbook_id).id
+            return self.library.find(runbook_id).id
         except RunbookError:
             return None  # the outcome is still learned; the result says the runbook was not found
 
-    def _reindex(self, relpaths: list[str]) -> None:
-        reindex = getattr(self.service, "reindex", None)
-        if relpaths and reindex is not None:
-            try:
-                reindex(relpaths)
-            except Exception:  # the runbook is on disk; the next sync indexes it
-                log.exception("indexing %s failed", relpaths)
-
     # -- read side -------------------------------------------------------------------------
     def get_patterns(self, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict:
-        """Patterns, most frequent first, one page at a time; the resolutions and runbook outcomes
-        shown are those of the patterns on the page, so the answer stays small as learning grows."""
-        state = self.store.view()
+        """Patterns, most frequent first (by the incidents they hold), one page at a time; the
+        resolutions and runbook outcomes shown are those of the patterns on the page, so the
+        answer stays small as learning grows."""
         threshold = self.features.pattern_threshold
-        ordered = sorted(state["patterns"].values(),
-                         key=lambda p: (-(p["successes"] + p["failures"]), p["id"]))
-        shown, next_cursor = page(ordered, lambda p: (-(p["successes"] + p["failures"]), p["id"]),
-                                  "patterns", cursor, limit)
+        ordered = sorted(self.store.patterns.candidates(), key=lambda c: (-c.members, c.id))
+        shown, next_cursor = page(ordered, lambda c: (-c.members, c.id), "patterns", cursor, limit)
+        stored = self.store.patterns.get_many([c.id for c in shown])
         patterns, resolutions, runbooks = {}, set(), set()
-        for p in shown:
+        for c in shown:
+            p = stored[c.id].pattern
             summary = pattern_summary(p)
             summary["confidence"] = confidence(p, Match(p["id"], 1.0, 0.0), threshold)
             patterns[p["id"]] = summary
             resolutions |= set(p["solutions"])
             runbooks |= set(p["linked_runbooks"]) | ({p["runbook_id"]} if p["runbook_id"] else set())
         return {"incident_patterns": patterns,
-                "resolution_effectiveness": {k: resolution_summary(v) for k, v in sorted(state["resolutions"].items())
-                                             if k in resolutions},
-                "runbook_outcomes": {k: runbook_summary(v) for k, v in sorted(state["runbooks"].items())
-                                     if k in runbooks},
-                "total_incidents": state.get("incidents", 0), "total_patterns": len(ordered),
+                "resolution_effectiveness": {k: resolution_summary(v) for k, v in
+                                             sorted(self.store.outcomes.resolutions(resolutions).items())},
+                "runbook_outcomes": {k: runbook_summary(v) for k, v in
+                                     sorted(self.store.outcomes.runbooks(runbooks).items()) if v["uses"] > 0},
+                "total_incidents": self.store.incidents.total(), "total_patterns": len(ordered),
                 "next_cursor": next_cursor}
 
-    def resolution_times(self) -> dict:
-        """Resolved incidents and their total timed seconds, per credited runbook and without one."""
-        state = self.store.view()
-        return {"runbooks": {rid: {"resolved": rb["resolved"], "seconds_total": rb["seconds_total"],
-                                   "timed": rb["timed"]} for rid, rb in state["runbooks"].items()},
-                "unassisted": dict(state["unassisted"])}
+    def _runbook_outcomes(self) -> dict:
+        """Every runbook's outcome row, read at most every OUTCOMES_TTL seconds: search asks for
+        one per candidate. A database that cannot answer leaves search unranked, never failed."""
+        with self._outcomes_lock:
+            if self._outcomes is not None and time.monotonic() - self._outcomes[0] < OUTCOMES_TTL:
+                return self._outcomes[1]
+        try:
+            rows = self.store.outcomes.runbooks()
+        except StoreUnavailable:
+            log.warning("learned outcomes are unavailable; search ranks without them for now")
+            rows = {}
+        with self._outcomes_lock:
+            self._outcomes = (time.monotonic(), rows)
+        return rows
 
     def runbook_stats(self, runbook_id: str) -> dict | None:
         """Outcomes of incidents resolved with this runbook (None if never used); fast, cached."""
-        rb = self.store.view()["runbooks"].get(runbook_id)
-        return runbook_summary(rb) if rb else None
+        rb = self._runbook_outcomes().get(runbook_id)
+        return runbook_summary(rb) if rb and rb["uses"] > 0 else None
 
     def outcome_factor(self, runbook_id: str) -> float:
         """Multiplier for a search hit's relevance, 0.9..1.1: above 1 for a runbook that keeps
         resolving its incidents, below 1 for one that keeps failing, 1.0 without evidence. The
         smoothed rate and the evidence weight keep one lucky outcome from reordering results."""
-        rb = self.store.view()["runbooks"].get(runbook_id)
-        if not rb or not rb["uses"]:
+        rb = self._runbook_outcomes().get(runbook_id)
+        if not rb or rb["uses"] <= 0:
             return 1.0
         rate = (rb["resolved"] + 1) / (rb["uses"] + 2)
         weight = rb["uses"] / (rb["uses"] + 3)
         return round(1 + 0.1 * weight * (2 * rate - 1), 4)
 
     def record_runbook_outcome(self, runbook_id: str, success: bool, seconds: float | None = None) -> None:
-        with self.store.update() as state:
-            record_runbook(state, runbook_id, success, seconds)
+        """An outcome credited to a runbook without an incident to learn from."""
+        counts = Counts()
+        counts.runbook(runbook_id, success, seconds, sign=1)
+        with self.store.transaction() as tx:
+            counts.apply(tx)
+        with self._outcomes_lock:
+            self._outcomes = None
+
+
+class _LearnedRunbooks:
+    """The dynamic runbook one learn warrants, written in its session."""
+
+    def __init__(self, learning: LearningService, session: WriteSession, now, similar: list[str]):
+        self.session, self.library, self.now, self.similar = session, learning.library, now, similar
+        self.recurring = learning.features.pattern_runbook_min
+
+    def write(self, pattern, incident, context, detected, conf, recs, seconds, record) -> tuple[bool, str | None]:
+        """(created?, runbook id); `record` learns which runbook is the incident's own."""
+        session, now, similar = self.session, self.now, self.similar
+        own = record.get("incident_runbook")
+        if own and self.library.path_of(own) is None:
+            self.library.scan()
+        if own and self.library.path_of(own) is not None:
+            # A re-sent incident updates the runbook it wrote, unless a person took it over.
+            session.update(own, lambda meta, _body: incident_runbook(
+                own, incident, context, pattern, conf, recs, seconds, now, similar) if machine_owned(meta) else None)
+            return False, own
+        if not detected:
+            base = slugify(f"{now.date().isoformat()}-{words(incident.get('type'))}")[:70].strip("-")
+            written = session.create(f"incident-{base}", "dynamic/incidents", lambda rid: incident_runbook(
+                rid, incident, context, pattern, conf, recs, seconds, now, similar), stem=base)
+            pattern["incident_runbooks"] = (pattern["incident_runbooks"] + [written.id])[-5:]
+            record.update(incident_runbook=written.id, incident_runbook_path=written.path)
+            return True, written.id
+        if pattern["members"] < self.recurring:
+            return False, None
+        rid = pattern["runbook_id"]
+        if rid is not None and self.library.path_of(rid) is None:
+            self.library.scan()
+        if rid is not None and self.library.path_of(rid) is not None:
+            session.update(rid, lambda meta, _body: pattern_runbook(
+                rid, pattern, conf, recs, now, similar) if machine_owned(meta) else None)
+            return False, rid
+        # First time recurring (or a person deleted its runbook): a runbook of its own.
+        written = session.create(f"pattern-{pattern['id']}", "dynamic/patterns", lambda new_id: pattern_runbook(
+            new_id, pattern, conf, recs, now, similar), stem=pattern["id"])
+        pattern["runbook_id"], pattern["runbook_path"] = written.id, written.path
+        return True, written.id
 
 
 def _outcome(incident: dict, success: bool, seconds: float | None, credited: str | None) -> dict:
@@ -231,20 +272,20 @@ def _outcome(incident: dict, success: bool, seconds: float | None, credited: str
             "side_effects": {name: _side_effects(incident, name) for name in incident.get("resolution") or []}}
 
 
-def _count(state: dict, pattern: dict, outcome: dict, stamp: str, sign: int) -> None:
+def _count(counts: Counts, pattern: dict, outcome: dict, stamp: str, sign: int) -> None:
     """Add (sign +1) or take back (sign -1) one incident's outcome everywhere it counts."""
     success, seconds, credited = outcome["success"], outcome["seconds"], outcome["credited"]
     record_pattern(pattern, outcome, success, seconds, stamp, sign)
     for name in outcome["resolution"]:
-        record_resolution(state, name, success, seconds, outcome["side_effects"].get(name, []), sign)
+        counts.resolution(name, success, seconds, outcome["side_effects"].get(name, []), sign)
     if credited:
-        record_runbook(state, credited, success, seconds, sign)
+        counts.runbook(credited, success, seconds, sign)
         linked = pattern["linked_runbooks"]
         linked[credited] = linked.get(credited, 0) + sign
         if linked[credited] <= 0:
             del linked[credited]
     else:
-        record_unassisted(state, success, seconds, sign)
+        counts.without_runbook(success, seconds, sign)
 
 
 def _side_effects(incident: dict, resolution: str) -> list[str]:

@@ -1,19 +1,18 @@
-"""Durable learning statistics: patterns, resolutions and per-runbook outcomes.
+"""Learning statistics: what an incident adds to its pattern and to the shared counters
+(resolutions, per-runbook outcomes, resolutions without a runbook), and their summaries.
 
-All of it lives in one JSON document, data_dir/cache/patterns.json, updated under a file lock
-(see jsonstate.py) so concurrent `learn` calls never lose each other's counts.
+The pattern's own statistics live in its record (saved under a revision); the shared counters
+are atomic increments in the state store (storage/outcomes.py, storage/usage.py).
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from ..errors import InvalidInput
-from .jsonstate import JsonState
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
-MAX_LIST = 20  # recent incident ids remembered per pattern
 
 
 def parse_duration(value: object) -> float | None:
@@ -50,62 +49,66 @@ def format_duration(seconds: float | None) -> str | None:
     return f"{hours}h{minutes}m" if minutes else f"{hours}h"
 
 
-def empty_state() -> dict:
-    # learned: incident id -> what that incident added, so a re-sent incident replaces it.
-    return {"schema": 1, "incidents": 0, "patterns": {}, "resolutions": {}, "runbooks": {},
-            "unassisted": {"resolved": 0, "seconds_total": 0.0, "timed": 0}, "learned": {}}
-
-
-class LearningStore(JsonState):
-    def __init__(self, data_dir: Path):
-        super().__init__(Path(data_dir) / "cache" / "patterns.json", empty_state)
-
-
 def _bump(counter: dict, key: str, by: int = 1) -> None:
     counter[key] = counter.get(key, 0) + by
     if counter[key] <= 0:
         del counter[key]  # a retracted outcome leaves no zero rows behind
 
 
-# Every record_* takes a sign: +1 counts an outcome, -1 takes a re-sent incident's earlier
+# Every count_* takes a sign: +1 counts an outcome, -1 takes a re-sent incident's earlier
 # outcome back out, so learning the same incident twice counts it once.
 
-def record_resolution(state: dict, name: str, success: bool, seconds: float | None,
-                      side_effects: list[str], sign: int = 1) -> None:
-    r = state["resolutions"].setdefault(name, {"uses": 0, "successes": 0, "failures": 0,
-                                               "seconds_total": 0.0, "timed": 0, "side_effects": {}})
-    r["uses"] += sign
-    r["successes" if success else "failures"] += sign
-    if seconds is not None and success:
-        r["seconds_total"] += sign * seconds
-        r["timed"] += sign
-    for effect in side_effects:
-        _bump(r["side_effects"], effect, sign)
-    if r["uses"] <= 0:
-        del state["resolutions"][name]
+@dataclass
+class Counts:
+    """What one `learn` adds to the shared counters (or, for a re-sent incident, takes back):
+    applied as atomic increments in the learn's transaction, so learns on any number of
+    replicas never lose one another's counts."""
 
+    resolutions: dict[str, dict] = field(default_factory=dict)
+    runbooks: dict[str, dict] = field(default_factory=dict)
+    unassisted: dict = field(default_factory=lambda: {"resolutions": 0, "seconds_total": 0.0, "timed": 0})
 
-def record_runbook(state: dict, runbook_id: str, success: bool, seconds: float | None, sign: int = 1) -> None:
-    rb = state["runbooks"].setdefault(runbook_id, {"uses": 0, "resolved": 0, "failed": 0,
-                                                   "seconds_total": 0.0, "timed": 0})
-    rb["uses"] += sign
-    rb["resolved" if success else "failed"] += sign
-    if seconds is not None and success:
-        rb["seconds_total"] += sign * seconds
-        rb["timed"] += sign
-    if rb["uses"] <= 0:
-        del state["runbooks"][runbook_id]
+    def resolution(self, name: str, success: bool, seconds: float | None, side_effects: list[str],
+                   sign: int) -> None:
+        r = self.resolutions.setdefault(name, {"uses": 0, "successes": 0, "failures": 0, "seconds_total": 0.0,
+                                               "timed": 0, "side_effects": {}})
+        r["uses"] += sign
+        r["successes" if success else "failures"] += sign
+        if seconds is not None and success:
+            r["seconds_total"] += sign * seconds
+            r["timed"] += sign
+        for effect in side_effects:
+            r["side_effects"][effect] = r["side_effects"].get(effect, 0) + sign
 
+    def runbook(self, runbook_id: str, success: bool, seconds: float | None, sign: int) -> None:
+        rb = self.runbooks.setdefault(runbook_id, {"uses": 0, "resolved": 0, "failed": 0, "seconds_total": 0.0,
+                                                   "timed": 0})
+        rb["uses"] += sign
+        rb["resolved" if success else "failed"] += sign
+        if seconds is not None and success:
+            rb["seconds_total"] += sign * seconds
+            rb["timed"] += sign
 
-def record_unassisted(state: dict, success: bool, seconds: float | None, sign: int = 1) -> None:
-    """A resolution reached without any runbook: the baseline runbook_analytics compares with."""
-    if not success:
-        return
-    un = state["unassisted"]
-    un["resolved"] += sign
-    if seconds is not None:
-        un["seconds_total"] += sign * seconds
-        un["timed"] += sign
+    def without_runbook(self, success: bool, seconds: float | None, sign: int) -> None:
+        """A resolution reached without any runbook: the baseline runbook_analytics compares with."""
+        if not success:
+            return
+        self.unassisted["resolutions"] += sign
+        if seconds is not None:
+            self.unassisted["seconds_total"] += sign * seconds
+            self.unassisted["timed"] += sign
+
+    def apply(self, tx) -> None:
+        """Add the non-zero deltas, in one order on every replica (no lock-order deadlocks)."""
+        for name, r in sorted(self.resolutions.items()):
+            effects = {e: n for e, n in r["side_effects"].items() if n}
+            if effects or any(r[k] for k in ("uses", "successes", "failures", "seconds_total", "timed")):
+                tx.outcomes.add_resolution(name, **{**r, "side_effects": effects})
+        for runbook_id, rb in sorted(self.runbooks.items()):
+            if any(rb.values()):
+                tx.outcomes.add_runbook(runbook_id, **rb)
+        if any(self.unassisted.values()):
+            tx.usage.add_unassisted(**self.unassisted)
 
 
 def record_pattern(pattern: dict, incident: dict, success: bool, seconds: float | None, now: str,
@@ -126,9 +129,6 @@ def record_pattern(pattern: dict, incident: dict, success: bool, seconds: float 
         if sol["uses"] <= 0:
             del pattern["solutions"][str(r)]
     if sign > 0:
-        if incident.get("id"):
-            seen = [i for i in pattern["incidents"] if i != str(incident["id"])]
-            pattern["incidents"] = (seen + [str(incident["id"])])[-MAX_LIST:]
         pattern["last_seen"] = now
 
 

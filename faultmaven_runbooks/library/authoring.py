@@ -1,8 +1,8 @@
-"""Create and update runbooks with validation, stable ids, a lock per runbook and kept versions.
+"""Create and update runbooks: validation, stable ids, kept versions, history and diffs.
 
-Every write takes the runbook's file lock (threads and processes), saves the previous bytes to
-the version store, then replaces the file atomically: two concurrent updates are applied one
-after the other, and a crash leaves either the old file or the new one.
+Writes go through the library writer (writer.py): an update holds the runbook's lock on every
+replica, keeps the previous bytes as a version, then replaces the file atomically, so two
+concurrent updates are applied one after the other and a crash leaves the old file or the new.
 """
 
 from __future__ import annotations
@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import re
-from pathlib import PurePosixPath
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import Conflict, InvalidInput, NotFound
-from ..learning.config import FeatureSettings
-from ..learning.jsonstate import file_lock
+from ..clock import Clock
+from ..errors import InvalidInput, NotFound
 from ..models import RUNBOOK_TYPES, SEVERITIES
 from ..paging import DEFAULT_LIMIT, page
-from .markdown import render_front_matter, slugify, split_front_matter
-from .versions import VersionStore, check_id, unified_diff
+from .markdown import slugify, split_front_matter
+from .render import Markdown, ordered
+from .store import RunbookLibrary
+from .versions import check_id, unified_diff
+from .writer import LibraryWriter, Written, file_version
 
 log = logging.getLogger(__name__)
 
@@ -104,22 +106,17 @@ def check_metadata(metadata: Any) -> dict:
     return metadata
 
 
-def compose(meta: dict, body: str) -> str:
-    return render_front_matter(meta) + "\n" + body.lstrip("\n").rstrip() + "\n"
-
-
 class AuthoringService:
-    def __init__(self, settings, service, features: FeatureSettings | None = None):
-        self.settings = settings
-        self.service = service
-        self.library = service.library
-        self.features = features or FeatureSettings()
-        self.clock = service.clock
-        self.versions = VersionStore(settings.data_dir, self.clock)
-        self._locks = settings.data_dir / "locks" / "runbooks"
+    """`from_case` is the FaultMaven case flow (learning/case_runbooks.py), offered here because
+    `create_runbook_from_case` is an authoring tool."""
 
-    def lock(self, runbook_id: str):
-        return file_lock(self._locks / f"{check_id(runbook_id)}.lock")
+    def __init__(self, library: RunbookLibrary, writer: LibraryWriter, store, clock: Clock,
+                 from_case: Callable[[dict, bool], Any] | None = None):
+        self.library = library
+        self.writer = writer
+        self.store = store  # its `versions`: the kept previous versions
+        self.clock = clock
+        self._from_case = from_case
 
     # -- create ------------------------------------------------------------------------------
     def create_runbook(self, title: str, content: str, type: str = "dynamic", severity: str = "medium",
@@ -133,37 +130,14 @@ class AuthoringService:
         embedded, body, _ = split_front_matter(content)
         meta = {k: v for k, v in embedded.items() if k not in RESERVED}
         meta.update(metadata)
-        today = self.clock().date().isoformat()
-        head = {"id": rid, "title": title, "type": rtype, "severity": severity, "tags": tags,
-                "version": 1, "created": today, "last_updated": today}
+        head = {"id": rid, "title": title, "type": rtype, "severity": severity, "tags": tags}
         if author:
             meta.setdefault("author", author)
         if not re.search(r"^# ", body, re.M):
             body = f"# {title}\n\n{body}"
-        return self.write_new(rid, compose({**head, **meta}, body), folder or DEFAULT_FOLDER[rtype])
-
-    def write_new(self, rid: str, text: str, folder: str) -> WriteResult:
-        """Write a new runbook file; refuses an id or a file name that is already taken."""
-        # Absolute paths and '..' would write outside the library (path traversal); hidden folders
-        # are skipped by the library scan, so a runbook written there would silently vanish.
-        if folder.startswith(("/", "~")) or "\\" in folder or ":" in folder:
-            raise InvalidInput(f"folder {folder!r} must be a path relative to the library root")
-        folder = folder.strip("/")
-        if any(part.startswith(".") for part in PurePosixPath(folder).parts):
-            raise InvalidInput(f"folder {folder!r} must not contain hidden or '..' parts")
-        relpath = f"{folder}/{rid}.md" if folder else f"{rid}.md"
-        target = self.library.resolve(relpath)  # refuses absolute paths and '..' (path traversal)
-        with self.lock(rid):
-            self.library.scan()
-            if self.library.path_of(rid) is not None:
-                raise Conflict(f"a runbook with id {rid!r} already exists ({self.library.path_of(rid)}); "
-                               "choose another id or update that runbook")
-            if target.exists():
-                raise Conflict(f"file {relpath} already exists; choose another id or folder")
-            self.library.write(relpath, text)
-        indexed = self._reindex(relpath)
-        return WriteResult(id=rid, path=relpath, version=1, created=True, changed=True, indexed=indexed,
-                           message=f"created {relpath}")
+        written = self.writer.create(rid, folder or DEFAULT_FOLDER[rtype], lambda _rid: Markdown(
+            {**head, "version": 1, "created": None, "last_updated": None, **meta}, body), exact=True)
+        return _result(written, f"created {written.path}")
 
     # -- update ------------------------------------------------------------------------------
     def update_runbook(self, runbook_id: str, title: str | None = None, content: str | None = None,
@@ -184,20 +158,9 @@ class AuthoringService:
         metadata = check_metadata(metadata)
         if content is not None:
             check_content(content)
-        with self.lock(rid):
-            relpath = self._relpath(rid)
-            path = self.library.resolve(relpath)
-            old_bytes = path.read_bytes()
-            meta, body, _ = split_front_matter(old_bytes.decode("utf-8", errors="replace"))
-            # The file's own version wins; a crash between saving a version and writing the file
-            # then just re-saves the same version next time instead of skipping a number.
-            current = _as_int(meta["version"]) if meta.get("version") is not None \
-                else self.versions.last_version(rid) + 1
-            if expected_version is not None and expected_version != current:
-                raise Conflict(f"runbook {rid!r} is at version {current}, not {expected_version}: "
-                               "read it again and reapply your change")
-            new_meta = dict(meta)
-            new_meta.update(changes)
+
+        def change(meta: dict, body: str) -> Markdown | None:
+            new_meta = {**meta, **changes}
             for key, value in metadata.items():
                 if value is None:
                     new_meta.pop(key, None)
@@ -209,17 +172,14 @@ class AuthoringService:
                 new_meta.update({k: v for k, v in embedded.items() if k not in RESERVED})
             new_meta["id"] = rid  # ids are stable: an update never renames a runbook
             if new_meta == meta and new_body.strip() == body.strip():
-                return WriteResult(id=rid, path=relpath, version=current, created=False, changed=False,
-                                   indexed=False, message="nothing to change")
-            body = new_body
-            new_meta["version"] = current + 1
-            new_meta["last_updated"] = self.clock().date().isoformat()
-            self.versions.save(rid, current, old_bytes, author, note)
-            self.library.write(relpath, compose(_ordered(new_meta), body))
-        indexed = self._reindex(relpath)
-        return WriteResult(id=rid, path=relpath, version=current + 1, created=False, changed=True,
-                           indexed=indexed, message=f"updated {relpath} to version {current + 1}; "
-                                                    f"version {current} kept")
+                return None
+            return Markdown(ordered(new_meta), new_body)
+
+        written = self.writer.update(rid, change, author=author, note=note, expected_version=expected_version)
+        if not written.changed:
+            return _result(written, "nothing to change")
+        return _result(written, f"updated {written.path} to version {written.version}; "
+                                f"version {written.version - 1} kept")
 
     # -- history -----------------------------------------------------------------------------
     def history(self, runbook_id: str, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict:
@@ -227,9 +187,8 @@ class AuthoringService:
         rid = check_id(runbook_id)
         relpath = self._relpath(rid)
         meta, _, _ = split_front_matter(self.library.resolve(relpath).read_text("utf-8", errors="replace"))
-        saved = self.versions.entries(rid)
-        current = _as_int(meta["version"]) if meta.get("version") is not None \
-            else max((e["version"] for e in saved), default=0) + 1
+        saved = [{k: v for k, v in e.items() if k != "runbook_id"} for e in self.store.versions.entries(rid)]
+        current = file_version(meta) or max((e["version"] for e in saved), default=0) + 1
         newest_first = sorted(saved, key=lambda e: -e["version"])
         shown, next_cursor = page(newest_first, lambda e: -e["version"], f"history:{rid}", cursor, limit)
         return {"id": rid, "path": relpath, "current_version": current,
@@ -240,7 +199,11 @@ class AuthoringService:
         info = self.history(runbook_id)
         if version == info["current_version"]:
             return self.library.resolve(info["path"]).read_text("utf-8", errors="replace")
-        return self.versions.read(runbook_id, version)
+        content = self.store.versions.read(runbook_id, version)
+        if content is None:
+            known = [e["version"] for e in self.store.versions.entries(runbook_id)]
+            raise NotFound(f"runbook {runbook_id!r} has no saved version {version}; saved versions: {known}")
+        return content.decode("utf-8", errors="replace")
 
     def diff(self, runbook_id: str, from_version: int, to_version: int | None = None) -> dict:
         info = self.history(runbook_id)
@@ -256,15 +219,14 @@ class AuthoringService:
 
     # -- from a FaultMaven case --------------------------------------------------------------
     def create_from_case(self, case: dict | str, force: bool = False):
-        from ..learning.case_runbooks import (
-            runbook_from_case,  # one job per module: the case flow lives there
-        )
+        if self._from_case is None:
+            raise InvalidInput("writing runbooks from cases is not available in this configuration")
         if isinstance(case, str):
             try:
                 case = json.loads(case)
             except ValueError as exc:
                 raise InvalidInput(f"case is not valid JSON ({exc}); send the FaultMaven case object") from None
-        return runbook_from_case(self, case, force=force)
+        return self._from_case(case, force)
 
     # -- helpers -----------------------------------------------------------------------------
     def _relpath(self, rid: str) -> str:
@@ -274,26 +236,7 @@ class AuthoringService:
             raise NotFound(f"no runbook with id {rid!r}; use `search` to find runbook ids")
         return relpath
 
-    def _reindex(self, relpath: str) -> bool:
-        reindex = getattr(self.service, "reindex", None)
-        if reindex is None:
-            return False
-        try:
-            reindex([relpath])
-            return True
-        except Exception:  # the file is written and is the truth; the index catches up on next sync
-            log.exception("indexing %s failed; it will be indexed on the next reindex", relpath)
-            return False
 
-
-def _as_int(value: Any) -> int:
-    try:
-        return max(1, int(str(value).split(".")[0]))
-    except (TypeError, ValueError):
-        return 1
-
-
-def _ordered(meta: dict) -> dict:
-    first = ["id", "title", "type", "severity", "tags", "service", "domain", "status", "version",
-             "created", "last_updated"]
-    return {**{k: meta[k] for k in first if k in meta}, **{k: v for k, v in meta.items() if k not in first}}
+def _result(written: Written, message: str) -> WriteResult:
+    return WriteResult(id=written.id, path=written.path, version=written.version, created=written.created,
+                       changed=written.changed, indexed=written.indexed, message=message)

@@ -1,4 +1,5 @@
-"""Runbook files: discovery, ids, parsing with a cache, and crash-safe writes."""
+"""Runbook files: discovery, ids, parsing with a cache, and the crash-safe file operations the
+library writer (writer.py, the one place that writes runbooks) is built on."""
 
 from __future__ import annotations
 
@@ -38,6 +39,27 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def create_new(path: Path, data: bytes) -> bool:
+    """Create `path` with `data` unless a file of that name exists; True if this call created it.
+    The content is complete before the name appears (a hard link of a synced temp file), and of
+    several writers racing for one name (threads, processes, hosts sharing the folder) exactly
+    one gets it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 _reported_clashes: set[tuple[str, str]] = set()
 
 
@@ -67,7 +89,7 @@ def unique_ids(claims: dict[str, str]) -> dict[str, str]:
 
 
 class RunbookLibrary:
-    """A folder of markdown runbooks. The files are the truth; this only reads and writes them."""
+    """A folder of markdown runbooks. The files are the truth; this reads them (LibraryWriter writes)."""
 
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
@@ -242,9 +264,3 @@ class RunbookLibrary:
     def path_of(self, runbook_id: str) -> str | None:
         with self._lock:
             return self._ids.get(runbook_id)
-
-    # -- writing ---------------------------------------------------------------------------
-    def write(self, relpath: str, text: str) -> Path:
-        path = self.resolve(relpath)
-        atomic_write(path, text.encode("utf-8"))
-        return path

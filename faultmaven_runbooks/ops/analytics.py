@@ -1,9 +1,9 @@
-"""Per-runbook usage analytics.
+"""Per-runbook usage analytics, from the state store (storage/).
 
-Retrievals (from search) and executions (from the executor) are kept in
-data_dir/cache/metrics.json; resolutions and their times are read from the learning statistics,
-where `learn` and resolved cases count each incident once; update counts come from the version
-store, verification dates from the runbook's front matter.
+Retrievals (from search) and executions (from the executor) are atomic counters, so every
+replica's counts add up; resolutions and their times are the learning outcomes, where `learn`
+and resolved cases count each incident once; update counts are the kept versions,
+verification dates come from the runbook's front matter.
 """
 
 from __future__ import annotations
@@ -13,28 +13,22 @@ import datetime as dt
 import logging
 import threading
 import time
+import weakref
 
-from ..errors import InvalidInput, NotFound
+from ..clock import Clock
+from ..errors import InvalidInput, NotFound, StoreUnavailable
 from ..learning.config import FeatureSettings
-from ..learning.jsonstate import JsonState
-from ..learning.stats import format_duration
-from ..library.versions import VersionStore
+from ..learning.stats import format_duration, runbook_summary
+from ..library.store import RunbookLibrary
 from ..paging import DEFAULT_LIMIT, page
 
 log = logging.getLogger(__name__)
 
 
 FLUSH_SECONDS = 5.0
-
-
-def _empty() -> dict:
-    return {"schema": 1, "runbooks": {}}
-
-
-def _row(state: dict, runbook_id: str) -> dict:
-    return state["runbooks"].setdefault(runbook_id, {
-        "retrievals": 0, "executions": 0, "exec_succeeded": 0, "exec_failed": 0, "exec_seconds_total": 0.0,
-        "last_retrieved": None, "last_executed": None})
+NO_USE = {"retrievals": 0, "executions": 0, "exec_succeeded": 0, "exec_failed": 0, "exec_seconds_total": 0.0,
+          "last_retrieved": None, "last_executed": None}
+NOT_RESOLVED = {"uses": 0, "resolved": 0, "failed": 0, "seconds_total": 0.0, "timed": 0}
 
 
 def _avg(seconds_total: float, timed: int) -> float | None:
@@ -59,28 +53,30 @@ def _date(value: object) -> dt.date | None:
 
 
 class Analytics:
-    def __init__(self, settings, service, features: FeatureSettings | None = None):
-        self.settings = settings
-        self.service = service
+    def __init__(self, store, library: RunbookLibrary, clock: Clock, features: FeatureSettings | None = None):
+        self.store = store  # usage counters, learning outcomes, kept versions
+        self.library = library
+        self.clock = clock
         self.features = features or FeatureSettings()
-        self.clock = service.clock
-        self.state = JsonState(settings.data_dir / "cache" / "metrics.json", _empty)
-        self.versions = VersionStore(settings.data_dir, self.clock)
         self._pending: dict[str, int] = {}
         self._pending_lock = threading.Lock()
         self._flushed = time.monotonic()
-        atexit.register(self.flush)
+        # RunbookService.close() flushes; a process that never closes it (a CLI search) flushes here.
+        atexit.register(_flush_at_exit, weakref.ref(self))
 
     # -- recording (cheap; called on hot paths) -----------------------------------------------
     def record_retrieval(self, runbook_ids: list[str]) -> None:
-        """Count retrievals in memory; a locked, fsynced write per search would cost more than
-        the search itself, so counts reach metrics.json at most every FLUSH_SECONDS."""
+        """Count retrievals in memory; a database write per search would cost more than the
+        search itself, so counts reach the store at most every FLUSH_SECONDS (and at shutdown)."""
         with self._pending_lock:
             for rid in dict.fromkeys(runbook_ids):
                 self._pending[rid] = self._pending.get(rid, 0) + 1
             due = time.monotonic() - self._flushed >= FLUSH_SECONDS
         if due:
-            self.flush()
+            try:
+                self.flush()
+            except StoreUnavailable:  # a search never fails for its analytics: kept for the next flush
+                log.warning("retrieval counts kept in memory: the state database is unavailable")
 
     def flush(self) -> None:
         with self._pending_lock:
@@ -88,21 +84,16 @@ class Analytics:
             self._flushed = time.monotonic()
         if not pending:
             return
-        now = self.clock().isoformat(timespec="seconds")
-        with self.state.update() as state:
-            for rid, count in pending.items():
-                row = _row(state, rid)
-                row["retrievals"] += count
-                row["last_retrieved"] = now
+        try:
+            self.store.usage.add_retrievals(pending)
+        except BaseException:
+            with self._pending_lock:  # nothing was added (one transaction): count them next time
+                for rid, count in pending.items():
+                    self._pending[rid] = self._pending.get(rid, 0) + count
+            raise
 
     def record_execution(self, runbook_id: str, success: bool, seconds: float | None = None) -> None:
-        seconds = _seconds(seconds)
-        with self.state.update() as state:
-            row = _row(state, runbook_id)
-            row["executions"] += 1
-            row["exec_succeeded" if success else "exec_failed"] += 1
-            row["exec_seconds_total"] += seconds or 0.0
-            row["last_executed"] = self.clock().isoformat(timespec="seconds")
+        self.store.usage.add_execution(runbook_id, success, _seconds(seconds))
 
     # -- report ------------------------------------------------------------------------------
     def report(self, runbook_id: str | None = None, cursor: str | None = None, limit: int = DEFAULT_LIMIT,
@@ -110,21 +101,21 @@ class Analytics:
         """One page of per-runbook rows (sorted by id), plus resolution time with and without a
         runbook over every learned incident."""
         self.flush()
-        state = self.state.read()
-        library = self.service.library
-        runbooks = {rb.id: rb for _, (_, rb) in library.scan().items()}
-        times = self._resolution_times()
-        known = set(runbooks) | set(state["runbooks"]) | set(times["runbooks"])
+        usage = self.store.usage.all()
+        outcomes = self.store.outcomes.runbooks()
+        updates = self.store.versions.counts()
+        runbooks = {rb.id: rb for _, (_, rb) in self.library.scan().items()}
+        known = set(runbooks) | set(usage) | {rid for rid, o in outcomes.items() if o["uses"] > 0}
         if runbook_id is not None and runbook_id not in known:
             raise NotFound(f"no runbook with id {runbook_id!r}; use `search` to find runbook ids")
         ids = [runbook_id] if runbook_id else sorted(known)
-        rows = [self._runbook_row(rid, state["runbooks"].get(rid), runbooks.get(rid), times["runbooks"].get(rid))
-                for rid in ids]
+        rows = [self._runbook_row(rid, usage.get(rid) or NO_USE, runbooks.get(rid), outcomes.get(rid) or NOT_RESOLVED,
+                                  updates.get(rid, 0)) for rid in ids]
         if stale_only:
             rows = [r for r in rows if r["stale"]]
         shown, next_cursor = page(rows, lambda r: r["id"], "runbook_analytics", cursor, limit)
-        with_rb = list(times["runbooks"].values())
-        un = times["unassisted"]
+        with_rb = list(outcomes.values())
+        un = self.store.usage.unassisted()
         avg_with = _avg(sum(r["seconds_total"] for r in with_rb), sum(r["timed"] for r in with_rb))
         avg_without = _avg(un["seconds_total"], un["timed"])
         return {
@@ -137,19 +128,12 @@ class Analytics:
                 "without_runbook_avg_seconds": round(avg_without, 1) if avg_without is not None else None,
                 "without_runbook_avg": format_duration(avg_without),
                 "resolutions_with_runbook": sum(r["resolved"] for r in with_rb),
-                "resolutions_without_runbook": un["resolved"],
+                "resolutions_without_runbook": un["resolutions"],
             },
             "stale_count": sum(1 for r in rows if r["stale"]) if not stale_only else len(rows),
         }
 
-    def _resolution_times(self) -> dict:
-        learning = getattr(self.service, "learning", None)
-        if learning is None:
-            return {"runbooks": {}, "unassisted": {"resolved": 0, "seconds_total": 0.0, "timed": 0}}
-        return learning.resolution_times()
-
-    def _runbook_row(self, rid: str, m: dict | None, rb, resolved: dict | None) -> dict:
-        m = m or _row({"runbooks": {}}, rid)
+    def _runbook_row(self, rid: str, m: dict, rb, resolved: dict, updates: int) -> dict:
         execs = m["executions"]
         verified = None
         status = None
@@ -158,12 +142,8 @@ class Analytics:
             verified = _date(rb.metadata.get("last_verified") or rb.metadata.get("verified_at"))
             if verified is None and status == "verified":
                 verified = _date(rb.last_updated)
-        updates = self.versions.update_count(rid)
         reference = verified or (_date(rb.last_updated or rb.created) if rb is not None else None)
         stale, why = self._stale(status, reference, m)
-        learning = getattr(self.service, "learning", None)
-        learned = learning.runbook_stats(rid) if learning is not None else None
-        resolved = resolved or {"resolved": 0, "seconds_total": 0.0, "timed": 0}
         avg = _avg(resolved["seconds_total"], resolved["timed"])
         return {
             "id": rid, "title": rb.title if rb else None, "exists": rb is not None, "status": status,
@@ -171,7 +151,7 @@ class Analytics:
             "execution_success_rate": round(m["exec_succeeded"] / execs, 3) if execs else None,
             "resolutions": resolved["resolved"],
             "avg_resolution_seconds": round(avg, 1) if avg is not None else None,
-            "outcomes": learned, "update_count": updates,
+            "outcomes": runbook_summary(resolved) if resolved["uses"] > 0 else None, "update_count": updates,
             "last_verified": verified.isoformat() if verified else None,
             "last_retrieved": m["last_retrieved"], "last_executed": m["last_executed"],
             "stale": stale, "stale_reason": why,
@@ -189,3 +169,12 @@ class Analytics:
             what = "draft not reviewed for" if status == "draft" else "not verified or updated for"
             return True, f"{what} {age} days (limit {self.features.stale_days})"
         return False, None
+
+
+def _flush_at_exit(ref: weakref.ref) -> None:
+    analytics = ref()
+    if analytics is not None and analytics._pending:
+        try:
+            analytics.flush()
+        except Exception:  # exiting: say what was lost, never fail the exit
+            log.warning("retrieval counts of this process not saved: the state database is unavailable")

@@ -1,18 +1,23 @@
 """Daily / weekly / monthly snapshots of the library and the state, with retention and restore.
 
-An archive holds library/<file>, data/<file> and MANIFEST.json (sha256 of every file). The
-search index (data_dir/chroma), locks, approver credentials and the backups themselves are
-left out: the index is rebuilt from the restored files, and a restore must never bring back a
-revoked credential. Restore verifies every hash before touching anything, saves a pre-restore
-snapshot, then makes both trees byte-identical to the archive, except the history: the audit
-log and the execution records are append-only, so a restore only adds the ones that are
-missing and never rewrites or removes one (rewinding them would erase audit lines and re-open
-decided approvals: the same change could be approved and sent twice).
+An archive holds library/<file>, data/<file>, state/state.db (a consistent copy of the SQLite
+state database, taken with SQLite's backup API while the server runs) and MANIFEST.json (sha256
+of every file). Left out: the search index (rebuilt from the restored files), the live database
+files (the copy stands in for them), the backups themselves and every approver credential (the
+copy has none, so a restore can never bring back a revoked one). With PostgreSQL the state is
+the database's: back it up with pg_dump (README); archives then hold the files only.
+
+Restore verifies every hash before touching anything, saves a pre-restore snapshot, makes the
+library byte-identical to the archive and adds data files that are missing, then merges the
+state (storage/restore.py): learned state and counters go back to the archive's, while history
+is only completed: the audit log and the executions are never rewound (that would erase audit
+lines and re-open decided approvals: the same change could be approved and sent twice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import io
 import json
 import logging
@@ -21,20 +26,35 @@ import re
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InvalidInput, NotFound
 from ..learning.config import FeatureSettings
-from ..learning.jsonstate import file_lock
 from ..library.store import atomic_write, file_hash
 
 log = logging.getLogger(__name__)
 
 KINDS = ("daily", "weekly", "monthly", "pre-restore")
-DATA_SKIP = {"backups", "chroma", "locks", "approvers.json"}  # rebuilt, transient or secret; never restored over
-DATA_APPEND_ONLY = {"audit", "executions"}  # history: restored only where missing, never rewritten
-APPEND_ONLY = {"library": set(), "data": DATA_APPEND_ONLY}
+STATE_FILE = "state/state.db"
+# Rebuilt, transient, live or secret: never archived, never restored over.
+DATA_SKIP = {"backups", "chroma", "locks", "approvers.json", "approvers.json.imported",
+             "state.db", "state.db-wal", "state.db-shm"}
 NAME = re.compile(r"^(?:(daily|weekly|monthly|pre-restore)/)?((daily|weekly|monthly|pre-restore)-\d{8}T\d{12}Z(?:-\d+)?\.tar\.gz)$")
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """One backup or restore at a time per data dir, across threads and processes: flock on the
+    backups folder itself (no lock file), released by the kernel if the process dies."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _skip(rel: Path, top_skip: set[str]) -> bool:
@@ -58,42 +78,58 @@ def _files(root: Path, top_skip: set[str]) -> dict[str, Path]:
 
 
 class Backups:
-    def __init__(self, settings, service, features: FeatureSettings | None = None):
-        self.settings = settings
-        self.service = service
+    """`store`: the state store (snapshots and merges); `reindex()`: rebuild the search index
+    from the restored files."""
+
+    def __init__(self, library_dir: Path, data_dir: Path, store, reindex: Callable[[], object] | None = None,
+                 features: FeatureSettings | None = None):
+        self.library_dir, self.data_dir = Path(library_dir), Path(data_dir)
+        self.store = store
+        self.reindex = reindex
         self.features = features or FeatureSettings()
-        self.root = Path(settings.data_dir) / "backups"
+        self.root = self.data_dir / "backups"
         self.keep = {"daily": self.features.keep_daily, "weekly": self.features.keep_weekly,
                      "monthly": self.features.keep_monthly, "pre-restore": 3}
 
     def _trees(self) -> dict[str, tuple[Path, set[str]]]:
-        return {"library": (Path(self.settings.library_dir), set()),
-                "data": (Path(self.settings.data_dir), DATA_SKIP)}
+        return {"library": (self.library_dir, set()), "data": (self.data_dir, DATA_SKIP)}
 
     # -- backup ------------------------------------------------------------------------------
     def backup(self, kind: str = "daily") -> dict:
         if kind not in KINDS:
             raise InvalidInput(f"kind {kind!r} must be one of daily, weekly, monthly")
+        with _exclusive(self.root):
+            return self._backup(kind)
+
+    def _backup(self, kind: str) -> dict:
+        from ..storage.backup import snapshot
+
         folder = self.root / kind
         folder.mkdir(parents=True, exist_ok=True)
-        with file_lock(self.root / ".backups.lock"):
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-            name, n = f"{kind}-{stamp}.tar.gz", 2
-            while (folder / name).exists():
-                name, n = f"{kind}-{stamp}-{n}.tar.gz", n + 1
-            manifest = {"kind": kind, "created": dt.datetime.now(dt.timezone.utc).isoformat(), "files": {}}
-            buf = io.BytesIO()
-            with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-                for tree, (root, skip) in self._trees().items():
-                    for rel, path in _files(root, skip).items():
-                        data = path.read_bytes()
-                        manifest["files"][f"{tree}/{rel}"] = file_hash(data)
-                        _add(tar, f"{tree}/{rel}", data, path.stat().st_mtime)
-                _add(tar, "MANIFEST.json", json.dumps(manifest, indent=1).encode(), None)
-            atomic_write(folder / name, buf.getvalue())
-            removed = self._retain(kind)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        name, n = f"{kind}-{stamp}.tar.gz", 2
+        while (folder / name).exists():
+            name, n = f"{kind}-{stamp}-{n}.tar.gz", n + 1
+        manifest = {"kind": kind, "created": dt.datetime.now(dt.timezone.utc).isoformat(), "files": {}}
+        buf = io.BytesIO()
+        with tempfile.TemporaryDirectory(prefix=".backup-", dir=self.root) as work, \
+                tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            files = {f"{tree}/{rel}": path for tree, (root, skip) in self._trees().items()
+                     for rel, path in _files(root, skip).items()}
+            copy = snapshot(self.store.open(), Path(work) / "state.db", leave_out=("approvers",))
+            if copy is not None:
+                files[STATE_FILE] = copy
+            for arcname, path in files.items():
+                data = path.read_bytes()
+                manifest["files"][arcname] = file_hash(data)
+                _add(tar, arcname, data, path.stat().st_mtime)
+            _add(tar, "MANIFEST.json", json.dumps(manifest, indent=1).encode(), None)
+        atomic_write(folder / name, buf.getvalue())
+        removed = self._retain(kind)
+        database = "included" if STATE_FILE in manifest["files"] else \
+            f"not included: {self.store.describe()} is backed up with pg_dump (see README)"
         return {"name": f"{kind}/{name}", "kind": kind, "files": len(manifest["files"]),
-                "bytes": len(buf.getvalue()), "removed_by_retention": removed}
+                "bytes": len(buf.getvalue()), "database": database, "removed_by_retention": removed}
 
     def _retain(self, kind: str) -> list[str]:
         archives = sorted((self.root / kind).glob(f"{kind}-*.tar.gz"), key=lambda p: p.name, reverse=True)
@@ -124,27 +160,26 @@ class Backups:
         return path
 
     def restore(self, name: str, reindex: bool = True) -> dict:
+        from ..storage.restore import merge_snapshot
+
         archive = self._archive(name)
-        with file_lock(self.root / ".backups.lock"):
+        with _exclusive(self.root):
             staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=self.root))
             try:
                 files = _extract_verified(archive, staging)
-                safety = None
-                if any(_files(r, s) for r, s in self._trees().values()):
-                    safety = self._backup_unlocked_pre_restore()
-                changed = {tree: _sync(staging / tree, root, skip, APPEND_ONLY[tree])
-                           for tree, (root, skip) in self._trees().items()}
+                safety = self._backup("pre-restore")["name"]
+                changed = {"library": _sync(staging / "library", self.library_dir, set(), add_only=False),
+                           "data": _sync(staging / "data", self.data_dir, DATA_SKIP, add_only=True)}
+                state = staging / STATE_FILE
+                changed["state"] = merge_snapshot(self.store.open(), state) if state.is_file() else None
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-        report = None
-        if reindex and getattr(self.service, "reindex", None) is not None:
-            report = self.service.reindex()
+        reindexed = False
+        if reindex and self.reindex is not None:
+            self.reindex()
+            reindexed = True
         return {"restored": f"{archive.parent.name}/{archive.name}", "files": files, "changed": changed,
-                "pre_restore_backup": safety, "reindexed": report is not None}
-
-    def _backup_unlocked_pre_restore(self) -> str:
-        # file_lock is re-entrant within a thread, so the snapshot can run under the restore lock.
-        return self.backup("pre-restore")["name"]
+                "pre_restore_backup": safety, "reindexed": reindexed}
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float | None) -> None:
@@ -171,7 +206,7 @@ def _extract_verified(archive: Path, staging: Path) -> int:
                     continue
                 parts = Path(m.name).parts
                 if (not m.isfile() or m.name.startswith("/") or ".." in parts
-                        or parts[0] not in ("library", "data") or len(parts) < 2):
+                        or parts[0] not in ("library", "data", "state") or len(parts) < 2):
                     raise InvalidInput(f"{archive.name} contains an unsafe entry {m.name!r}; refusing to restore")
                 data = tar.extractfile(m).read()
                 if expected.get(m.name) != file_hash(data):
@@ -190,22 +225,22 @@ def _extract_verified(archive: Path, staging: Path) -> int:
         raise InvalidInput(f"{archive.name} cannot be read ({exc}); pick another backup") from exc
 
 
-def _sync(src: Path, dst: Path, skip: set[str], append_only: set[str]) -> dict:
-    """Make dst's files byte-identical to src (skipped folders untouched; in append-only folders
-    only missing files are added); atomic per file."""
+def _sync(src: Path, dst: Path, skip: set[str], add_only: bool) -> dict:
+    """Make dst's files byte-identical to src (skipped names untouched), atomic per file; with
+    `add_only`, only add the files dst lacks (the data dir holds history, never rewound)."""
     wanted = _files(src, skip)
     current = _files(dst, skip)
     written = removed = 0
     for rel, path in wanted.items():
         data = path.read_bytes()
         target = dst / rel
-        if rel in current and Path(rel).parts[0] in append_only:
-            continue  # live history wins: never rewind an audit log or a decided execution
+        if rel in current and add_only:
+            continue
         if rel not in current or current[rel].read_bytes() != data:
             atomic_write(target, data)
             written += 1
     for rel, path in current.items():
-        if rel not in wanted and Path(rel).parts[0] not in append_only:
+        if rel not in wanted and not add_only:
             path.unlink()
             removed += 1
             parent = path.parent
@@ -213,6 +248,3 @@ def _sync(src: Path, dst: Path, skip: set[str], append_only: set[str]) -> dict:
                 parent.rmdir()
                 parent = parent.parent
     return {"written": written, "removed": removed}
-
-
-# -- CLI ---------------------------------------------------------------------------------------

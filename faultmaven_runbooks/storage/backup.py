@@ -19,9 +19,10 @@ from .store import StateStore
 LIVE_FILES = ("state.db", "state.db-wal", "state.db-shm")
 
 
-def snapshot(store: StateStore, dest: Path) -> Path | None:
+def snapshot(store: StateStore, dest: Path, leave_out: tuple[str, ...] = ()) -> Path | None:
     """Write the SQLite database as one self-contained file at `dest` (atomically: a crash
-    leaves the old file or the new one). None for PostgreSQL, whose backups are pg_dump's job."""
+    leaves the old file or the new one), with the tables named in `leave_out` emptied (the
+    backups leave out approver credentials). None for PostgreSQL, whose backups are pg_dump's job."""
     if store.dialect != "sqlite":
         return None
     dest = Path(dest)
@@ -36,6 +37,11 @@ def snapshot(store: StateStore, dest: Path) -> Path | None:
                 source.driver_connection.backup(target)
                 # One file, no -wal beside it: the copy is read by whatever restores it.
                 target.execute("PRAGMA journal_mode=DELETE")
+                for table in leave_out:
+                    target.execute(f'DELETE FROM "{table}"')  # names from this package, never from input
+                if leave_out:
+                    target.commit()
+                    target.execute("VACUUM")  # the deleted rows' pages are rewritten, not left in the file
             finally:
                 target.close()
         finally:

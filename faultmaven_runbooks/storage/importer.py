@@ -1,7 +1,10 @@
 """Import the state that the file stores of earlier releases left in a data dir, once.
 
-Read: cache/patterns.json (learning), cache/metrics.json (analytics), executions/exec-*.json,
-audit/executions.jsonl, versions/<id>/index.json + v<N>.md. Everything goes in one
+Read: cache/patterns.json (learning: patterns, statistics and, since the learning loop became
+idempotent, one record per incident id), cache/metrics.json (analytics), executions/exec-*.json
+(with cluster identity and the `applying` state, since approvals got credentials),
+audit/executions.jsonl, approvers.json (token hashes), versions/<id>/index.json + v<N>.md; the
+formats of both file-store releases. Everything goes in one
 transaction together with a marker row keyed by the files' names, sizes and mtimes: a crash
 half-way leaves nothing behind and the next start imports again from scratch; a crash after the
 commit finds the marker and imports nothing twice. Then each file or folder is renamed to
@@ -26,14 +29,15 @@ from sqlalchemy import exc, select
 from ..errors import Conflict, InvalidInput
 from .base import Repository, as_time, insert_ignoring_duplicates, upsert_add
 from .patterns import INCIDENTS_TOTAL
-from .schema import Counter, Incident, LegacyImport, Pattern
+from .schema import Approver, Counter, Incident, LegacyImport, Pattern
 from .usage import COUNTS, UNASSISTED
 
 log = logging.getLogger(__name__)
 
 PATTERNS, METRICS = "cache/patterns.json", "cache/metrics.json"
 EXECUTIONS, AUDIT, VERSIONS = "executions", "audit/executions.jsonl", "versions"
-SOURCES = (PATTERNS, METRICS, EXECUTIONS, AUDIT, VERSIONS)
+APPROVERS = "approvers.json"
+SOURCES = (PATTERNS, METRICS, EXECUTIONS, AUDIT, VERSIONS, APPROVERS)
 DONE = ".imported"
 MAX_PROBLEMS = 100  # listed in the summary; more are only counted
 
@@ -52,15 +56,22 @@ class LegacyImportRepo(Repository):
         with self._write() as conn:
             conn.execute(LegacyImport.__table__.update().where(LegacyImport.key == key).values(summary=summary))
 
-    def add_incident_ids(self, pattern_id: str, incident_ids: list[str], at) -> int:
-        """Incidents the file store named (their contribution unknown: data stays None)."""
+    def add_incidents(self, pattern_id: str, incidents: list[tuple[str, dict | None]], at) -> int:
+        """Incidents the file store named, oldest first, with what each added to the statistics
+        (None when that release did not keep it: the incident is known, its contribution not)."""
         added = 0
         with self._write() as conn:
-            for incident_id in incident_ids:
+            for incident_id, data in incidents:
                 values = dict(incident_id=incident_id, pattern_id=pattern_id, recorded_at=at, updated_at=at,
-                              revision=1, data=None)
+                              revision=1, data=data)
                 added += insert_ignoring_duplicates(conn, Incident, values, ["incident_id"])
         return added
+
+    def add_approver(self, name: str, token_hash: str, created) -> bool:
+        """An approver credential as the file kept it (its date, its hash); False if the name is taken."""
+        values = dict(name=name, token_hash=token_hash, created=created, revoked=None)
+        with self._write() as conn:
+            return insert_ignoring_duplicates(conn, Approver, values, ["name"])
 
     def add_counter(self, name: str, value: int) -> None:
         with self._write() as conn:
@@ -151,6 +162,7 @@ class _Import:
         self.tx, self.imports, self.data_dir, self.now = tx, tx.legacy_imports, data_dir, now
         self.counts: dict[str, int] = {}
         self.problems: list[str] = []
+        self.learned_done: set[str] = set()  # per-incident records imported with their pattern
 
     def _problem(self, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -177,7 +189,7 @@ class _Import:
 
     def run(self, sources: list[str]) -> dict:
         steps = {PATTERNS: self._patterns, METRICS: self._metrics, EXECUTIONS: self._executions,
-                 AUDIT: self._audit, VERSIONS: self._versions}
+                 AUDIT: self._audit, VERSIONS: self._versions, APPROVERS: self._approvers}
         for rel in sources:
             steps[rel](self.data_dir / rel)
             log.info("imported %s", rel)
@@ -187,8 +199,11 @@ class _Import:
         state = _read_json(path, self._problem)
         if not isinstance(state, dict):
             return
+        learned = state.get("learned") or {}
         for pid, pattern in sorted((state.get("patterns") or {}).items()):
-            self._each(f"pattern {pid!r}", lambda: self._pattern(pid, pattern), "patterns")
+            self._each(f"pattern {pid!r}", lambda: self._pattern(pid, pattern, learned), "patterns")
+        for incident_id in sorted(set(learned) - self.learned_done):
+            self._problem(f"incident {incident_id[:60]!r}: its pattern is not in the file; not imported")
         total = state.get("incidents") or 0
         self._each("incident total", lambda: self.imports.add_counter(INCIDENTS_TOTAL, int(total)))
         for name, r in sorted((state.get("resolutions") or {}).items()):
@@ -200,8 +215,13 @@ class _Import:
             self._each(f"runbook outcome {runbook_id!r}", lambda: self.tx.outcomes.add_runbook(
                 runbook_id, **{k: r.get(k, 0) for k in ("uses", "resolved", "failed", "seconds_total", "timed")}),
                 "runbook_outcomes")
+        un = state.get("unassisted")  # since the learning loop counted resolutions without a runbook
+        if isinstance(un, dict) and un.get("resolved"):
+            self._each("resolutions without a runbook", lambda: self.tx.usage.add(UNASSISTED, {
+                "resolutions": un.get("resolved", 0), "resolution_seconds_total": un.get("seconds_total", 0.0),
+                "resolutions_timed": un.get("timed", 0)}), "unassisted_rows")
 
-    def _pattern(self, pid: str, pattern: dict) -> None:
+    def _pattern(self, pid: str, pattern: dict, learned: dict) -> None:
         new_id, n = pid, 2
         while self.imports.pattern_exists(new_id):
             new_id, n = f"{pid}-{n}", n + 1
@@ -210,8 +230,14 @@ class _Import:
         self.tx.patterns.add({**pattern, "id": new_id})
         at = as_time(pattern.get("last_seen"), "last_seen") or self.now
         # Oldest first, each id at its latest place: the old list repeated a re-sent incident.
-        ids = list(reversed(dict.fromkeys(reversed([str(i) for i in pattern.get("incidents") or []]))))
-        self._count("incident_ids", self.imports.add_incident_ids(new_id, ids, at))
+        listed = list(reversed(dict.fromkeys(reversed([str(i) for i in pattern.get("incidents") or []]))))
+        # The per-incident records name their pattern; those older than the list's last 20 go first.
+        mine = [i for i, record in sorted(learned.items()) if isinstance(record, dict) and record.get("pattern") == pid]
+        ids = [i for i in mine if i not in listed] + listed
+        incidents = [(i, {**learned[i], "pattern": new_id} if i in mine else None) for i in ids]
+        self._count("incident_ids", self.imports.add_incidents(new_id, incidents, at))
+        self._count("incident_records", sum(1 for _, data in incidents if data is not None))
+        self.learned_done.update(mine)
 
     def _metrics(self, path: Path) -> None:
         state = _read_json(path, self._problem)
@@ -236,8 +262,9 @@ class _Import:
             self._each(path.name, lambda: self._execution(record), "executions")
 
     def _execution(self, record: dict) -> None:
+        cluster = record.get("cluster")
         try:
-            self.tx.executions.add(record)
+            self.tx.executions.add(record, cluster=cluster.get("server") if isinstance(cluster, dict) else None)
         except Conflict:
             if self.tx.executions.get(record.get("execution_id")).record != record:
                 raise ValueError("a different execution with this id exists") from None
@@ -277,3 +304,14 @@ class _Import:
             versions.save(runbook_id, renumbered, content, args[0],
                           f"{args[1] or ''} (imported from {self.data_dir} as v{version})".strip(), args[2])
             self._problem(f"{runbook_id} v{version}: a different v{version} exists; imported as v{renumbered}")
+
+    def _approvers(self, path: Path) -> None:
+        state = _read_json(path, self._problem)
+        approvers = state.get("approvers") if isinstance(state, dict) else None
+        for name, entry in sorted((approvers or {}).items()):
+            self._each(f"approver {name[:64]!r}", lambda: self._approver(name, entry), "approvers")
+
+    def _approver(self, name: str, entry: dict) -> None:
+        created = as_time(entry.get("created"), "approver created") or self.now
+        if not self.imports.add_approver(name, str(entry["sha256"]), created):
+            self._problem(f"approver {name!r} exists already; the stored credential is kept")

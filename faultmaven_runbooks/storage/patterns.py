@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import func, select, update
 
-from ..errors import Conflict
+from ..errors import StaleWrite
 from .base import Repository, as_time, dialect_insert, insert_ignoring_duplicates, upsert_add, where_given
 from .paging import Page
 from .schema import Counter, Incident, Pattern
@@ -26,14 +26,10 @@ IN_LIST_MAX = 500  # more stale patterns than this: read them all rather than na
 INCIDENTS_TOTAL = "learning.incidents"
 
 
-class StaleWrite(Conflict):
-    """Another writer changed the row since it was read; re-read and try again."""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PatternCandidate:
     id: str
-    centroid: tuple[float, ...]
+    centroid: np.ndarray  # float64, read-only (a view of the stored bytes): stack it, never change it
     context: dict  # shared with the cache: read, never change
     members: int
     revision: int
@@ -87,8 +83,12 @@ def _pack(vector) -> bytes:
     return np.asarray(vector, dtype="<f8").tobytes()  # fixed byte order: replicas may differ
 
 
+def _vector(raw: bytes) -> np.ndarray:
+    return np.frombuffer(raw, dtype="<f8")  # read-only: the cache hands the same array to every caller
+
+
 def _unpack(raw: bytes) -> list[float]:
-    return np.frombuffer(raw, dtype="<f8").tolist()
+    return _vector(raw).tolist()
 
 
 def _stored(row) -> StoredPattern:
@@ -119,14 +119,26 @@ class PatternRepo(Repository):
                 query = select(Pattern.id, Pattern.revision, Pattern.centroid, Pattern.context, Pattern.members)
                 if len(stale) <= IN_LIST_MAX:
                     query = query.where(Pattern.id.in_(stale))
-                self._cache.put([PatternCandidate(r.id, tuple(_unpack(r.centroid)), r.context, r.members, r.revision)
+                self._cache.put([PatternCandidate(r.id, _vector(r.centroid), r.context, r.members, r.revision)
                                  for r in conn.execute(query)])
         return self._cache.pick(sorted(revisions))
 
-    def get(self, pattern_id: str) -> StoredPattern | None:
-        with self._read() as conn:
-            row = conn.execute(select(Pattern).where(Pattern.id == pattern_id)).first()
+    def get(self, pattern_id: str, *, lock: bool = False) -> StoredPattern | None:
+        """With `lock` (inside a transaction), concurrent learns of one pattern wait for each other
+        instead of all but one losing the compare-and-set (PostgreSQL: SELECT ... FOR UPDATE;
+        SQLite's write transactions are serial anyway)."""
+        query = select(Pattern).where(Pattern.id == pattern_id)
+        with self._connect(lock) as conn:
+            row = conn.execute(query.with_for_update() if lock else query).first()
         return _stored(row) if row else None
+
+    def get_many(self, pattern_ids: list[str]) -> dict[str, StoredPattern]:
+        """The patterns with these ids (a page of them), by id, in one query."""
+        if not pattern_ids:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(select(Pattern).where(Pattern.id.in_(list(pattern_ids)))).all()
+        return {row.id: _stored(row) for row in rows}
 
     def add(self, pattern: dict) -> StoredPattern:
         """A new pattern; StaleWrite if another writer created one with this id first."""

@@ -25,6 +25,7 @@ from .base import Connect
 from .engine import describe, make_engine, translate_errors
 from .executions import ExecutionRepo
 from .importer import LegacyImportRepo, import_legacy_state
+from .locks import LockRepo
 from .migrate import upgrade
 from .outcomes import OutcomeRepo
 from .patterns import CandidateCache, IncidentRepo, PatternRepo
@@ -46,6 +47,7 @@ class Repositories:
         self.audit = AuditRepo(connect, clock)
         self.versions = VersionRepo(connect, clock)
         self.triage = TriageRepo(connect, clock)
+        self.locks = LockRepo(connect, clock)  # transaction-scoped: use as tx.locks
         self.legacy_imports = LegacyImportRepo(connect, clock)  # the importer's marker and raw rows
 
 
@@ -80,6 +82,10 @@ class StateStore(Repositories):
             # No shared candidate cache here: rows read inside a transaction that may roll back
             # must not be remembered as committed. Match before the transaction (see patterns.py).
             yield Repositories(lambda _write: nullcontext(conn), self.clock)
+
+    def open(self) -> StateStore:
+        """Itself: a StateStore is open (LazyStore.open() opens one)."""
+        return self
 
     def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers (for health checks)."""

@@ -52,6 +52,11 @@ class UsageRepo(Repository):
             deltas.update(resolution_seconds_total=seconds, resolutions_timed=1)
         self.add(UNASSISTED if runbook_id is None else runbook_id, deltas)
 
+    def add_unassisted(self, resolutions: int, seconds_total: float = 0.0, timed: int = 0) -> None:
+        """Resolutions reached without any runbook (deltas: negative takes back a re-sent incident's)."""
+        self.add(UNASSISTED, {"resolutions": resolutions, "resolution_seconds_total": seconds_total,
+                              "resolutions_timed": timed})
+
     def get(self, runbook_id: str) -> dict | None:
         return self.all([runbook_id]).get(runbook_id)
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 from kubernetes import client as k8s
 
+from faultmaven_runbooks.clock import utc_now
 from faultmaven_runbooks.executor.policy import NamespacePolicy, Policy
 from faultmaven_runbooks.executor.service import ExecutionService
 from faultmaven_runbooks.models import Runbook, Step
 from faultmaven_runbooks.settings import Settings
+from faultmaven_runbooks.storage import open_store
 
 from .adversarial_cases import CASES
 
@@ -44,8 +45,8 @@ def hostile_policy() -> Policy:
 def run_cases(kube_url: str, data_dir: Path, requests: list) -> list[dict]:
     settings = Settings(library_dir=data_dir / "none", data_dir=data_dir, embedding_model="hash:256")
     library = CaseLibrary()
-    service = SimpleNamespace(settings=settings, library=library)
-    executor = ExecutionService(settings, service, policy=hostile_policy(),
+    store = open_store(settings)  # the audit log lands in data_dir's state database
+    executor = ExecutionService(settings, store, library, utc_now, policy=hostile_policy(),
                                 kube_configuration=k8s.Configuration(host=kube_url))
     rows = []
     try:
@@ -60,4 +61,5 @@ def run_cases(kube_url: str, data_dir: Path, requests: list) -> list[dict]:
                          "status": result.status, "execution_id": result.execution_id})
     finally:
         executor.close()
+        store.close()
     return rows

@@ -37,22 +37,25 @@ def exec_library(tmp_path) -> Path:
 
 
 @pytest.fixture
-def exec_settings(tmp_path, exec_library) -> Settings:
-    return Settings(library_dir=exec_library, data_dir=tmp_path / "data", kubeconfig=None, embedding_model="hash:256")
+def exec_settings(tmp_path, exec_library, database_url) -> Settings:
+    return Settings(library_dir=exec_library, data_dir=tmp_path / "data", kubeconfig=None, embedding_model="hash:256",
+                    database_url=database_url)
 
 
 @pytest.fixture
 def runbook_service(exec_settings, clock) -> RunbookService:
-    return RunbookService(exec_settings, clock=clock)
+    service = RunbookService(exec_settings, clock=clock)
+    yield service
+    service.close()
 
 
 @pytest.fixture
-def make_executor(exec_settings, runbook_service, kube):
+def make_executor(runbook_service, kube):
+    """Executors on the service's library, state store and clock, pointed at the fake cluster."""
     made = []
 
     def make(policy: Policy | None = None, host: str | None = None) -> ExecutionService:
-        svc = ExecutionService(exec_settings, runbook_service, policy=policy,
-                               kube_configuration=k8s.Configuration(host=host or kube.url))
+        svc = runbook_service.make_executions(policy=policy, kube_configuration=k8s.Configuration(host=host or kube.url))
         made.append(svc)
         return svc
 

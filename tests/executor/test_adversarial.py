@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+
+from faultmaven_runbooks.settings import Settings
+from faultmaven_runbooks.storage import open_store
 
 from .adversarial_cases import CASES
 from .adversarial_run import run_cases
@@ -39,8 +43,10 @@ def test_no_hostile_case_reaches_the_api_and_each_has_a_clear_reason(rows, kube,
 
 
 def test_every_hostile_attempt_is_in_the_audit_log(rows, tmp_path):
-    log = tmp_path / "data" / "audit" / "executions.jsonl"
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    store, log = open_store(Settings(_env_file=None, data_dir=tmp_path / "data")), io.StringIO()
+    store.audit.export_jsonl(log)
+    store.close()
+    entries = [json.loads(line) for line in log.getvalue().splitlines()]
     steps = {e["execution_id"]: e for e in entries if e["event"] == "execute.step"}
     for row in rows:
         entry = steps[row["execution_id"]]

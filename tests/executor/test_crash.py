@@ -1,9 +1,11 @@
 """kill -9 in the worst moment: a real `serve --transport streamable-http` process is killed while
 an approved change is in flight to a slow API server. After a restart the execution is
-interrupted (audited), nothing is sent again, and no lock is left to block later approvals."""
+interrupted (audited), nothing is sent again, and nothing is left to block later approvals."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import signal
@@ -15,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faultmaven_runbooks.executor.approvers import for_data_dir
+from faultmaven_runbooks.executor.approvers import for_settings
+from faultmaven_runbooks.storage import open_store
 
 from .conftest import CTX
 
@@ -29,7 +32,8 @@ class Server:
     def __init__(self, settings, kubeconfig: Path):
         exe = Path(sys.executable).with_name("faultmaven-runbooks")
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL": "hash:256",
-               "FAULTMAVEN_RUNBOOKS_KUBECONFIG": str(kubeconfig), "FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": TOKEN}
+               "FAULTMAVEN_RUNBOOKS_KUBECONFIG": str(kubeconfig), "FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": TOKEN,
+               "FAULTMAVEN_RUNBOOKS_DATABASE_URL": settings.database_url or ""}
         self.proc = subprocess.Popen(
             [str(exe), "serve", "--transport", "streamable-http", "--host", "127.0.0.1", "--port", "0",
              "--library", str(settings.library_dir), "--data", str(settings.data_dir)],
@@ -82,7 +86,7 @@ def _approve(url: str, execution_id: str, token: str, answers: list) -> None:
 
 
 def test_kill_9_during_a_slow_apply_recovers_without_a_stale_lock(serve, exec_settings, kube):
-    approver = for_data_dir(exec_settings.data_dir).add("alice")
+    approver = for_settings(exec_settings).add("alice")
     first = serve()
     run = httpx.post(f"{first.url}/runbooks/execute", headers=API, timeout=60, json={
         "runbook_id": "exec-sampler", "context": CTX, "parameters": {"dry_run": False, "steps": [10]}}).json()
@@ -103,9 +107,11 @@ def test_kill_9_during_a_slow_apply_recovers_without_a_stale_lock(serve, exec_se
     again = httpx.post(f"{second.url}/runbooks/executions/{run['execution_id']}/approve",
                        headers={"Authorization": f"Bearer {approver}"}, timeout=30)
     assert again.status_code == 409 and "being decided" not in again.text  # a conflict, never a stale lock
-    events = [e for e in (exec_settings.data_dir / "audit" / "executions.jsonl").read_text().splitlines()
-              if run["execution_id"] in e]
-    order = [re.search(r'"event": "([^"]+)"', e).group(1) for e in events]
+    store, exported = open_store(exec_settings), io.StringIO()
+    store.audit.export_jsonl(exported)
+    store.close()
+    order = [e["event"] for e in map(json.loads, exported.getvalue().splitlines())
+             if e.get("execution_id") == run["execution_id"]]
     assert order.index("execute.applying") < order.index("execute.interrupted")
     # a new plan is approved and applied normally: nothing was left behind to block it
     fresh = httpx.post(f"{second.url}/runbooks/execute", headers=API, timeout=60, json={

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
 from faultmaven_runbooks.errors import Conflict, Forbidden, InvalidInput, NotFound
 from faultmaven_runbooks.executor.policy import Policy
-from faultmaven_runbooks.executor.service import ExecutionService
+from faultmaven_runbooks.service import RunbookService
 
 from .conftest import CTX, NS, POD, SHIPPED
 
@@ -173,7 +174,8 @@ def test_records_page_survive_restart_and_filter(exec_settings, runbook_service,
         made.append(executor.execute("exec-sampler", CTX, {"steps": [1]}).execution_id)
         clock.advance(seconds=1)
     waiting = executor.execute("exec-sampler", CTX, {"dry_run": False, "steps": [10]})
-    fresh = ExecutionService(exec_settings, runbook_service, kube_configuration=k8s.Configuration(host=kube.url))
+    restarted = RunbookService(exec_settings, clock=clock)  # another process: its own store and engine
+    fresh = restarted.make_executions(kube_configuration=k8s.Configuration(host=kube.url))
     first = fresh.list_executions(limit=2)
     second = fresh.list_executions(limit=2, cursor=first.next_cursor)
     assert [e.execution_id for e in first.executions + second.executions] == [waiting.execution_id, *made[::-1]]
@@ -187,6 +189,7 @@ def test_records_page_survive_restart_and_filter(exec_settings, runbook_service,
         fresh.list_executions(cursor="not-a-cursor")
     with pytest.raises(NotFound):
         fresh.get("exec-000000000000")
+    restarted.close()
 
 
 def test_audit_log_records_plan_steps_decisions_and_cluster(executor, exec_settings):
@@ -194,8 +197,9 @@ def test_audit_log_records_plan_steps_decisions_and_cluster(executor, exec_setti
     with pytest.raises(Forbidden):
         executor.approve(result.execution_id, "claude")
     executor.approve(result.execution_id, "alice")
-    lines = (exec_settings.data_dir / "audit" / "executions.jsonl").read_text().splitlines()
-    mine = [e for e in map(json.loads, lines) if e.get("execution_id") == result.execution_id]
+    exported = io.StringIO()
+    executor.audit.store.audit.export_jsonl(exported)  # the audit log leaves the store as JSONL
+    mine = [e for e in map(json.loads, exported.getvalue().splitlines()) if e.get("execution_id") == result.execution_id]
     assert [e["event"] for e in mine] == ["execute.plan", "execute.step", "execute.step", "execute.finish",
                                          "approval.refused", "approval.approved", "execute.applying",
                                          "execute.apply", "execute.finish"]
@@ -247,7 +251,7 @@ def test_unreachable_cluster_says_so_once(make_executor, kube):
 
 def test_no_cluster_configuration_is_one_message(exec_settings, runbook_service, tmp_path):
     settings = exec_settings.model_copy(update={"kubeconfig": tmp_path / "missing-kubeconfig"})
-    svc = ExecutionService(settings, runbook_service)
+    svc = runbook_service.make_executions(settings)
     result = svc.execute("pod-crashloopbackoff", CTX)
     assert result.outcome == "no_cluster" and result.message.count("no usable cluster configuration") == 1
     assert all(s.reason is None for s in result.steps if s.result == "skipped")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import json
 
 import pytest
@@ -18,6 +19,8 @@ from faultmaven_runbooks.adapters.mcp import execution
 from faultmaven_runbooks.errors import Forbidden, NotFound
 from faultmaven_runbooks.executor.service import ExecutionService
 from faultmaven_runbooks.service import RunbookService
+from faultmaven_runbooks.settings import Settings
+from faultmaven_runbooks.storage import open_store
 
 from .conftest import CTX, NS, POD
 
@@ -143,7 +146,10 @@ def test_cli_approvers_add_list_remove(tmp_path, capsys):
     assert cli_main(["approvers", "add", "alice", "--data", data]) == 0
     out, err = capsys.readouterr()
     token = out.strip()
-    assert token.startswith("fmra_") and "shown once" in err and token not in (tmp_path / "data" / "approvers.json").read_text()
+    assert token.startswith("fmra_") and "shown once" in err
+    store = open_store(Settings(_env_file=None, data_dir=tmp_path / "data"))
+    assert [a.token_hash for a in store.approvers.list()] == [hashlib.sha256(token.encode()).hexdigest()]
+    store.close()
     assert cli_main(["approvers", "list", "--data", data]) == 0
     assert [a["name"] for a in json.loads(capsys.readouterr().out)["approvers"]] == ["alice"]
     assert cli_main(["approvers", "remove", "alice", "--data", data]) == 0

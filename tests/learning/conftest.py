@@ -1,8 +1,8 @@
 """Fixtures for the learning / authoring / analytics / backup tests.
 
 A real RunbookService over a temporary copy of a few shipped runbooks, with the deterministic
-hashing embedder (no model download) and a temporary data dir. Feature services are attached
-here only when the core service does not attach them itself yet.
+hashing embedder (no model download), a temporary data dir and the state database the session
+runs on (tests/conftest.py: SQLite, or PostgreSQL with FAULTMAVEN_TEST_DATABASE=postgresql).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
 
-from tests.learning.support import ROOT, SHIPPED, attach
+from tests.learning.support import ROOT, SHIPPED
 
 
 @pytest.fixture
@@ -30,11 +30,13 @@ def lib_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fm_settings(tmp_path: Path, lib_dir: Path) -> Settings:
+def fm_settings(tmp_path: Path, lib_dir: Path, database_url) -> Settings:
     return Settings(library_dir=lib_dir, data_dir=tmp_path / "data", embedding_model="hash:256",
-                    _env_file=None)
+                    database_url=database_url, _env_file=None)
 
 
 @pytest.fixture
 def fm_service(fm_settings: Settings, clock) -> RunbookService:
-    return attach(RunbookService(fm_settings, clock=clock))
+    service = RunbookService(fm_settings, clock=clock)
+    yield service
+    service.close()

@@ -1,4 +1,5 @@
-"""Analytics in cache/metrics.json; backups with retention and a byte-identical restore."""
+"""Analytics in the state store; backups with the database, retention, and a restore that puts the
+library and the learned state back without rewinding history."""
 
 from __future__ import annotations
 
@@ -34,14 +35,14 @@ def test_analytics_report(fm_service, clock):
     fm_service.authoring.update_runbook("pod-oomkilled", tags=["oom"])  # an update verifies it: today
     clock.advance(days=40)
     a.flush()  # retrievals are buffered in memory between flushes
-    report = Analytics(fm_service.settings, fm_service).report("pod-oomkilled")  # read back from disk
+    report = Analytics(fm_service.store, fm_service.library, clock).report("pod-oomkilled")  # read back
     row, = report["runbooks"]
     assert row["retrievals"] == 1 and row["executions"] == 2 and row["execution_success_rate"] == 0.5
     assert row["update_count"] == 1 and row["last_verified"] == "2031-05-17" and row["avg_resolution_seconds"] == 300
     assert row["last_executed"] == "2031-05-17T09:30:00+00:00"
     assert report["resolution_time"]["with_runbook_avg_seconds"] == 300
     assert report["resolution_time"]["without_runbook_avg_seconds"] == 1800
-    assert json.loads((fm_service.settings.data_dir / "cache/metrics.json").read_text())["runbooks"]["pod-oomkilled"]
+    assert fm_service.store.usage.get("pod-oomkilled")["executions"] == 2  # in the state store, shared by replicas
     with pytest.raises(NotFound):
         a.report("nope")
     with pytest.raises(InvalidInput):
@@ -85,7 +86,7 @@ def test_search_counts_retrievals(fm_service):
 
 
 def test_stale_flags(fm_service):
-    a = Analytics(fm_service.settings, fm_service, FeatureSettings(stale_days=1))
+    a = Analytics(fm_service.store, fm_service.library, fm_service.clock, FeatureSettings(stale_days=1))
     fm_service.authoring.update_runbook("node-disk-pressure", metadata={"last_verified": "2020-01-01"})
     fm_service.authoring.update_runbook("image-pull-backoff", metadata={"status": "deprecated"})
     for ok in (False, False, False, True):
@@ -110,28 +111,70 @@ def tree(root: Path, skip=("backups", "chroma", "locks")) -> dict[str, str]:
     return out
 
 
-def test_restore_round_trip_is_byte_identical_and_reindexes(fm_service):
-    fm_service.learning.learn({"type": "disk_full", "diagnosis": ["logs filled disk"], "resolution": ["rotate_logs"],
-                               "success": True}, {})
-    lib, data = fm_service.settings.library_dir, fm_service.settings.data_dir
-    snap_lib, snap_data = tree(lib), tree(data)
+def _audit(service) -> list[dict]:
+    out = io.StringIO()
+    service.store.audit.export_jsonl(out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_restore_round_trip_rewinds_library_and_learning_never_history(fm_service, clock):
+    learning, store = fm_service.learning, fm_service.store
+    learning.learn({"id": "INC-1", "type": "disk_full", "diagnosis": ["logs filled disk"],
+                    "resolution": ["rotate_logs"], "success": True}, {})
+    store.audit.append("test.before_backup", execution_id="exec-000000000001")
+    lib = fm_service.settings.library_dir
+    snap_lib, patterns = tree(lib), learning.get_patterns()
     b = fm_service.backups.backup("daily")
-    assert b["files"] == len(snap_lib) + len(snap_data)
-    # Damage: change, add and delete files in both trees.
+    on_sqlite = store.dialect == "sqlite"
+    assert b["files"] == len(snap_lib) + (1 if on_sqlite else 0)
+    assert b["database"] == "included" if on_sqlite else "pg_dump" in b["database"]
+    # Damage: change, add and delete files; learn more; the log grows.
     (lib / "static/compute/pod-oomkilled.md").write_text("# gone\n\nreplaced by a broken edit\n")
     (lib / "static/compute/node-disk-pressure.md").unlink()
     fm_service.authoring.create_runbook("Temporary runbook", "# Temporary\n\nsome words about zebras\n")
-    (data / "cache/patterns.json").write_text("{}")
+    clock.advance(minutes=5)
+    learning.learn({"id": "INC-2", "type": "image_pull", "diagnosis": ["tag missing in registry"],
+                    "resolution": ["fix_tag"], "success": True}, {})
+    store.audit.append("test.after_backup", execution_id="exec-000000000002")
+    log_before_restore = _audit(fm_service)
     result = fm_service.backups.restore(b["name"])
-    assert tree(lib) == snap_lib and tree(data) == snap_data
+    assert tree(lib) == snap_lib
     assert result["reindexed"] and result["pre_restore_backup"].startswith("pre-restore/")
+    assert _audit(fm_service) == log_before_restore  # not one entry rewound, none added twice
+    if on_sqlite:  # learned state is the archive's again (PostgreSQL's is pg_dump's to restore)
+        assert learning.get_patterns() == patterns and store.incidents.get("INC-2") is None
+        assert result["changed"]["state"]["added"]["audit_entries"] == 0
     hits = [h.id for h in fm_service.search("zebras").results]
     assert "temporary-runbook" not in hits
     assert fm_service.search("node DiskPressure eviction").results[0].id == "node-disk-pressure"
 
 
+def test_a_restore_into_a_fresh_database_brings_history_back(fm_service, fm_settings, tmp_path):
+    """A lost state database: the archive's executions and audit entries come back, in order."""
+    if fm_service.store.dialect != "sqlite":
+        pytest.skip("archives hold the state only on SQLite; PostgreSQL is restored with pg_restore")
+    store = fm_service.store
+    for n in range(3):
+        store.audit.append("test.event", execution_id=f"exec-00000000000{n}", n=n)
+    b = fm_service.backups.backup("weekly")
+    archive = fm_settings.data_dir / "backups" / b["name"]
+    fm_service.close()
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (fm_settings.data_dir / name).unlink(missing_ok=True)
+    from faultmaven_runbooks.service import RunbookService
+
+    fresh = RunbookService(fm_settings)
+    fresh.store.audit.append("test.after_loss")
+    fresh.backups.restore(b["name"], reindex=False)
+    events = [(e["event"], e.get("n")) for e in _audit(fresh)]
+    assert events == [("test.after_loss", None)] + [("test.event", n) for n in range(3)]
+    assert archive.exists()
+    fresh.close()
+
+
 def test_retention_and_listing(fm_service):
-    backups = Backups(fm_service.settings, fm_service, FeatureSettings(keep_daily=2))
+    backups = Backups(fm_service.settings.library_dir, fm_service.settings.data_dir, fm_service.store,
+                      features=FeatureSettings(keep_daily=2))
     names = [backups.backup("daily")["name"] for _ in range(4)]
     listed = [b["name"] for b in backups.list() if b["kind"] == "daily"]
     assert listed == sorted(names[-2:], reverse=True)

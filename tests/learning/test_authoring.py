@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from faultmaven_runbooks.errors import Conflict, InvalidInput, NotFound
-from faultmaven_runbooks.library.authoring import AuthoringService
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
 
@@ -108,11 +107,13 @@ def test_concurrent_updates_from_threads_lose_nothing(fm_service):
     errors = []
 
     def worker(n: int) -> None:
+        other = RunbookService(fm_service.settings, clock=fm_service.clock)  # separate engines, same files
         try:
-            other = AuthoringService(fm_service.settings, fm_service)  # separate instances, same files
-            other.update_runbook("kafka-consumer-lag", metadata={f"k{n}": n})
+            other.authoring.update_runbook("kafka-consumer-lag", metadata={f"k{n}": n})
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
+        finally:
+            other.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(12)]
     for t in threads:
@@ -129,18 +130,21 @@ def test_concurrent_updates_from_threads_lose_nothing(fm_service):
     assert history["update_count"] == 12 and rest["next_cursor"] is None
 
 
-def _process_worker(lib: str, data: str, n: int) -> None:
-    settings = Settings(library_dir=Path(lib), data_dir=Path(data), embedding_model="hash:256", _env_file=None)
+def _process_worker(lib: str, data: str, database_url: str | None, n: int) -> None:
+    settings = Settings(library_dir=Path(lib), data_dir=Path(data), embedding_model="hash:256",
+                        database_url=database_url, _env_file=None)
     service = RunbookService(settings)
-    service.reindex = lambda relpaths=None: None  # these workers test file locking, not indexing
-    AuthoringService(settings, service).update_runbook("kafka-consumer-lag", metadata={f"p{n}": n})
+    service.reindex = lambda relpaths=None: None  # these workers test the runbook lock, not indexing
+    service.authoring.update_runbook("kafka-consumer-lag", metadata={f"p{n}": n})
+    service.close()
 
 
 def test_concurrent_updates_from_processes_lose_nothing(fm_service):
     fm_service.authoring.create_runbook("Kafka consumer lag", BODY)
     ctx = multiprocessing.get_context("fork")
     procs = [ctx.Process(target=_process_worker, args=(str(fm_service.settings.library_dir),
-                                                      str(fm_service.settings.data_dir), n)) for n in range(6)]
+                                                      str(fm_service.settings.data_dir),
+                                                      fm_service.settings.database_url, n)) for n in range(6)]
     for p in procs:
         p.start()
     for p in procs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 
 import pytest
 
@@ -13,11 +14,12 @@ from faultmaven_runbooks.library.markdown import parse_runbook
 from tests.learning.support import load_case
 
 FIVE_PARTS = ["Problem Summary", "Diagnosis Steps", "Root Cause", "Solution", "Prevention"]
+NOW = dt.datetime(2031, 5, 17, 9, 30, tzinfo=dt.timezone.utc)
 
 
 def render(name: str):
     facts = parse_case(load_case(name))
-    text = render_case_runbook(facts, "rb-test")
+    text = render_case_runbook(facts, "rb-test", NOW).text()
     return facts, text, parse_runbook(text, "dynamic/resolutions/auto-generated/rb-test.md")
 
 
@@ -104,5 +106,5 @@ def test_extract_with_backticks_cannot_break_out_of_its_block():
 
 def render_case_from(case):
     facts = parse_case(case)
-    text = render_case_runbook(facts, "rb-test")
+    text = render_case_runbook(facts, "rb-test", NOW).text()
     return facts, text, parse_runbook(text, "dynamic/resolutions/auto-generated/rb-test.md")

@@ -91,7 +91,7 @@ def test_a_journal_note_restating_a_hypothesis_is_not_a_second_one():
         {"turn": 4, "entry_type": "ruled_out", "content": "Redis memory limit of 2Gi too low for normal load: no, "
                                                          "it held for months"})
     facts = parse_case(case)
-    text = render_case_runbook(facts, "redis-oom", __import__("datetime").datetime(2031, 5, 17))
+    text = render_case_runbook(facts, "redis-oom", __import__("datetime").datetime(2031, 5, 17)).text()
     assert text.count("Memory leak in Redis") == 1
     assert text.count("Redis memory limit of 2Gi") == 1  # ruled out by the note, no longer a live theory
     ruled_out = text.split("**Ruled out**:")[1].split("###")[0]

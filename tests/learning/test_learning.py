@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from faultmaven_runbooks.errors import InvalidInput
-from faultmaven_runbooks.learning import LearningService
+from faultmaven_runbooks.service import RunbookService
 
 SPEC = {"type": "pod_crash", "diagnosis": ["memory_limit_exceeded"], "resolution": ["increase_memory_limit"],
         "success": True, "duration": "5m"}
@@ -115,21 +115,25 @@ def test_runbook_used_is_credited_not_duplicated(fm_service):
 
 def test_statistics_are_durable(fm_service):
     fm_service.learning.learn(oom(1), CTX)
-    fresh = LearningService(fm_service.settings, fm_service)
-    assert fresh.get_patterns()["total_incidents"] == 1
-    assert fresh.learn(oom(2), CTX).pattern_detected
+    fresh = RunbookService(fm_service.settings, clock=fm_service.clock)  # a restart: its own engine
+    assert fresh.learning.get_patterns()["total_incidents"] == 1
+    assert fresh.learning.learn(oom(2), CTX).pattern_detected
+    fresh.close()
 
 
 def test_concurrent_learns_lose_no_update(fm_service):
+    """Eight services (each its own engine and pool, as replicas have) learning at once."""
     errors = []
 
     def worker(t: int) -> None:
+        svc = RunbookService(fm_service.settings, clock=fm_service.clock)
         try:
-            svc = LearningService(fm_service.settings, fm_service)
             for i in range(5):
-                svc.learn(oom(100 * t + i), CTX, write_runbooks=False)
+                svc.learning.learn(oom(100 * t + i), CTX, write_runbooks=False)
         except Exception as exc:  # pragma: no cover
             errors.append(exc)
+        finally:
+            svc.close()
 
     threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
     for t in threads:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from faultmaven_runbooks.learning.case_runbooks import _similar
 from faultmaven_runbooks.learning.cases import CaseFacts, parse_case
 from faultmaven_runbooks.learning.config import FeatureSettings
 from tests.learning.support import load_case
@@ -24,7 +23,7 @@ def case(title: str, problem: str, symptoms: list[str], root_cause: str, service
 
 
 def scores(service, facts: CaseFacts) -> dict[str, float]:
-    return {s.id: s.similarity for s in _similar(service, facts)}
+    return {s.id: s.similarity for s in service.cases._similar(facts)}
 
 
 def test_a_redis_session_case_is_not_the_generic_oomkilled_runbook(real_service):

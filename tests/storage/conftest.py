@@ -1,5 +1,5 @@
 """Storage fixtures: every test that takes `store` runs on SQLite and on a real PostgreSQL
-server started here (initdb + pg_ctl in a temporary directory, once per session)."""
+server (tests/conftest.py's `postgres`: initdb + pg_ctl in a temporary directory, once per session)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,6 @@ import pytest
 from faultmaven_runbooks.settings import Settings
 from faultmaven_runbooks.storage import StateStore, open_store
 
-from .pg_server import PostgresServer
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.destroy()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

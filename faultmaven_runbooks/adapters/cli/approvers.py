@@ -1,7 +1,7 @@
 """CLI: `approvers add NAME | list | remove NAME`: the credentials people approve changes with.
 
 The token is printed once and only its hash is kept; whoever holds it approves as NAME, through
-`faultmaven-runbooks approve` or the HTTP API. Run this on the server's host with its --data.
+`faultmaven-runbooks approve` or the HTTP API. Run it with the server's --data (or its DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import json
 import sys
 from collections.abc import Callable
 
-from ...executor.approvers import for_data_dir
+from ...executor.approvers import for_settings
 from ...settings import Settings
 from .args import add_paths
 
 
 def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
     def store(args: argparse.Namespace):
-        return for_data_dir(Settings().with_paths(args.library, args.data).data_dir)
+        return for_settings(Settings().with_paths(args.library, args.data))
 
     def cmd_add(args: argparse.Namespace) -> int:
         token = store(args).add(args.name)

@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 from ...errors import Forbidden, InvalidInput, NotFound, RunbookError
 from ...executor.models import ExecutionResult
-from ...executor.service import ExecutionService
 from ...executor.views import compact, compact_plan
 from ...settings import Settings
 from .args import add_paths
@@ -71,7 +70,7 @@ def _through_server(args, token: str, decision: str) -> dict:
 
 def _locally(args, service, token: str, decision: str) -> dict:
     overrides = {k: v for k, v in (("kubeconfig", args.kubeconfig), ("kube_context", args.context)) if v}
-    executions = ExecutionService(service.settings.model_copy(update=overrides), service)
+    executions = service.make_executions(service.settings.model_copy(update=overrides))
     data = service.settings.data_dir
     approver = executions.approvers.identify(token)
     if approver is None:

@@ -11,7 +11,7 @@ import threading
 
 from ...memory import limit_malloc_arenas
 from ...settings import Settings
-from . import approvers, backups, executions
+from . import approvers, audit, backups, executions
 from .args import add_paths
 
 log = logging.getLogger("faultmaven_runbooks")
@@ -60,10 +60,11 @@ def _leave(service, warm_up: threading.Thread) -> None:
     ("terminate called without an active exception", SIGABRT). Save what the server holds and end
     the process at once instead; a model compile already under way finishes in its own process."""
     if not warm_up.is_alive():
+        service.close()  # buffered retrieval counts saved, the state store let go
         return
     log.info("client gone during warm-up: exiting without waiting for it")
     try:
-        service.analytics.flush()  # retrieval counts buffered in memory
+        service.close()
     finally:
         logging.shutdown()
         sys.stdout.flush()
@@ -128,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_paths(search)
     search.set_defaults(func=cmd_search)
 
-    # Feature areas add their own subcommands: approve / plan / executions, approvers, backup / restore.
-    for area in (executions, approvers, backups):
+    # Feature areas add their own subcommands: approve / plan / executions, approvers, audit, backup / restore.
+    for area in (executions, approvers, audit, backups):
         area.add_cli(sub, make_service)
     return parser
 

@@ -1,34 +1,26 @@
-"""Dynamic runbooks in the specification's incident structure.
+"""What `learn` writes: dynamic runbooks in the specification's incident structure.
 
 New incident types get dynamic/incidents/<date>-<slug>.md; recurring patterns get
 dynamic/patterns/<pattern-id>.md, rewritten as their statistics change until a person takes
-the runbook over (edits `generated_by` away or marks it anything but draft).
+the runbook over (edits `generated_by` away or marks it anything but draft). The library
+writer numbers the versions, dates them and keeps the one each rewrite replaces.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-from ..library.markdown import render_front_matter, slugify, split_front_matter
+from ..library.markdown import slugify
+from ..library.render import Markdown, bullets, fence, numbered, one_line
 from .patterns import words
 from .stats import format_duration, pattern_summary, ranked_solutions
 
 GENERATOR = "learn"
+NONE = "None recorded."
 
 
 def _line(text: object) -> str:
-    return re.sub(r"\s+", " ", words(text) if not isinstance(text, str) else text).strip()
-
-
-def _bullets(items, empty: str = "None recorded.") -> str:
-    lines = [f"- {_line(i)}" for i in items if i]
-    return "\n".join(lines) if lines else f"- {empty}"
-
-
-def _numbered(items, empty: str = "None recorded.") -> str:
-    lines = [f"{n}. {_line(i)}" for n, i in enumerate([i for i in items if i], 1)]
-    return "\n".join(lines) if lines else f"1. {empty}"
+    return one_line(words(text) if not isinstance(text, str) else text)
 
 
 def _commands(steps: list) -> list[str]:
@@ -42,7 +34,9 @@ def _step_text(step) -> str:
 
 
 def incident_runbook(rid: str, incident: dict, context: dict, pattern: dict, conf: float,
-                     recommendations: list[str], seconds: float | None, now: dt.datetime) -> str:
+                     recommendations: list[str], seconds: float | None, now: dt.datetime,
+                     similar: list[str]) -> Markdown:
+    """`similar`: the pattern's latest incident ids, oldest first, this one included."""
     success = bool(incident.get("success"))
     severity = str(incident.get("severity") or context.get("severity") or "medium").lower()
     symptoms = incident.get("symptoms") or []
@@ -64,24 +58,25 @@ def incident_runbook(rid: str, incident: dict, context: dict, pattern: dict, con
         f"- **Trigger**: {_line(incident.get('trigger') or incident.get('type'))}\n"
         f"- **Symptoms**: {_line(symptoms) or 'not recorded'}\n"
         f"- **Impact**: {_line(incident.get('impact') or context.get('namespace') or 'not recorded')}\n",
-        "## Diagnosis Process\n", _numbered(incident.get("diagnosis") or []) + "\n",
-        "## Resolution Steps\n", f"These steps {outcome}.\n", _numbered(resolution) + "\n",
+        "## Diagnosis Process\n", numbered(map(_line, incident.get("diagnosis") or []), NONE) + "\n",
+        "## Resolution Steps\n", f"These steps {outcome}.\n", numbered(map(_line, resolution), NONE) + "\n",
     ]
     if commands:
-        body.append("```bash\n" + "\n".join(commands) + "\n```\n")
-    body += ["## Lessons Learned\n", _bullets([*(incident.get("lessons") or []), *recommendations]) + "\n",
+        body.append(fence(commands) + "\n")
+    body += ["## Lessons Learned\n", bullets([*(incident.get("lessons") or []), *recommendations], NONE) + "\n",
              "## AI Insights\n", f"- **Pattern**: {pattern['id']}\n- **Confidence**: {conf:.2f}\n"
-             f"- **Similar Incidents**: {', '.join(pattern['incidents'][-5:]) or 'none yet'}\n"]
-    return render_front_matter(meta) + "\n" + "\n".join(body)
+             f"- **Similar Incidents**: {', '.join(similar[-5:]) or 'none yet'}\n"]
+    return Markdown(meta, "\n".join(body))
 
 
-def pattern_runbook(rid: str, pattern: dict, conf: float, recommendations: list[str],
-                    now: dt.datetime, created: str | None = None) -> str:
+def pattern_runbook(rid: str, pattern: dict, conf: float, recommendations: list[str], now: dt.datetime,
+                    similar: list[str]) -> Markdown:
+    """`similar`: the pattern's latest incident ids, oldest first."""
     s = pattern_summary(pattern)
     label = _line(pattern["name"]) + (f" ({s['context']['pod_type']})" if s["context"].get("pod_type") else "")
     meta = {"id": rid, "title": f"Pattern: {label}", "type": "dynamic", "severity": "medium",
             "tags": ["learned", "pattern", pattern["id"]], "service": s["context"].get("service"),
-            "status": "draft", "version": s["frequency"], "created": created or now.date().isoformat(),
+            "status": "draft", "version": 1, "created": now.date().isoformat(),
             "last_updated": now.date().isoformat(), "generated_by": GENERATOR, "pattern_id": pattern["id"],
             "confidence": conf, "summary": f"Recurring {label}: seen {s['frequency']} times, "
             f"resolved {round((s['success_rate'] or 0) * 100)}% of the time"}
@@ -99,18 +94,17 @@ def pattern_runbook(rid: str, pattern: dict, conf: float, recommendations: list[
         f"- **Trigger**: {_line(s['incident_types']) or 'not recorded'}\n"
         f"- **Symptoms**: {_line(s['triggers']) or 'not recorded'}\n"
         f"- **Impact**: {s['frequency']} incidents, {s['failed_attempts']} failed resolution attempts\n",
-        "## Diagnosis Process\n", _numbered(s["diagnoses"]) + "\n",
-        "## Resolution Steps\n", _numbered(steps, "No resolution has worked yet.") + "\n",
+        "## Diagnosis Process\n", numbered(map(_line, s["diagnoses"]), NONE) + "\n",
+        "## Resolution Steps\n", numbered(steps, "No resolution has worked yet.") + "\n",
     ]
     if failed:
-        body.append("Tried without success:\n" + _bullets(failed) + "\n")
-    body += ["## Lessons Learned\n", _bullets(recommendations) + "\n",
+        body.append("Tried without success:\n" + bullets(failed, NONE) + "\n")
+    body += ["## Lessons Learned\n", bullets(recommendations, NONE) + "\n",
              "## AI Insights\n", f"- **Pattern**: {pattern['id']}\n- **Confidence**: {conf:.2f}\n"
-             f"- **Similar Incidents**: {', '.join(pattern['incidents'][-10:]) or 'not recorded'}\n"]
-    return render_front_matter(meta) + "\n" + "\n".join(body)
+             f"- **Similar Incidents**: {', '.join(similar[-10:]) or 'not recorded'}\n"]
+    return Markdown(meta, "\n".join(body))
 
 
-def machine_owned(text: str) -> bool:
+def machine_owned(meta: dict) -> bool:
     """Still ours to rewrite: generated by learn and not yet taken over by a person."""
-    meta, _, _ = split_front_matter(text)
     return meta.get("generated_by") == GENERATOR and str(meta.get("status", "draft")) == "draft"
