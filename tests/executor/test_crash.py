@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import re
 import signal
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import httpx
 import pytest
 
 from faultmaven_runbooks.executor.approvers import for_settings
 from faultmaven_runbooks.storage import open_store
+from tests.serving import ServeProcess
 
 from .conftest import CTX
 
@@ -26,50 +22,15 @@ TOKEN = "api-token-for-the-agent-0123456789"
 API = {"Authorization": f"Bearer {TOKEN}"}
 
 
-class Server:
-    """`faultmaven-runbooks serve` on port 0; the port is read from uvicorn's start-up line."""
-
-    def __init__(self, settings, kubeconfig: Path):
-        exe = Path(sys.executable).with_name("faultmaven-runbooks")
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL": "hash:256",
-               "FAULTMAVEN_RUNBOOKS_KUBECONFIG": str(kubeconfig), "FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": TOKEN,
-               "FAULTMAVEN_RUNBOOKS_DATABASE_URL": settings.database_url or ""}
-        self.proc = subprocess.Popen(
-            [str(exe), "serve", "--transport", "streamable-http", "--host", "127.0.0.1", "--port", "0",
-             "--library", str(settings.library_dir), "--data", str(settings.data_dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
-        self.log: list[str] = []
-        found = threading.Event()
-
-        def read():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                if "Uvicorn running on" in line:
-                    found.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not found.wait(60):
-            self.proc.kill()
-            raise RuntimeError("server did not start:\n" + "".join(self.log))
-        port = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", "".join(self.log)).group(1)
-        self.url = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
 @pytest.fixture
 def serve(exec_settings, kube, tmp_path):
     kubeconfig = kube.kubeconfig(tmp_path / "kubeconfig")
     started = []
 
-    def start() -> Server:
-        started.append(Server(exec_settings, kubeconfig))
+    def start() -> ServeProcess:
+        started.append(ServeProcess(exec_settings.library_dir, exec_settings.data_dir, {
+            "FAULTMAVEN_RUNBOOKS_KUBECONFIG": str(kubeconfig), "FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": TOKEN,
+            "FAULTMAVEN_RUNBOOKS_DATABASE_URL": exec_settings.database_url or ""}))
         return started[-1]
 
     yield start

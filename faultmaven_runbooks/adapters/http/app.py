@@ -189,7 +189,7 @@ def run_http(
     import uvicorn
 
     host = host or settings.host
-    port = port or settings.port
+    port = settings.port if port is None else port  # --port 0: any free port (tests, side-by-side replicas)
     http = http or HttpSettings()
     check_bind(host, settings.auth_token)
     app = build_app(service, mcp_server, settings.model_copy(update={"host": host, "port": port}), http, host)
