@@ -40,8 +40,16 @@ $(PG_BIN)/initdb:
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
 
+# The feature tests whose behaviour depends on the state store (learning, analytics, versions,
+# executions and approvals) run a second time on a real PostgreSQL server the tests start; the
+# storage tests and the replica tests already run on both.
+STORE_TESTS := tests/learning tests/executor/test_trust.py tests/executor/test_crash.py \
+	tests/executor/test_service.py::test_records_page_survive_restart_and_filter \
+	tests/executor/test_service.py::test_audit_log_records_plan_steps_decisions_and_cluster \
+	tests/executor/test_service.py::test_fully_automated_applies_only_low_risk_changes
 test: $(BIN)/faultmaven-runbooks $(INSPECTOR) $(CONFORMANCE) $(PG_BIN)/initdb
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	FAULTMAVEN_TEST_DATABASE=postgresql HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not real_model" $(STORE_TESTS)
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
 BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store

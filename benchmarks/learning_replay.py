@@ -150,7 +150,7 @@ def main() -> None:
     def cached_embed(batch):
         return [cache[t] if t in cache else service.embed([t])[0] for t in batch]
 
-    learning = LearningService(settings, service, embed=cached_embed, features=features)
+    learning = LearningService(service.store, service.writer, service.library, cached_embed, service.clock, features)
 
     members: dict[str, list[str]] = defaultdict(list)  # predicted pattern -> true labels so far
     assigned: list[tuple[str, str]] = []

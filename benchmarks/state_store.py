@@ -1,23 +1,27 @@
-"""State store latency on SQLite and on PostgreSQL (a server this script starts, fsync on).
+"""State-store latency through the real service, on SQLite and on PostgreSQL (a server this script
+starts, fsync on).
 
-learn: the repository calls one `learn` will make: every pattern's centroid (cached: only
-patterns saved since are decoded), then in one transaction the idempotency lookup, read and
-compare-and-set of the matched pattern, the incident row, similar incidents, resolution /
-runbook / analytics counters, with 100 and with 10,000
-incidents recorded (spread over 20 and 200 patterns of 384-dimension centroids). Target: the
-whole `learn` under 20 ms at 10,000, so this must be a small part of it.
+learn: `RunbookService.learning.learn` with 100 and with 10,000 incidents recorded. Incidents
+come from learning_replay.py's generator (12 underlying patterns), so new ones match patterns as
+they do in use; every timed call is a new incident id and embeds its text with the service's
+model. "statistics" is what a FaultMaven case feeds (write_runbooks=False); "with runbook" also
+rewrites the matched pattern's dynamic runbook through the library writer (the version it
+replaces kept) and re-indexes it, which is the search index's work more than the store's.
+Target: learn < 20 ms at 10,000 incidents.
 
-list: the first page of executions (newest 20, with the total) out of 10,000 records, plus a
-filtered page and a page deep in the cursor chain. Target < 50 ms.
+list: `RunbookService.executions.list_executions` over 10,000 execution records (copies of one
+real record made against the fake Kubernetes API): the first page, one runbook's failed ones,
+and page 51 by cursor. Target < 50 ms.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/state_store.py [--backend both|sqlite|postgresql] [--runs 200]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/state_store.py [--backend both|sqlite|postgresql]
+        [--runs 200] [--embedder real|hash]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import random
+import shutil
 import sys
 import tempfile
 import time
@@ -25,16 +29,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import percentile, table  # noqa: E402
-from faultmaven_runbooks.settings import Settings  # noqa: E402
-from faultmaven_runbooks.storage import open_store  # noqa: E402
+from benchmarks._common import ROOT, percentile, table  # noqa: E402
+from benchmarks.learning_replay import generate  # noqa: E402
+from faultmaven_runbooks.settings import BUNDLED_MODEL, Settings  # noqa: E402
 from tests.storage.pg_server import PostgresServer  # noqa: E402
 
-DIM = 384
 START = dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc)
+POPULATION_SEED, TIMED_SEED = 11, 12
 
 
 class Clock:
+    """One second later at every call: incidents and executions get distinct, ordered times."""
+
     def __init__(self):
         self.at = START
 
@@ -43,59 +49,35 @@ class Clock:
         return self.at
 
 
-def unit(rng: random.Random) -> list[float]:
-    v = [rng.gauss(0, 1) for _ in range(DIM)]
-    norm = sum(x * x for x in v) ** 0.5
-    return [round(x / norm, 6) for x in v]
+def service_on(root: Path, url: str | None, model: str):
+    from faultmaven_runbooks.service import RunbookService
+
+    library = root / "library"
+    shutil.copytree(ROOT / "runbooks", library)
+    shutil.copytree(ROOT / "tests" / "executor" / "fixtures" / "library", library, dirs_exist_ok=True)
+    settings = Settings(_env_file=None, library_dir=library, data_dir=root / "data", database_url=url,
+                        embedding_model=model)
+    service = RunbookService(settings, clock=Clock())
+    service.reindex()
+    return service
 
 
-def pattern(pid: str, rng: random.Random, now: dt.datetime) -> dict:
-    return {"id": pid, "name": pid, "centroid": unit(rng), "members": 0, "successes": 0, "failures": 0,
-            "seconds_total": 0.0, "timed": 0, "types": {"pod_crash": 1}, "diagnoses": {"memory limit": 1},
-            "solutions": {"increase memory limit": {"uses": 1, "successes": 1}}, "triggers": {"OOMKilled": 1},
-            "context": {"service": {"api": 3, "web": 1}}, "runbook_id": None, "runbook_path": None,
-            "incident_runbooks": [], "linked_runbooks": {}, "created": now.isoformat(), "last_seen": now.isoformat()}
+def populate_learning(service, incidents: int) -> None:
+    """`incidents` learned through the service (texts embedded once, in a batch: the model is
+    measured elsewhere; the state is what learn itself leaves)."""
+    from faultmaven_runbooks.learning.patterns import incident_text
+    from faultmaven_runbooks.learning.validate import check_incident
 
-
-def populate_learning(store, incidents: int, patterns: int, rng: random.Random) -> None:
-    with store.transaction() as tx:
-        for p in range(patterns):
-            tx.patterns.add(pattern(f"pattern-{p}", rng, store.clock()))
-        for n in range(incidents):
-            tx.incidents.add(f"pattern-{n % patterns}", {"success": True, "seconds": 300.0,
-                                                          "resolution": ["increase memory limit"]}, f"INC-{n}")
-
-
-def one_learn(store, n: int, patterns: int) -> None:
-    """The store side of one `learn` (matching itself is the feature's, not measured here)."""
-    incident_id = f"NEW-{n}"
-    pid = f"pattern-{n % patterns}"
-    store.patterns.candidates()  # matching happens before the transaction, on the cached centroids
-    with store.transaction() as tx:
-        tx.incidents.get(incident_id)
-        stored = tx.patterns.get(pid)
-        changed = dict(stored.pattern, members=stored.pattern["members"] + 1,
-                       successes=stored.pattern["successes"] + 1, last_seen=store.clock().isoformat())
-        tx.patterns.save(changed, stored.revision)
-        tx.incidents.add(pid, {"success": True, "seconds": 240.0, "resolution": ["increase memory limit"]},
-                         incident_id)
-        tx.incidents.recent_ids(pid, 5, exclude=incident_id)
-        tx.outcomes.add_resolution("increase memory limit", uses=1, successes=1, seconds_total=240.0, timed=1,
-                                   side_effects={"brief restart": 1})
-        tx.outcomes.add_runbook("pod-oomkilled", uses=1, resolved=1, seconds_total=240.0, timed=1)
-        tx.usage.add_resolution("pod-oomkilled", 240.0)
-
-
-def execution(n: int, rng: random.Random) -> dict:
-    created = (START + dt.timedelta(minutes=n)).isoformat()
-    steps = [{"step": s, "description": "Check the pod", "command": f"kubectl get pod web-{n} -n prod",
-              "classification": "read", "result": "success", "output": "NAME READY STATUS\n" + "x" * 200}
-             for s in range(8)]
-    return {"execution_id": f"exec-{n:012x}", "runbook_id": f"runbook-{rng.randrange(40)}",
-            "status": rng.choice(["completed", "dry_run_completed", "failed", "awaiting_approval"]),
-            "mode": "semi-automated", "dry_run": True, "requester": rng.choice(["claude", "alice", "n8n"]),
-            "created": created, "updated": created, "plan_hash": f"sha256:{n:064x}", "steps": steps,
-            "summary": {"success": 8}, "recommendations": [], "context": {"namespace": "prod"}}
+    population = generate(incidents, POPULATION_SEED)
+    texts = sorted({incident_text(check_incident(inc)) for _, inc, _ in population})
+    cache = dict(zip(texts, service.embed(texts)))
+    learning, embed = service.learning, service.learning.embed
+    learning.embed = lambda batch: [cache[t] for t in batch]
+    try:
+        for _, incident, context in population:
+            learning.learn({**incident, "id": f"OLD-{incident['id']}"}, context, write_runbooks=False)
+    finally:
+        learning.embed = embed
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -107,42 +89,91 @@ def timed(fn, runs: int) -> list[float]:
     return out
 
 
-def bench(name: str, url: str | None, runs: int) -> list[list[object]]:
+def bench_learn(name: str, url_for, runs: int, model: str) -> list[list[object]]:
     rows = []
-    for incidents, patterns in ((100, 20), (10_000, 200)):
-        store = open_store(Settings(_env_file=None, data_dir=Path(tempfile.mkdtemp()), database_url=url), Clock())
-        populate_learning(store, incidents, patterns, random.Random(incidents))
-        ms = timed(lambda n: one_learn(store, n, patterns), runs)
-        scan = timed(lambda n: store.patterns.candidates(), runs)
-        cold = timed(lambda n: type(store)(store.engine).patterns.candidates(), 5)  # a fresh cache
-        rows.append([name, f"learn, {incidents} incidents / {patterns} patterns", percentile(ms, 50),
-                     percentile(ms, 95), f"centroid scan p50 {percentile(scan, 50):.2f} ms (cold {percentile(cold, 50):.1f})"])
-        store.close()
-        url = url and _fresh(url)
-    store = open_store(Settings(_env_file=None, data_dir=Path(tempfile.mkdtemp()), database_url=url), Clock())
-    rng = random.Random(7)
-    with store.transaction() as tx:
+    timed_incidents = generate(2 * runs, TIMED_SEED)
+    for incidents in (100, 10_000):
+        root = Path(tempfile.mkdtemp(prefix="state-bench-"))
+        url = url_for()
+        with fast_commits(url):
+            service = service_on(root, url, model)
+            populate_learning(service, incidents)
+        learn = service.learning.learn
+        service.embed(["warm up"])
+        for label, write in (("statistics", False), ("with runbook", True)):
+            offset = 0 if not write else runs
+
+            def one(n: int) -> None:
+                _, incident, context = timed_incidents[offset + n]
+                learn({**incident, "id": f"NEW-{offset + n}"}, context, write_runbooks=write)
+
+            ms = timed(one, runs)
+            rows.append([name, f"learn ({label}), {incidents:,} incidents recorded", percentile(ms, 50),
+                         percentile(ms, 95)])
+        service.close()
+        shutil.rmtree(root, ignore_errors=True)
+    return rows
+
+
+def bench_list(name: str, url: str | None, runs: int) -> list[list[object]]:
+    from kubernetes import client as k8s
+
+    from tests.executor.fake_kube import CTX, FakeKube, seed
+
+    root = Path(tempfile.mkdtemp(prefix="state-bench-"))
+    service = service_on(root, url, "hash:256")
+    kube = seed(FakeKube()).start()
+    executor = service.make_executions(kube_configuration=k8s.Configuration(host=kube.url))
+    record = executor.execute("exec-sampler", CTX).model_dump(mode="json")  # every read step ran
+    kube.stop()
+    with fast_commits(url), service.store.transaction() as tx:
         for n in range(10_000):
-            tx.executions.add(execution(n, rng), cluster="prod")
-    deep = store.executions.page(limit=20)
-    for _ in range(49):
-        deep = store.executions.page(limit=20, cursor=deep.next_cursor)
-    cases = [("first page + total", lambda n: (store.executions.page(limit=20), store.executions.count())),
-             ("one runbook's, failed only", lambda n: store.executions.page(limit=20, runbook_id="runbook-3",
-                                                                             status="failed")),
-             ("page 51 by cursor", lambda n: store.executions.page(limit=20, cursor=deep.next_cursor))]
+            at = (START + dt.timedelta(minutes=n)).isoformat(timespec="seconds")
+            tx.executions.add({**record, "execution_id": f"exec-{n:012x}", "created": at, "updated": at,
+                               "runbook_id": "exec-sampler" if n % 40 else "pod-oomkilled",
+                               "status": "failed" if n % 7 == 0 else record["status"]}, cluster="bench")
+    listing = service.executions.list_executions
+    deep = listing(limit=20)
+    for _ in range(50):
+        deep = listing(limit=20, cursor=deep.next_cursor)
+    cases = [("first page", lambda n: listing(limit=10)),
+             ("one runbook's failed ones", lambda n: listing(limit=10, runbook_id="pod-oomkilled", status="failed")),
+             ("page 51 by cursor", lambda n: listing(limit=20, cursor=deep.next_cursor))]
+    rows = []
     for label, fn in cases:
         ms = timed(fn, runs)
-        rows.append([name, f"list executions of 10,000: {label}", percentile(ms, 50), percentile(ms, 95), ""])
-    store.close()
+        rows.append([name, f"list_executions of 10,000: {label}", percentile(ms, 50), percentile(ms, 95)])
+    executor.close()
+    service.close()
+    shutil.rmtree(root, ignore_errors=True)
     return rows
 
 
 _SERVER: PostgresServer | None = None
 
 
-def _fresh(_url: str) -> str:
-    return _SERVER.create_database()
+class fast_commits:
+    """Filling the database with history, commits need not wait for the disk (PostgreSQL's
+    synchronous_commit=off for the whole server); the timed calls run with it back on."""
+
+    def __init__(self, url: str | None):
+        self.on = url is not None
+
+    def _set(self, value: str | None) -> None:
+        import psycopg
+
+        with psycopg.connect(_SERVER.url(), autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM RESET synchronous_commit" if value is None else
+                         f"ALTER SYSTEM SET synchronous_commit = {value}")
+            conn.execute("SELECT pg_reload_conf()")
+
+    def __enter__(self):
+        if self.on:
+            self._set("off")
+
+    def __exit__(self, *exc):
+        if self.on:
+            self._set(None)
 
 
 def main() -> None:
@@ -150,17 +181,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["both", "sqlite", "postgresql"], default="both")
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--embedder", choices=["real", "hash"], default="real")
     args = parser.parse_args()
+    model = BUNDLED_MODEL if args.embedder == "real" else "hash:256"
     rows = []
     if args.backend in ("both", "sqlite"):
-        rows += bench("SQLite", None, args.runs)
+        rows += bench_learn("SQLite", lambda: None, args.runs, model) + bench_list("SQLite", None, args.runs)
     if args.backend in ("both", "postgresql"):
         _SERVER = PostgresServer(fsync=True).start()
         try:
-            rows += bench("PostgreSQL", _SERVER.create_database(), args.runs)
+            rows += bench_learn("PostgreSQL", _SERVER.create_database, args.runs, model)
+            rows += bench_list("PostgreSQL", _SERVER.create_database(), args.runs)
         finally:
             _SERVER.destroy()
-    print(table(["store", "operation", "p50 ms", "p95 ms", "note"], rows))
+    print(f"embedder: {args.embedder}; {args.runs} calls per row")
+    print(table(["store", "operation", "p50 ms", "p95 ms"], rows))
 
 
 if __name__ == "__main__":

@@ -61,12 +61,12 @@ def postgres():
 @pytest.fixture
 def database_url(request) -> str | None:
     """The state database for a test's services: None (SQLite in the data dir) unless
-    FAULTMAVEN_TEST_DATABASE=postgresql, then a fresh database of the session's server."""
+    FAULTMAVEN_TEST_DATABASE=postgresql, then a fresh schema of the session's server."""
     backend = os.environ.get("FAULTMAVEN_TEST_DATABASE", "sqlite")
     if backend == "sqlite":
         return None
     assert backend == "postgresql", f"FAULTMAVEN_TEST_DATABASE={backend!r}: use sqlite or postgresql"
-    return request.getfixturevalue("postgres").create_database()
+    return request.getfixturevalue("postgres").create_schema()
 
 
 @pytest.fixture

@@ -87,14 +87,18 @@ def _sqlite_engine(url: URL, timeout: float) -> Engine:
 
 def _postgres_engine(url: URL, timeout: float) -> Engine:
     millis = int(timeout * 1000)
+    # Options the URL carries (say ?options=-csearch_path%3Dfaultmaven: a schema of its own in a
+    # shared database) are kept, before ours.
+    given = url.query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
     return create_engine(
-        url,
+        url.difference_update_query(["options"]),
         pool_pre_ping=True,  # a connection broken by a database restart is replaced, not used
         pool_timeout=timeout,
         connect_args={
             "connect_timeout": max(2, int(timeout)),  # libpq's floor is 2 s
             # Waits on a lock held by a stuck transaction end in an error, never in a hang.
-            "options": f"-c lock_timeout={millis} -c idle_in_transaction_session_timeout={millis * 12}",
+            "options": f"{given} -c lock_timeout={millis} -c idle_in_transaction_session_timeout={millis * 12}".strip(),
         },
     )
 

@@ -20,7 +20,7 @@ def backend(request) -> str:
 @pytest.fixture
 def db_settings(backend, tmp_path: Path, request) -> Settings:
     """Settings for a fresh, empty state database of the backend under test."""
-    url = request.getfixturevalue("postgres").create_database() if backend == "postgresql" else None
+    url = request.getfixturevalue("postgres").create_schema() if backend == "postgresql" else None
     return Settings(_env_file=None, data_dir=tmp_path / "data", database_url=url, embedding_model="hash:256")
 
 

@@ -79,3 +79,11 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def create_schema(self, database: str = "postgres") -> str:
+        """A fresh, empty schema in `database`, and a URL whose connections use it. Far cheaper than
+        a database (no copy of the template's files): for suites that need hundreds of them."""
+        name = "s_" + uuid.uuid4().hex[:12]
+        with psycopg.connect(self.url(database), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{name}"')
+        return f"{self.url(database)}?options=-csearch_path%3D{name}"
