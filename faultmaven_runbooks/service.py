@@ -285,6 +285,7 @@ class RunbookService:
             status["index"] = "not loaded yet"
         status["embedding_model"] = self.embedder.name
         status["chroma"] = f"{self.settings.chroma_host}:{self.settings.chroma_port}" if self.settings.chroma_host else "embedded"
+        status["database"] = self.store.describe()  # where state lives (no password); not a ping
         return status
 
 

@@ -3,11 +3,13 @@ library writer (writer.py, the one place that writes runbooks) is built on."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -24,8 +26,10 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file, fsync and rename: a crash leaves the old file or the new, never half."""
+@contextlib.contextmanager
+def _synced_temp(path: Path, data: bytes) -> Iterator[str]:
+    """A complete, fsynced temp file beside `path` (same file system: rename and link are
+    atomic), removed afterwards unless it was renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -33,10 +37,15 @@ def atomic_write(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        yield tmp
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file, fsync and rename: a crash leaves the old file or the new, never half."""
+    with _synced_temp(path, data) as tmp:
+        os.replace(tmp, path)
 
 
 def create_new(path: Path, data: bytes) -> bool:
@@ -44,20 +53,12 @@ def create_new(path: Path, data: bytes) -> bool:
     The content is complete before the name appears (a hard link of a synced temp file), and of
     several writers racing for one name (threads, processes, hosts sharing the folder) exactly
     one gets it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    with _synced_temp(path, data) as tmp:
         try:
             os.link(tmp, path)
         except FileExistsError:
             return False
         return True
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 _reported_clashes: set[tuple[str, str]] = set()

@@ -106,3 +106,21 @@ def test_the_features_carry_on_from_the_imported_state(old_service):
     assert [v["version"] for v in history["versions"]] == [2, 1] and history["versions"][1]["replaced_by"] == "alice"
     report = old_service.analytics.report("pod-oomkilled")["runbooks"][0]
     assert report["retrievals"] == 2 and report["executions"] == 1 and report["update_count"] == 2
+
+
+def test_records_of_incidents_past_the_patterns_recent_list_are_imported_too(db_settings, tmp_path, clock):
+    """The file kept a pattern's last 20 incident ids but a record for every incident: all are
+    imported, the unlisted (older) ones first, so the newest stay the newest."""
+    from faultmaven_runbooks.storage import open_store
+
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "filestore-main", data)
+    learning = json.loads((data / "cache" / "patterns.json").read_text())
+    pattern = learning["patterns"]["memory-limit-exceeded-web-app"]
+    pattern["incidents"] = pattern["incidents"][-2:]  # as after more than 20 incidents
+    (data / "cache" / "patterns.json").write_text(json.dumps(learning))
+    store = open_store(db_settings.model_copy(update={"data_dir": data}), clock)
+    for incident_id, record in learning["learned"].items():
+        assert store.incidents.get(incident_id).data == record
+    assert store.incidents.recent_ids("memory-limit-exceeded-web-app", 3) == ["INC-6", "INC-5", "INC-4"]
+    store.close()
