@@ -80,6 +80,22 @@ class RunbookService:
         return ExecutionService(settings or self.settings, self.store, self.library, self.clock,
                                 on_finished=self.analytics.record_execution, **options)
 
+    def open_state(self) -> threading.Thread:
+        """Open the state store in the background (migrations, the one-time import of old state
+        files, executor crash recovery), so a server does that at start without making an MCP
+        handshake wait; a database that is down is tried again by the first call that needs it."""
+
+        def run() -> None:
+            try:
+                self.store.open()
+                self.executions.recover_once()
+            except Exception as exc:  # StoreUnavailable mostly: said once here, and again per call
+                log.warning("state database not opened at start (%s); the first call that needs it retries", exc)
+
+        thread = threading.Thread(target=run, name="open-state", daemon=True)
+        thread.start()
+        return thread
+
     def close(self) -> None:
         """Save what is buffered (retrieval counts) and let go of the state store and the cluster."""
         try:

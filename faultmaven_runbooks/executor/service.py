@@ -293,9 +293,9 @@ class ExecutionService:
         self._recovered = True
         return done
 
-    def _recover_once(self) -> None:
-        """After a start, applies a killed process left `applying` become `interrupted` before
-        anyone reads the list (and never re-sent)."""
+    def recover_once(self) -> None:
+        """After a start, applies a killed process left `applying` become `interrupted` (and are
+        never re-sent): at start-up in the background, or before anyone reads the list."""
         if not self._recovered:
             self._recover()
 
@@ -304,7 +304,7 @@ class ExecutionService:
                         cursor: str | None = None) -> ExecutionList:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-        self._recover_once()
+        self.recover_once()
         page, next_cursor = self.store.page(limit, cursor, runbook_id, status)
         rows = [ExecutionSummary(steps=len(r.steps), summary=summary(r),
                                  **r.model_dump(include=set(ExecutionSummary.model_fields) - {"steps", "summary"}))

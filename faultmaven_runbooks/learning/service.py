@@ -109,6 +109,8 @@ class LearningService:
                 detected = match.pattern_id is not None
                 if detected:
                     stored = tx.patterns.get(match.pattern_id, lock=True)
+                    if stored is None:  # gone since the candidates were read (a restore): match again
+                        raise StaleWrite(f"pattern {match.pattern_id!r} is no longer stored")
                     pattern, revision = stored.pattern, stored.revision
                 else:
                     pid = new_pattern_id(incident, ctx, {c.id for c in candidates})

@@ -36,8 +36,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     service = make_service(args)
     server = build_server(service, toolsets=toolsets, read_only=args.read_only)
-    # The model and index load in the background: the handshake never waits for them.
+    # The model, index and state store load in the background: the handshake never waits for them.
     warm_up = service.warm_up()
+    service.open_state()
     try:
         if args.transport == "stdio":
             log.info("serving library %s over stdio", service.library.root)
