@@ -50,7 +50,6 @@ class RunbookService:
     def _build_features(self) -> None:
         """The feature services; none of them opens or imports anything heavy at construction
         (the state store opens on first use: storage/lazy.py)."""
-        from .executor.service import ExecutionService
         from .learning import LearningService
         from .learning.case_runbooks import CaseRunbooks
         from .library.authoring import AuthoringService
@@ -60,7 +59,7 @@ class RunbookService:
         from .storage.lazy import LazyStore
 
         settings, clock = self.settings, self.clock
-        # Callbacks look the methods up when called: a replica's tests may swap them.
+        # Looks `reindex` up at each call, so whatever stands in for it on this instance is used.
         reindex = lambda relpaths=None: self.reindex(relpaths)  # noqa: E731
         self.store = LazyStore(settings, clock)
         self.writer = LibraryWriter(self.library, self.store, clock, reindex)

@@ -57,7 +57,8 @@ class Approvers:
             raise NotFound(f"no approver {name!r}; `faultmaven-runbooks approvers list` shows them")
 
     def names(self) -> list[dict]:
-        return [{"name": a.name, "created": a.created.isoformat(timespec="seconds")} for a in self.store.approvers.list()]
+        return [{"name": a.name, "created": a.created.isoformat(timespec="seconds")}
+                for a in self.store.approvers.list()]
 
     def count(self) -> int:
         return len(self.store.approvers.list())

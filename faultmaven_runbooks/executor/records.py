@@ -53,7 +53,8 @@ class ExecutionRecords:
         page = self.store.executions.page(limit, cursor, runbook_id=runbook_id, status=status)
         return [ExecutionResult.model_validate(s.record) for s in page.items], page.next_cursor
 
-    def transition(self, execution_id: str, expected: str, change: Callable[[ExecutionResult], None]) -> ExecutionResult:
+    def transition(self, execution_id: str, expected: str,
+                   change: Callable[[ExecutionResult], None]) -> ExecutionResult:
         """Apply `change` (which sets the new status) only if the record is still `expected`."""
         record = self.get(execution_id)
         if record.status != expected:

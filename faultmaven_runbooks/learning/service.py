@@ -23,8 +23,19 @@ from ..library.store import RunbookLibrary
 from ..library.writer import LibraryWriter, WriteSession
 from ..paging import DEFAULT_LIMIT, page
 from .config import FeatureSettings
-from .patterns import (Embed, Match, absorb, best_match, confidence, context_of, incident_text, new_pattern,
-                       new_pattern_id, normalize, words)
+from .patterns import (
+    Embed,
+    Match,
+    absorb,
+    best_match,
+    confidence,
+    context_of,
+    incident_text,
+    new_pattern,
+    new_pattern_id,
+    normalize,
+    words,
+)
 from .recommend import recommendations
 from .runbooks import incident_runbook, machine_owned, pattern_runbook
 from .stats import Counts, parse_duration, pattern_summary, record_pattern, resolution_summary, runbook_summary

@@ -18,7 +18,8 @@ _EXPORTS = {
     "LazyStore": "lazy", "Page": "paging", "PatternCandidate": "patterns", "StoredIncident": "patterns",
     "StoredPattern": "patterns", "Repositories": "store", "StateStore": "store", "open_store": "store",
 }
-__all__ = ["StaleWrite", *sorted(_EXPORTS)]
+__all__ = ["LazyStore", "Page", "PatternCandidate", "Repositories", "SETTING", "StaleWrite", "StateStore",
+           "StoredExecution", "StoredIncident", "StoredPattern", "database_url", "open_store", "snapshot"]
 
 from ..errors import StaleWrite  # noqa: E402  (light: re-exported where repositories raise it)
 

@@ -24,8 +24,21 @@ from sqlalchemy.engine import URL
 from ..errors import InvalidInput
 from .base import dialect_insert
 from .migrate import current_revision, head_revision, upgrade
-from .schema import (AlertTriage, AuditEntry, Base, Counter, Execution, Incident, LegacyImport, Pattern,
-                     ResolutionSideEffect, ResolutionStat, RunbookOutcome, RunbookUsage, RunbookVersion)
+from .schema import (
+    AlertTriage,
+    AuditEntry,
+    Base,
+    Counter,
+    Execution,
+    Incident,
+    LegacyImport,
+    Pattern,
+    ResolutionSideEffect,
+    ResolutionStat,
+    RunbookOutcome,
+    RunbookUsage,
+    RunbookVersion,
+)
 
 REWOUND = (Pattern, Incident, Counter, ResolutionStat, ResolutionSideEffect, RunbookOutcome, RunbookUsage,
            AlertTriage)

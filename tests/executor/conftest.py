@@ -55,7 +55,8 @@ def make_executor(runbook_service, kube):
     made = []
 
     def make(policy: Policy | None = None, host: str | None = None) -> ExecutionService:
-        svc = runbook_service.make_executions(policy=policy, kube_configuration=k8s.Configuration(host=host or kube.url))
+        svc = runbook_service.make_executions(policy=policy,
+                                              kube_configuration=k8s.Configuration(host=host or kube.url))
         made.append(svc)
         return svc
 

@@ -199,7 +199,8 @@ def test_audit_log_records_plan_steps_decisions_and_cluster(executor, exec_setti
     executor.approve(result.execution_id, "alice")
     exported = io.StringIO()
     executor.audit.store.audit.export_jsonl(exported)  # the audit log leaves the store as JSONL
-    mine = [e for e in map(json.loads, exported.getvalue().splitlines()) if e.get("execution_id") == result.execution_id]
+    mine = [e for e in map(json.loads, exported.getvalue().splitlines())
+            if e.get("execution_id") == result.execution_id]
     assert [e["event"] for e in mine] == ["execute.plan", "execute.step", "execute.step", "execute.finish",
                                          "approval.refused", "approval.approved", "execute.applying",
                                          "execute.apply", "execute.finish"]
