@@ -1,11 +1,11 @@
 """Import the state that the file stores of earlier releases left in a data dir, once.
 
-Read: cache/patterns.json (learning: patterns, statistics and, since the learning loop became
-idempotent, one record per incident id), cache/metrics.json (analytics), executions/exec-*.json
-(with cluster identity and the `applying` state, since approvals got credentials),
-audit/executions.jsonl, approvers.json (token hashes), versions/<id>/index.json + v<N>.md; the
-formats of both file-store releases. Everything goes in one
-transaction together with a marker row keyed by the files' names, sizes and mtimes: a crash
+Read, in the formats of both file-store releases: cache/patterns.json (learning: patterns,
+statistics and, since the learning loop became idempotent, one record per incident id),
+cache/metrics.json (analytics), executions/exec-*.json (with cluster identity and the
+`applying` state, since approvals got credentials), audit/executions.jsonl, approvers.json
+(token hashes), versions/<id>/index.json + v<N>.md. Everything goes in one transaction
+together with a marker row keyed by the files' names, sizes and mtimes: a crash
 half-way leaves nothing behind and the next start imports again from scratch; a crash after the
 commit finds the marker and imports nothing twice. Then each file or folder is renamed to
 <name>.imported (never deleted), so the next start has nothing to read.
