@@ -15,11 +15,13 @@ import json
 import re
 from dataclasses import dataclass
 
+from .operation import FilterError
+
 MAX_TEMPLATE = 2000
 MAX_RESULTS = 100_000  # `..` over a huge list: stop instead of exhausting memory
 
 
-class JsonPathError(ValueError):
+class JsonPathError(FilterError):
     """The template cannot be parsed or evaluated (kubectl would fail the same way)."""
 
 

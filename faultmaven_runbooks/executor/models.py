@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-Classification = Literal["read", "change", "manual", "refused"]
+Classification = Literal["read", "change", "setup", "manual", "refused"]  # setup: binds a variable, calls nothing
 Role = Literal["diagnose", "mitigate", "verify", "rollback"]
 StepOutcome = Literal[
     "success",  # a read ran, or a change was applied
@@ -91,6 +91,8 @@ class StepResult(BaseModel):
     classification: Classification
     risk: Literal["low", "high"] | None = None
     operation: str | None = Field(None, description="The typed operation, e.g. 'get pods/web-1 in production'.")
+    binds: str | None = Field(None, description="Variables this set-up step gives the later steps, e.g. "
+                                                "'CDI_NAMESPACE -> cdi_namespace (read from the cluster)'.")
     result: StepOutcome
     reason: str | None = None
     output: str = ""

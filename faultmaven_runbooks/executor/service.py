@@ -21,6 +21,7 @@ from .approvals import ApprovalExpired, check_approver, check_open, new_approval
 from .approvers import ApproverStore
 from .approvers import for_data_dir as approvers_of
 from .audit import AuditLog
+from .bindings import Binder
 from .cluster import NoCluster, connect, identity_of
 from .derive import DERIVABLE, WORKLOAD_KEYS, Deriver
 from .findings import recommend
@@ -67,7 +68,8 @@ class ExecutionService:
                     cfg, identity = self._kube_configuration, identity_of(self._kube_configuration)
                 else:
                     cfg, identity = connect(self.settings)
-                gateway = KubeGateway(cfg, self.policy.step_timeout_seconds, self.policy.log_tail_max, self.clock)
+                gateway = KubeGateway(cfg, self.policy.step_timeout_seconds, self.policy.log_tail_max, self.clock,
+                                      policy=self.policy)
                 self._connection = (gateway, identity)
             return self._connection
 
@@ -98,7 +100,7 @@ class ExecutionService:
         cluster = self.cluster()
         mode = self.policy.effective_mode(params.mode, params.auto_execute)
         derivable = any(plan.flat.get(k) for k in ("pod_name", *WORKLOAD_KEYS.values()))
-        steps = [preview_step(p, self.policy, DERIVABLE if derivable else set()) for p in plan.steps]
+        steps = [preview_step(p, self.policy, DERIVABLE if derivable else set(), plan.bound_by) for p in plan.steps]
         options, rollbacks = plan.offered()
         preview = PlanPreview(runbook_id=runbook.id, mode=mode, cluster=cluster, steps=steps, options=options,
                               rollbacks=rollbacks, plan_hash=plan_hash(runbook.id, plan.steps, cluster),
@@ -128,7 +130,9 @@ class ExecutionService:
         given = dict(context or {})
         derived: dict[str, str] = {}
         if state.no_cluster is None and mode != "manual":
-            plan, given, derived = self._derive(runbook, plan, params, given, state)
+            plan, given, derived = self._bind(runbook, plan, params, given, state)
+            plan, given, more = self._derive(runbook, plan, params, given, state)
+            derived.update(more)
         exec_id = "exec-" + uuid.uuid4().hex[:12]
         digest = plan_hash(runbook.id, plan.steps, cluster)
         self.audit.record("execute.plan", execution_id=exec_id, runbook_id=runbook.id, requester=requester, mode=mode,
@@ -166,6 +170,18 @@ class ExecutionService:
         self._count(record, time.monotonic() - started)
         return record
 
+    def _bind(self, runbook, plan: Plan, params, given: dict, state: RunState):
+        """Set-up lines: run their reads and bind the values the later steps need (bindings.py)."""
+        if not plan.bound_by:
+            return plan, given, {}
+        binder = Binder(state.gateway)
+        binder.run(plan, given, lambda ctx: analyse(runbook, ctx, self.policy))
+        state.prefetched, state.problems = binder.outcomes, state.problems + binder.problems
+        if not binder.values:
+            return plan, given, {}
+        given = {**given, **binder.values}
+        return self._plan(runbook, given, params), given, dict(binder.sources)
+
     def _derive(self, runbook, plan: Plan, params, given: dict, state: RunState):
         # only steps that could run are worth reading the cluster for
         missing = {m for p in plan.steps if p.classification in ("read", "change") for m in p.parsed.missing}
@@ -173,7 +189,7 @@ class ExecutionService:
             return plan, given, {}
         deriver = Deriver(state.gateway, self.policy, plan.flat.get("namespace"))
         deriver.derive(plan.flat, missing)
-        state.problems = deriver.problems
+        state.problems = state.problems + deriver.problems
         found = {k: v for k, v in deriver.values.items() if k in missing}  # only what the plan lacks
         if not found:
             return plan, given, {}
