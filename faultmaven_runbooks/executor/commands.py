@@ -22,8 +22,10 @@ from .shellwords import ALERT_LABEL, HOLE, Line, Part, Word, lex, plain
 
 MAX_COMMAND = 1000
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-# a word that is an output template: `{name}` inside it is jsonpath, not a placeholder
-_TEMPLATE_WORD = re.compile(r"jsonpath|custom-columns|template|\{\.|\{@|\{range|\{\"|\{\{|\[\*\]")
+# an output template (`-o jsonpath={.x}`, `--sort-by={.x}`): `{name}` inside it is jsonpath, not a placeholder
+_TEMPLATE_WORD = re.compile(r"^(-o=?|--output=|--sort-by=|--template=)?(jsonpath|custom-columns|go-template|template|"
+                            r"\{[.@\[]|\{range )")
+_TEMPLATE_FLAGS = {"-o", "--output", "--sort-by", "--template"}
 
 
 @dataclass
@@ -76,9 +78,13 @@ class _Filler:
                 out.append(self.text(part.value, braces))
         return "".join(out)
 
-    def command_word(self, word: Word) -> str:
-        raw = "".join(p.value for p in word)
-        return self.word(word, braces=not _TEMPLATE_WORD.search(raw))
+    def command_words(self, words: list[Word]) -> list[str]:
+        out, previous = [], ""
+        for word in words:
+            raw = "".join(p.value for p in word)
+            out.append(self.word(word, braces=not (_TEMPLATE_WORD.match(raw) or previous in _TEMPLATE_FLAGS)))
+            previous = raw
+        return out
 
 
 def render(template: str, context: dict) -> str:
@@ -103,7 +109,7 @@ def _pipeline(stages: list[list[Word]], filler: _Filler, default_namespace: str 
         shown = tool if tool is not None else "".join(p.value for p in first[0])
         raise Manual(f"`{shown[:40]}` is not kubectl; the executor only runs typed Kubernetes API calls, so a "
                      "human runs this on the right host")
-    tokens = [filler.command_word(w) for w in first[1:]]
+    tokens = filler.command_words(first[1:])
     if tool == "oc":
         mapped = oc.to_kubectl(tokens)
         if isinstance(mapped, tuple):
@@ -154,7 +160,7 @@ def _oc_project(line: Line, filler: _Filler) -> list[Binding] | None:
     if not words or plain(words[0]) != "oc":
         return None
     try:
-        mapped = oc.to_kubectl([filler.command_word(w) for w in words[1:]])
+        mapped = oc.to_kubectl(filler.command_words(words[1:]))
     except (Manual, Refused):
         return None
     if isinstance(mapped, tuple):
