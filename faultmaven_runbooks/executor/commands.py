@@ -54,6 +54,7 @@ class _Filler:
     def __init__(self, context: dict):
         self.context = context
         self.missing: set[str] = set()
+        self.substituted = False  # an argument is another command's output: said after the verb's own reason
 
     def value(self, key: str) -> str:
         if self.context.get(key) in (None, ""):
@@ -72,8 +73,8 @@ class _Filler:
             if part.kind == "var":
                 out.append(self.value(key_for(part.value)))
             elif part.kind == "subst":
-                raise Manual("runs a second command inside an argument ($(...)); put it on a set-up line of its own "
-                             "(VAR=$(kubectl get ...)) so the executor can run it as a read")
+                self.substituted = True
+                out.append("example")
             else:
                 out.append(self.text(part.value, braces))
         return "".join(out)
@@ -115,12 +116,17 @@ def _pipeline(stages: list[list[Word]], filler: _Filler, default_namespace: str 
         if isinstance(mapped, tuple):
             raise Manual("oc project switches the namespace; it is a set-up line of its own")
         tokens = mapped
-    op = grammar.parse_kubectl(tokens, filler.context.get("namespace") or default_namespace)
+    op = grammar.parse_kubectl(tokens, filler.context.get("namespace") or default_namespace, tool)
+    if filler.substituted:
+        raise Manual("runs a second command inside an argument ($(...)); put it on a set-up line of its own "
+                     "(VAR=$(kubectl get ...)) so the executor can run it as a read")
     specs = []
     for stage in stages[1:]:
         if op.change:
             raise Manual(f"pipes the output of a change ({op.verb}) into another command")
         spec = filters.parse(stage, lambda w, braces: filler.word(w, braces))
+        if filler.substituted:
+            raise Manual("runs a second command inside a filter's argument ($(...))")
         spec["shown"] = " ".join("".join(p.value for p in w) for w in stage)[:120]
         specs.append(spec)
     if specs:

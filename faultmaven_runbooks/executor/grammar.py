@@ -204,8 +204,9 @@ def _all_namespaces(tokens: list[str]) -> tuple[list[str], bool]:
     return out, every
 
 
-def parse_kubectl(tokens: list[str], default_namespace: str | None) -> Operation:
-    """kubectl arguments (without 'kubectl') -> Operation, or Manual / Refused."""
+def parse_kubectl(tokens: list[str], default_namespace: str | None, tool: str = "kubectl") -> Operation:
+    """kubectl arguments (without 'kubectl') -> Operation, or Manual / Refused. `tool` only names
+    the command in reasons (oc runs through the same grammar)."""
     for tok in tokens:  # forbidden flags are refused wherever they sit before `--`
         if tok == "--":
             break
@@ -219,7 +220,7 @@ def parse_kubectl(tokens: list[str], default_namespace: str | None) -> Operation
     if verb == "config":
         raise Refused("kubectl config reads or changes kubeconfig credentials")
     if verb in MANUAL_VERBS:
-        raise Manual(f"kubectl {verb} {MANUAL_VERBS[verb]}; the executor does not run it, a human may")
+        raise Manual(f"{tool} {verb} {MANUAL_VERBS[verb]}; the executor does not run it, a human may")
     if verb not in SPECS:
         raise Manual(f"kubectl {verb[:30]} is not supported by the executor")
     args, opts, _ = _parse(tokens[start + 1:], {**GLOBAL_FLAGS, **SPECS[verb]})

@@ -53,6 +53,7 @@ GROUPS = {  # plural -> (path prefix, kind)
     "deploymentconfigs": ("apis/apps.openshift.io/v1", "DeploymentConfig"),
     "clusteroperators": ("apis/config.openshift.io/v1", "ClusterOperator"),
     "machineconfigpools": ("apis/machineconfiguration.openshift.io/v1", "MachineConfigPool"),
+    "widgets": ("apis/example.com/v1", "Widget"),  # a kind no table of the executor knows: discovery only
 }
 CLUSTER_SCOPED = {"nodes", "namespaces", "persistentvolumes", "metrics-nodes", "storageclasses", "volumeattachments",
                   "storageprofiles", "clusteroperators", "machineconfigpools"}
