@@ -370,7 +370,12 @@ class FakeKube:
             return 404, status(404, "NotFound", f'{what} "{name}" not found')
         dry = query.get("dryRun") == "All"
         if sub == "log":
-            text = self.logs.get((ns, name, query.get("container"), query.get("previous") == "true"), "")
+            previous, container = query.get("previous") == "true", query.get("container")
+            text = self.logs.get((ns, name, container, previous))
+            containers = [c.get("name") for c in (obj.get("spec") or {}).get("containers") or []]
+            if text is None and container is not None and containers[:1] == [container]:
+                text = self.logs.get((ns, name, None, previous))  # kubectl names the default container
+            text = text or ""
             tail = int(query.get("tailLines", 0) or 0)
             lines = text.splitlines()
             return 200, "\n".join(lines[-tail:] if tail else lines)
