@@ -11,6 +11,7 @@ the executor applies in-process. A set-up line (`export NS="$(kubectl get ... | 
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -127,7 +128,7 @@ def _pipeline(stages: list[list[Word]], filler: _Filler, default_namespace: str 
         spec = filters.parse(stage, lambda w, braces: filler.word(w, braces))
         if filler.substituted:
             raise Manual("runs a second command inside a filter's argument ($(...))")
-        spec["shown"] = " ".join("".join(p.value for p in w) for w in stage)[:120]
+        spec["shown"] = shlex.join(filler.word(w, braces=False) for w in stage)[:120]
         specs.append(spec)
     if specs:
         op.options["filters"] = specs
