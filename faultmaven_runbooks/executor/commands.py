@@ -151,11 +151,15 @@ def _setup(line: Line, filler: _Filler, default_namespace: str | None) -> tuple[
         elif all(p.kind == "text" for p in parts):
             text = "".join(p.value for p in parts)
             hole = HOLE.fullmatch(text) or ALERT_LABEL.fullmatch(text)
+            before = set(filler.missing)
+            filled = filler.text(text, braces=True)
             if hole or not text:
                 binds.append(Binding(var, key, "input"))  # `NS=<namespace>`: the caller gives it
                 filler.value(key)
+            elif filler.missing - before:
+                binds.append(Binding(var, key, "input"))  # `NS=openshift-<name>-operator` waits for <name>
             else:
-                binds.append(Binding(var, key, "value", validate(key, text)))
+                binds.append(Binding(var, key, "value", validate(key, filled)))
         else:
             raise Manual(f"builds {var} from other variables or text and commands; the executor binds a variable "
                          "from one read, one value, or the caller's context")

@@ -42,7 +42,8 @@ _HEAD = re.compile(r"^(the|a|an|your|value of( the)?|name of( the)?|alert)\s+", 
 
 def normalise(raw: str) -> str:
     """`Pod name from previous step` -> `pod_name`; `$CDI_NAMESPACE` -> `cdi_namespace`."""
-    text = raw.strip().strip("<>{}$ ").strip()
+    label = re.fullmatch(r"\{\{\s*\$?\.?(?:[Ll]abels|CommonLabels)\.(\w+)\s*\}\}", raw.strip())
+    text = label.group(1) if label else raw.strip().strip("<>{}$ ").strip()
     text = _TAIL.sub("", text)
     for _ in range(3):
         text = _HEAD.sub("", text)
