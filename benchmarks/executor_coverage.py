@@ -107,7 +107,7 @@ def cover(library: Path, policy, listing: bool) -> dict:
             if p.classification in ("manual", "refused"):
                 reasons[f"{p.classification}: {reason_class(p.parsed.reason or '')}"] += 1
                 unique.setdefault(raw, (p.classification, p.parsed.reason or ""))
-    total, runnable = counts["kubectl total"] or 1, counts["read"] + counts["change"]
+    total, runnable = counts["kubectl total"] or 1, counts["read"] + counts["change"] + counts["setup"]
     print(f"\n== {library} ({files} runbooks); policy: {policy.source}")
     print(table(["steps", *ROLES, "mentions (not steps)"],
                 [[sum(roles.values()), *(roles[r] for r in ROLES), counts["mentions"]]]))
@@ -118,7 +118,7 @@ def cover(library: Path, policy, listing: bool) -> dict:
     print(f"kubectl/oc commands: {counts['kubectl total']} ({counts['tool kubectl']} kubectl, {counts['tool oc']} oc; "
           f"other tools, always manual: {counts['other tools (not kubectl)']}); "
           f"runnable as typed operations: {runnable} ({100 * runnable / total:.0f}%) = {counts['read']} read + "
-          f"{counts['change']} change; manual {counts['manual']}, refused {counts['refused']}")
+          f"{counts['change']} change + {counts['setup']} set-up; manual {counts['manual']}, refused {counts['refused']}")
     for label, n in reasons.most_common():
         print(f"  {n:4d}  {label}")
     if listing:
