@@ -19,9 +19,8 @@ from . import filters, grammar, oc
 from .names import key_for
 from .operation import Manual, Operation, Refused
 from .placeholders import PLACEHOLDER, PlaceholderError, sample_value, validate
-from .shellwords import ALERT_LABEL, HOLE, Line, Part, Word, lex, plain
+from .shellwords import ALERT_LABEL, HOLE, Line, Word, lex, plain
 
-MAX_COMMAND = 1000
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 # an output template (`-o jsonpath={.x}`, `--sort-by={.x}`): `{name}` inside it is jsonpath, not a placeholder
 _TEMPLATE_WORD = re.compile(r"^(-o=?|--output=|--sort-by=|--template=)?(jsonpath|custom-columns|go-template|template|"

@@ -4,23 +4,15 @@
 
 A filter only ever sees text: it has no file argument, no way to start a program, no output
 file (awk's `system()`, `getline`, `print >` and grep's `-f`/`-r` are refused before anything
-runs). Patterns run on the `regex` module with a time limit, so a pattern that backtracks
-catastrophically ends the step instead of the server.
+runs). Patterns run with a time limit (grep.py).
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 
-import regex
-
-from . import jq
+from . import grep, jq
 from .operation import FilterError, Manual, Refused
-
-PATTERN_SECONDS = 1.0  # all pattern matching of one filter together
-MAX_PATTERN = 500
 
 # tools a runbook pipes into that are no read-only filter, and why
 _NOT_FILTERS = {
@@ -32,7 +24,7 @@ _NOT_FILTERS = {
     "base64": "decodes data (base64), as one does with Secret values",
 }
 
-Expand = Callable[[object, bool], str]  # (word, expand {name} placeholders) -> text
+Expand = grep.Expand
 
 
 def parse(stage: list, expand: Expand) -> dict:
@@ -44,7 +36,7 @@ def parse(stage: list, expand: Expand) -> dict:
         raise Manual("pipes into a command named by a variable")
     args = stage[1:]
     if tool == "grep" or tool == "egrep":
-        return _grep(args, expand, extended=tool == "egrep")
+        return grep.parse(args, expand, extended=tool == "egrep")
     if tool in ("head", "tail"):
         return _head_tail(tool, [expand(a, False) for a in args])
     if tool == "wc":
@@ -61,7 +53,7 @@ def parse(stage: list, expand: Expand) -> dict:
 def apply(spec: dict, text: str) -> str:
     name = spec["filter"]
     if name == "grep":
-        return _run_grep(spec, text)
+        return grep.run(spec, text)
     if name in ("head", "tail"):
         return _run_head_tail(spec, text)
     if name == "wc":
@@ -75,150 +67,6 @@ def apply(spec: dict, text: str) -> str:
 
 def describe(spec: dict) -> str:
     return spec.get("shown", spec["filter"])
-
-
-# -- grep ---------------------------------------------------------------------------------------
-_GREP_BOOL = {"i": "ignore_case", "v": "invert", "E": "extended", "F": "fixed", "w": "word", "x": "line",
-              "c": "count", "n": "number", "s": "quiet_errors", "h": "no_filename", "G": "basic"}
-_GREP_LONG = {"--ignore-case": "i", "--invert-match": "v", "--extended-regexp": "E", "--fixed-strings": "F",
-              "--word-regexp": "w", "--line-regexp": "x", "--count": "c", "--line-number": "n",
-              "--basic-regexp": "G", "--no-messages": "s", "--color=never": None, "--colour=never": None}
-_GREP_NUM = {"A": "after", "B": "before", "C": "context", "m": "max_count"}
-
-
-def _grep(args: list, expand: Expand, extended: bool) -> dict:
-    spec: dict = {"filter": "grep", "patterns": [], "extended": extended}
-    words = list(args)
-    positional: list[str] = []
-    while words:
-        word = words.pop(0)
-        text = expand(word, True)
-        if text == "--":
-            positional += [expand(w, True) for w in words]
-            break
-        if text.startswith("--") and "=" not in text[2:] or text in _GREP_LONG:
-            if text not in _GREP_LONG:
-                raise Manual(f"grep option {text[:30]} is not supported by the executor's grep")
-            if _GREP_LONG[text]:
-                spec[_GREP_BOOL[_GREP_LONG[text]]] = True
-            continue
-        m = re.fullmatch(r"--(after|before|context|max-count)=(\d{1,4})", text)
-        if m:
-            spec[m.group(1).replace("-", "_")] = int(m.group(2))
-            continue
-        if text.startswith("-") and len(text) > 1 and not text.startswith("--"):
-            i = 1
-            while i < len(text):
-                c = text[i]
-                if c in _GREP_BOOL:
-                    spec[_GREP_BOOL[c]] = True
-                elif c in _GREP_NUM or c == "e":
-                    rest = text[i + 1:] or (expand(words.pop(0), True) if words else "")
-                    if c == "e":
-                        spec["patterns"].append(rest)
-                    elif re.fullmatch(r"\d{1,4}", rest):
-                        spec[_GREP_NUM[c]] = int(rest)
-                    else:
-                        raise Manual(f"grep -{c} needs a number")
-                    break
-                elif c in "frRdD":
-                    raise Refused(f"grep -{c} reads files or directories; the executor's grep only filters the "
-                                  "output of the command before the pipe")
-                else:
-                    raise Manual(f"grep option -{c} is not supported by the executor's grep")
-                i += 1
-            continue
-        positional.append(text)
-    if not spec["patterns"]:
-        if not positional:
-            raise Manual("grep names no pattern")
-        spec["patterns"].append(positional.pop(0))
-    if positional:
-        raise Refused(f"grep reads the file(s) {', '.join(p[:40] for p in positional)}; the executor's grep only "
-                      "filters the output of the command before the pipe")
-    for pattern in spec["patterns"]:
-        if len(pattern) > MAX_PATTERN:
-            raise Refused(f"the grep pattern is {len(pattern)} characters; the limit is {MAX_PATTERN}")
-        _compile(spec, pattern)  # a pattern that does not compile is found when planning
-    if spec.pop("basic", False):
-        spec["extended"] = False
-    return spec
-
-
-def _bre(pattern: str) -> str:
-    """POSIX basic regex -> ERE: `\\(`, `\\|`, `\\+`, `\\{` are the operators; bare ones are text."""
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            out.append(nxt if nxt in "(){}|+?" else "\\" + nxt)
-            i += 2
-            continue
-        out.append("\\" + c if c in "(){}|+?" else c)
-        i += 1
-    return "".join(out)
-
-
-def _compile(spec: dict, pattern: str):
-    if spec.get("fixed"):
-        body = regex.escape(pattern)
-    else:
-        body = pattern if spec.get("extended") else _bre(pattern)
-        body = body.replace("\\<", r"\b(?=\w)").replace("\\>", r"\b(?<=\w)")
-    if spec.get("word"):
-        body = rf"(?<![\w])(?:{body})(?![\w])"
-    if spec.get("line"):
-        body = rf"^(?:{body})$"
-    try:
-        return regex.compile(body, regex.IGNORECASE if spec.get("ignore_case") else 0)
-    except regex.error as exc:
-        raise Manual(f"the grep pattern {pattern[:60]!r} is not a regular expression the executor reads ({exc})") from None
-
-
-def _matcher(spec: dict) -> Callable[[str], bool]:
-    compiled = [_compile(spec, p) for p in spec["patterns"]]
-    deadline = time.monotonic() + PATTERN_SECONDS
-
-    def match(line: str) -> bool:
-        try:
-            hit = any(c.search(line, timeout=max(0.001, deadline - time.monotonic())) for c in compiled)
-        except TimeoutError:
-            # A pattern like (a+)+$ backtracks exponentially: stop it (denial of service through a step).
-            raise FilterError(f"the grep pattern took longer than {PATTERN_SECONDS}s on this output "
-                              "(catastrophic backtracking); simplify the pattern") from None
-        return hit != bool(spec.get("invert"))
-
-    return match
-
-
-def _lines(text: str) -> list[str]:
-    return text.splitlines()
-
-
-def _run_grep(spec: dict, text: str) -> str:
-    match = _matcher(spec)
-    lines = _lines(text)
-    hits = [i for i, line in enumerate(lines) if match(line)]
-    if spec.get("max_count") is not None:
-        hits = hits[:spec["max_count"]]
-    if spec.get("count"):
-        return f"{len(hits)}\n"
-    before = spec.get("before", spec.get("context", 0))
-    after = spec.get("after", spec.get("context", 0))
-    shown: list[int] = []
-    for i in hits:
-        for j in range(max(0, i - before), min(len(lines), i + after + 1)):
-            if not shown or j > shown[-1]:
-                shown.append(j)
-    out, hit_set, last = [], set(hits), None
-    for j in shown:
-        if last is not None and j > last + 1 and (before or after):
-            out.append("--")
-        prefix = f"{j + 1}{':' if j in hit_set else '-'}" if spec.get("number") else ""
-        out.append(prefix + lines[j])
-        last = j
-    return "".join(line + "\n" for line in out)
 
 
 # -- head, tail, wc -------------------------------------------------------------------------------
@@ -321,7 +169,7 @@ def _awk(args: list[str]) -> dict:
         spec["nr"] = [cond.group(2), int(cond.group(3))]
     elif cond.group(4) is not None:
         spec["regex"] = cond.group(4)
-        _compile({"extended": True}, cond.group(4))
+        grep.compile_pattern({"extended": True}, cond.group(4))
     elif cond.group(5):
         spec["field"] = [cond.group(5), cond.group(6), _awk_string(cond.group(7))]
     return spec
@@ -339,9 +187,9 @@ def _field(fields: list[str], ref: str, line: str) -> str:
 
 
 def _run_awk(spec: dict, text: str) -> str:
-    match = _matcher({"patterns": [spec["regex"]], "extended": True}) if spec.get("regex") else None
+    match = grep.matcher({"patterns": [spec["regex"]], "extended": True}) if spec.get("regex") else None
     out = []
-    for nr, line in enumerate(_lines(text), 1):
+    for nr, line in enumerate(text.splitlines(), 1):
         fields = line.split() if spec["sep"] is None else line.split(spec["sep"])
         if "nr" in spec:
             op, n = spec["nr"]

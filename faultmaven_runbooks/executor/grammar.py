@@ -7,10 +7,10 @@ API (literal or filled in) is checked again here, so a runbook line cannot smugg
 
 from __future__ import annotations
 
-import json
 import re
 
 from . import printing
+from .patches import patch_options
 from .jsonpath import JsonPathError
 from .operation import Manual, Operation, Refused
 from .placeholders import PlaceholderError, dns_name, validate
@@ -144,17 +144,6 @@ def _resources(text: str, flag: str) -> dict:
         except PlaceholderError:
             raise Refused(f"{flag} value {value[:40]!r} is not a Kubernetes quantity") from None
     return out
-
-
-def _dangerous_keys(obj: object) -> set[str]:
-    if isinstance(obj, dict):
-        found = {k for k in obj if k in DANGEROUS_PATCH_KEYS}
-        for v in obj.values():
-            found |= _dangerous_keys(v)
-        return found
-    if isinstance(obj, list):
-        return set().union(*(_dangerous_keys(v) for v in obj)) if obj else set()
-    return set()
 
 
 def _labels(args: list[str], verb: str) -> dict:
@@ -329,7 +318,7 @@ def _build(verb: str, sub: str | None, args: list[str], opts: dict) -> Operation
     if verb == "delete" and opts.get("field_selector"):
         raise Refused("delete with a field selector removes every matching object (bulk); name one object")
     if verb == "patch":
-        _patch_options(opts, custom=group is not None)
+        patch_options(opts, custom=group is not None)
     return _op(verb, (kind, group), name, opts, None, dry)
 
 
@@ -350,46 +339,6 @@ def _logs(args: list[str], opts: dict, selector: str | None, dry) -> Operation:
         args = args[:1]
     kind, name, group = _target(args if "/" in args[0] else ["pods", *args], need_name=True)
     return _op("logs", (kind, group), name, opts, None, dry)
-
-
-def _patch_options(opts: dict, custom: bool) -> None:
-    if "patch_file" in opts:
-        raise Manual("--patch-file reads a local file; paste the patch with -p")
-    ptype = opts.pop("type", "strategic")
-    if ptype not in ("strategic", "merge", "json"):
-        raise Manual(f"patch --type {ptype[:20]} is not supported (strategic, merge or json)")
-    try:
-        body = json.loads(opts.get("patch", ""))
-    except ValueError:
-        raise Manual("the patch is not valid JSON") from None
-    if ptype == "json":
-        _json_patch(body)
-    elif not isinstance(body, dict) or not body:
-        raise Manual("the patch must be a JSON object")
-    bad = _dangerous_keys(body) | (_json_patch_keys(body) & DANGEROUS_PATCH_KEYS if ptype == "json" else set())
-    if bad:
-        raise Refused(f"the patch touches {sorted(bad)}, which change what code runs or with which "
-                      "privileges (remote code execution through a patch)")
-    opts["patch"] = body
-    # custom resources take no strategic merge patch (the API server refuses it); merge is the same for maps
-    opts["patch_type"] = "merge" if custom and ptype == "strategic" else ptype
-
-
-def _json_patch(body: object) -> None:
-    if not isinstance(body, list) or not body:
-        raise Manual("a JSON patch must be a non-empty list of operations")
-    for entry in body:
-        if not isinstance(entry, dict) or entry.get("op") not in ("add", "remove", "replace", "test"):
-            # move and copy read other fields into this one: a Secret reference could be copied anywhere
-            raise Manual("JSON patch operations must be add, remove, replace or test")
-        path = entry.get("path")
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise Manual("each JSON patch operation needs a path starting with '/'")
-
-
-def _json_patch_keys(body: list) -> set[str]:
-    """The field names a JSON patch writes: every segment of each path (`~1` is `/`, `~0` is `~`)."""
-    return {seg.replace("~1", "/").replace("~0", "~") for e in body for seg in e["path"].split("/") if seg}
 
 
 def _op(verb: str, kind: tuple[str, str | None], name: str | None, opts: dict, selector: str | None, dry) -> Operation:

@@ -11,10 +11,10 @@ compact JSON with sorted keys, `jsonpath-as-json` as indented JSON arrays.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
+from .gofmt import go_json, go_text
 from .operation import FilterError
 
 MAX_TEMPLATE = 2000
@@ -375,38 +375,6 @@ def _compare(left, op: str, right) -> bool:
 def _go_type(value) -> str:
     return {dict: "map[string]interface {}", list: "[]interface {}", str: "string", bool: "bool",
             int: "int64", float: "float64"}.get(type(value), "interface {}")
-
-
-def go_json(value, indent: bool = False) -> str:
-    """Go's json.Marshal: sorted keys, HTML characters escaped as \\u003c and friends."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, indent=4 if indent else None,
-                      separators=(",", ": ") if indent else (",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-def go_text(value) -> str:
-    """Go's fmt.Print of a decoded JSON value (what kubectl prints for a scalar)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return _go_float(value)
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_text(value[k])}" for k in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(go_text(v) for v in value) + "]"
-    if value is None:
-        return "<nil>"
-    return str(value)
-
-
-def _go_float(value: float) -> str:
-    if value == int(value) and abs(value) < 1e21:
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") and "e" not in text else text
-    text = repr(value)
-    m = re.fullmatch(r"(-?[\d.]+)e([+-])(\d+)", text)
-    return f"{m.group(1)}e{m.group(2)}{int(m.group(3)):02d}" if m else text
 
 
 def find(template: list, data) -> list[list]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
@@ -16,9 +15,11 @@ from urllib3.exceptions import HTTPError
 
 from ..clock import Clock, utc_now
 from . import changes, filters, printing, summaries
+from .apiresult import KubeError, Outcome, api_message
+from .custom import CustomResources
 from .discovery import Discovery, NotServed, Resource
 from .grammar import KINDS
-from .operation import FilterError, Operation, Refused
+from .operation import FilterError, Operation
 from .redact import object_diff
 from .vocabulary import BUILTIN_GROUPS, kind_name
 
@@ -40,32 +41,6 @@ _SINGULAR = {"statefulsets": "stateful_set", "daemonsets": "daemon_set", "replic
 MAX_LOG_PODS = 10
 
 
-class KubeError(Exception):
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class Outcome:
-    output: str
-    diff: str | None = None
-    objects: list[tuple[str, dict]] = field(default_factory=list)  # (kind, object) for analysis
-    ok: bool = True
-
-
-def _api_message(exc: ApiException) -> str:
-    try:
-        message = json.loads(exc.body or "{}").get("message") or exc.reason
-    except ValueError:
-        message = exc.reason
-    if exc.status == 403:
-        return f"forbidden by the cluster's RBAC (403): {message}"
-    if exc.status == 404:
-        return f"not found (404): {message}"
-    return f"the API answered {exc.status}: {message}"
-
-
 def _seconds(text: str) -> int | None:
     m = re.fullmatch(r"(\d+)([smhd]?)", text or "")
     return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)] if m else None
@@ -79,12 +54,6 @@ def _quantity(text: str) -> float:
     return float(m.group(1)) * scale.get(m.group(2), 1)
 
 
-def _path(obj: dict, path: str):
-    for key in path.strip("{}").lstrip(".").split("."):
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
-
-
 class KubeGateway:
     """One ApiClient for the executor's lifetime; each method is one typed API operation."""
 
@@ -95,10 +64,11 @@ class KubeGateway:
         # Reads across every namespace drop what lies outside the allowlist before anything is shown;
         # custom kinds are checked against the policy again once discovery names their API group.
         self.policy = policy
-        self.discovery = Discovery(lambda path: json.loads(self._rest("GET", path) or b"{}"))
         self.timeout = timeout
         self.log_tail_max = log_tail_max
         self.client = k8s.ApiClient(configuration)
+        self.custom = CustomResources(self.client, self.host, timeout)
+        self.discovery = Discovery(lambda path: self.custom.json("GET", path))
         self._apis = {"core": k8s.CoreV1Api(self.client), "apps": k8s.AppsV1Api(self.client),
                       "batch": k8s.BatchV1Api(self.client), "autoscaling": k8s.AutoscalingV2Api(self.client),
                       "networking": k8s.NetworkingV1Api(self.client), "rbac": k8s.RbacAuthorizationV1Api(self.client),
@@ -114,33 +84,12 @@ class KubeGateway:
         try:
             return fn(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs).data
         except ApiException as exc:
-            raise KubeError(_api_message(exc), exc.status) from None
+            raise KubeError(api_message(exc), exc.status) from None
         except (HTTPError, OSError) as exc:
             raise KubeError(f"cannot reach the Kubernetes API at {self.host} ({type(exc).__name__})") from None
 
     def _json(self, api: str, method: str, *args, **kwargs) -> dict:
         return json.loads(self._call(api, method, *args, **kwargs) or b"{}")
-
-    def _rest(self, method: str, path: str, query: list | None = None, body=None, content_type: str | None = None) -> bytes:
-        """One request on a path from discovery (custom resources, OpenShift kinds), with the
-        client's own credentials; the path is built from validated names only."""
-        headers = {"Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
-        try:
-            args = self.client.param_serialize(method=method, resource_path=path, query_params=query or [],
-                                               header_params=headers, body=body, auth_settings=["BearerToken"])
-            response = self.client.call_api(*args, _request_timeout=self.timeout)
-            response.read()
-        except (HTTPError, OSError) as exc:
-            raise KubeError(f"cannot reach the Kubernetes API at {self.host} ({type(exc).__name__})") from None
-        if not 200 <= response.status < 300:
-            raise KubeError(_api_message(ApiException(status=response.status, reason=response.reason,
-                                                      body=response.data.decode("utf-8", "replace"))), response.status)
-        return response.data
-
-    def _rest_json(self, *args, **kwargs) -> dict:
-        return json.loads(self._rest(*args, **kwargs) or b"{}")
 
     def _method(self, verb: str, kind: str, namespace: str | None) -> tuple[str, str, tuple]:
         scoped = "namespaced_" if KINDS[kind][1] else ""
@@ -201,10 +150,10 @@ class KubeGateway:
         o = op.options
         if resource is not None:
             if op.name:
-                items = [self._rest_json("GET", resource.path(op.namespace, op.name))]
+                items = [self.custom.json("GET", resource.path(op.namespace, op.name))]
             else:
                 query = [(k, v) for k, v in (("labelSelector", o.get("selector")), ("fieldSelector", o.get("field_selector"))) if v]
-                items = self._rest_json("GET", resource.path(None if op.all_namespaces else op.namespace), query).get("items") or []
+                items = self.custom.json("GET", resource.path(None if op.all_namespaces else op.namespace), query).get("items") or []
             api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
             for item in items:  # list items come without them; kubectl fills them in
                 item.setdefault("apiVersion", api_version)
@@ -318,8 +267,12 @@ class KubeGateway:
 
     def _usage_against_limits(self, op: Operation, metrics: list[dict]) -> list[tuple[str, dict]]:
         """Each container's usage next to its limits (read from the pods), for the findings."""
-        pods = [self.read("pods", op.name, op.namespace)] if op.name else \
-            self.list("pods", op.namespace, op.options.get("selector"))
+        if op.name:
+            pods = [self.read("pods", op.name, op.namespace)]
+        elif op.all_namespaces:
+            pods = [p for p in self._list_all("pods", op.options.get("selector"), None) if self._visible(p)]
+        else:
+            pods = self.list("pods", op.namespace, op.options.get("selector"))
         limits = {((p.get("metadata") or {}).get("name"), c.get("name")): (c.get("resources") or {}).get("limits") or {}
                   for p in pods for c in (p.get("spec") or {}).get("containers") or []}
         out = []
@@ -357,7 +310,7 @@ class KubeGateway:
     # -- changes ---------------------------------------------------------------------------
     def _change(self, op: Operation, apply: bool, resource: Resource | None = None) -> Outcome:
         if resource is not None:
-            return self._custom_change(op, apply, resource)
+            return self.custom.change(op, apply, resource)
         live = self.read(op.kind, op.name, op.namespace)  # pre-check: the target exists and we may read it
         label = f"{op.kind[:-1]}/{op.name}"
         try:
@@ -428,31 +381,3 @@ class KubeGateway:
             return Outcome(f"server dry run (dryRun=All) accepted: {op.describe()}", diff)
         self._json("apps", method, op.name, op.namespace, body, _content_type=changes.MERGE)
         return Outcome(f"applied: {op.describe()}", diff)
-
-    def _custom_change(self, op: Operation, apply: bool, resource: Resource) -> Outcome:
-        """patch / label / annotate / delete of a custom resource: the same server dry run first."""
-        path = resource.path(op.namespace, op.name)
-        live = self._rest_json("GET", path)  # pre-check: the target exists and we may read it
-        label = f"{resource.plural}.{resource.group}/{op.name}" if resource.group else f"{resource.plural}/{op.name}"
-        dry = [("dryRun", "All")]
-        if op.verb == "delete":
-            self._rest("DELETE", path, dry)
-            diff = f"--- {label} (live)\n+++ {label} (after change)\n- {label} (deleted)"
-            if apply:
-                self._rest("DELETE", path)
-            return Outcome(f"{'applied' if apply else 'server dry run (dryRun=All) accepted'}: {op.describe()}", diff)
-        try:
-            if op.verb in ("label", "annotate"):
-                body, ctype = changes.label_patch(op, live)
-            elif op.verb == "patch":
-                body, ctype = changes.user_patch(op)
-            else:
-                raise changes.ChangeError(f"{op.verb} is not available for {resource.plural}")
-        except changes.ChangeError as exc:
-            raise KubeError(str(exc), 422) from None
-        after = self._rest_json("PATCH", path, dry, body, ctype)
-        diff = object_diff(live, after, label)
-        if not apply:
-            return Outcome(f"server dry run (dryRun=All) accepted: {op.describe()}", diff, [(op.kind, after)])
-        applied = self._rest_json("PATCH", path, None, body, ctype)
-        return Outcome(f"applied: {op.describe()}", diff, [(op.kind, applied)])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import yaml
 
 from . import jsonpath
+from .gofmt import go_json, go_text
 from .operation import FilterError
 from .redact import clean_object
 
@@ -74,7 +75,7 @@ def _custom_columns(spec: str, items: list[dict], no_headers: bool) -> str:
         row = []
         for _, template in cols:
             values = [v for group in jsonpath.find(template, item) for v in group]
-            row.append(",".join(jsonpath.go_text(v) for v in values) if values else "<none>")
+            row.append(",".join(go_text(v) for v in values) if values else "<none>")
         rows.append(row)
     return tabulate(rows) if rows else ""
 
@@ -87,7 +88,7 @@ def _sort(items: list[dict], sort_by: str) -> list[dict]:
         value = values[0] if values else None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return (1, value, "")
-        return (0 if value is None else 2, 0, jsonpath.go_text(value) if value is not None else "")
+        return (0 if value is None else 2, 0, go_text(value) if value is not None else "")
 
     return sorted(items, key=key)
 
@@ -132,7 +133,7 @@ def render(items: list[dict], *, single: bool, output: str | None, kind: str, gr
     data = items[0] if single and items else as_list(items)
     fmt, _, arg = (output or "").partition("=")
     if output == "json":
-        return jsonpath.go_json(data, indent=True) + "\n"
+        return go_json(data, indent=True) + "\n"
     if output == "yaml":
         return to_yaml(data)
     if output == "name":
