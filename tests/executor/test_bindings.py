@@ -191,3 +191,46 @@ def test_an_oc_runbook_plans_like_its_kubectl_twin(executor, exec_library):
     assert [s.operation for s in oc.steps if s.step != 4] == [s.operation for s in kubectl.steps]
     assert oc.steps[3].operation == "top pods in production" and all(s.operation for s in oc.steps)
     assert [s.classification for s in oc.steps] == ["read"] * 4 + ["change"] * 2
+
+
+OPENSHIFT = """---
+id: ingress-degraded
+---
+# IngressDegraded
+
+## Diagnosis
+
+```bash
+oc get co ingress -o jsonpath='{.status.conditions[?(@.type=="Degraded")].message}'
+oc describe clusteroperator ingress
+oc get mcp worker -o custom-columns=NAME:.metadata.name,READY:.status.readyMachineCount,DEGRADED:.status.degradedMachineCount
+oc -n openshift-monitoring get route console -o jsonpath='{.spec.host}'
+oc adm top pods -A
+oc -n openshift-ingress get pods -o name | head -n1
+oc rsh -n openshift-ingress router-default-5d8-qwert
+```
+"""
+
+
+def test_openshift_kinds_are_read_through_discovery(executor, kube, exec_library):
+    from .fake_kube import seed_openshift
+
+    seed_openshift(kube)
+    kube.add("metrics-pods", {"metadata": {"name": "router-default-5d8-qwert", "namespace": "openshift-ingress"},
+                              "containers": [{"name": "router", "usage": {"cpu": "50m", "memory": "64Mi"}}]})
+    kube.add("metrics-pods", {"metadata": {"name": "coredns-1", "namespace": "kube-system"},
+                              "containers": [{"name": "coredns", "usage": {"cpu": "5m", "memory": "16Mi"}}]})
+    (exec_library / "static" / "ingress.md").write_text(OPENSHIFT)
+    result = executor.execute("ingress-degraded")
+    out = {s.step: s for s in result.steps}
+    assert [s.result for s in result.steps] == ["success"] * 6 + ["manual"], [s.reason for s in result.steps]
+    assert out[1].output == "router pods are not ready"
+    assert "Name:         ingress" in out[2].output and "IngressDegraded" in out[2].output
+    assert out[3].output.splitlines() == ["NAME     READY   DEGRADED", "worker   2       1"]
+    assert out[4].output == "console.apps.example.test"
+    assert "router-default-5d8-qwert" in out[5].output and "coredns" not in out[5].output
+    assert out[6].output == "pod/router-default-5d8-qwert\n"
+    assert "oc rsh opens a shell" in out[7].reason
+    paths = [r["path"] for r in kube.requests]
+    assert "/apis/config.openshift.io/v1/clusteroperators/ingress" in paths
+    assert "/apis/route.openshift.io/v1/namespaces/openshift-monitoring/routes/console" in paths
