@@ -138,3 +138,19 @@ def test_the_openshift_corpus_runs_as_typed_operations_and_says_why_not_otherwis
     about_the_command = re.compile(r"remote code|debug pod|editor|drain|node's journal|local files|cluster upgrade|"
                                    r"credential|current identity|cluster-admin")
     assert [r for r in reasons if not about_the_command.search(r)] == []
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(["kubectl ", "oc ", "get ", "pods ", "-n ", "$NS ", "${NS} ", "$(", ")", "`", "'", '"',
+                           "| ", "grep ", "awk '{print $1}' ", "jq -r .a ", "-o jsonpath={.a} ", "<pod> ", "{pod_name} ",
+                           "{{ $labels.x }} ", "export X=", "; ", "&& ", "\\", "-A ", "{", "}", "[?(@.a==1)]", "=",
+                           "head -n ", "5 ", "tail ", "wc -l ", "adm ", "top ", "patch ", "-p '{\"a\":1}' "])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=12), st.text(max_size=6))
+def test_any_line_gets_a_classification_and_never_an_exception(pieces, noise):
+    parsed = parse_step("".join(pieces) + noise, {"namespace": "production", "pod_name": "web-1"})
+    assert parsed.classification in ("read", "change", "setup", "manual", "refused")
+    assert parsed.classification in ("read", "change") or parsed.operation is None or parsed.reason
