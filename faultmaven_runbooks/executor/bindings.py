@@ -20,8 +20,9 @@ from .planner import Plan
 
 
 class Binder:
-    def __init__(self, gateway: KubeGateway):
+    def __init__(self, gateway: KubeGateway, before: Callable[[int, str], None] = lambda step, operation: None):
         self.gateway = gateway
+        self.before = before  # audits each read before it is sent
         self.values: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         self.outcomes: dict[int, Outcome] = {}
@@ -47,6 +48,7 @@ class Binder:
                 self._bind(number, step, binding)
 
     def _bind(self, number: int, step, binding) -> None:
+        self.before(number, step.parsed.operation.describe())
         try:
             out = self.gateway.run(step.parsed.operation)
         except (KubeError, Refused) as exc:

@@ -129,11 +129,11 @@ class ExecutionService:
             cluster, state = None, RunState(None, no_cluster=None if mode == "manual" else str(exc))
         given = dict(context or {})
         derived: dict[str, str] = {}
+        exec_id = "exec-" + uuid.uuid4().hex[:12]
         if state.no_cluster is None and mode != "manual":
-            plan, given, derived = self._bind(runbook, plan, params, given, state)
+            plan, given, derived = self._bind(runbook, plan, params, given, state, exec_id, requester)
             plan, given, more = self._derive(runbook, plan, params, given, state)
             derived.update(more)
-        exec_id = "exec-" + uuid.uuid4().hex[:12]
         digest = plan_hash(runbook.id, plan.steps, cluster)
         self.audit.record("execute.plan", execution_id=exec_id, runbook_id=runbook.id, requester=requester, mode=mode,
                           dry_run=params.dry_run, plan_hash=digest, cluster=cluster.server if cluster else None,
@@ -170,11 +170,17 @@ class ExecutionService:
         self._count(record, time.monotonic() - started)
         return record
 
-    def _bind(self, runbook, plan: Plan, params, given: dict, state: RunState):
-        """Set-up lines: run their reads and bind the values the later steps need (bindings.py)."""
+    def _bind(self, runbook, plan: Plan, params, given: dict, state: RunState, exec_id: str, requester: str):
+        """Set-up lines: run their reads and bind the values the later steps need (bindings.py);
+        each read is audited before it is sent, like every step."""
         if not plan.bound_by:
             return plan, given, {}
-        binder = Binder(state.gateway)
+
+        def audit(step: int, operation: str) -> None:
+            self.audit.record("execute.bind", execution_id=exec_id, runbook_id=runbook.id, requester=requester,
+                              step=step, operation=operation)
+
+        binder = Binder(state.gateway, audit)
         binder.run(plan, given, lambda ctx: analyse(runbook, ctx, self.policy))
         state.prefetched, state.problems = binder.outcomes, state.problems + binder.problems
         if not binder.values:

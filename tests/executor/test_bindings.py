@@ -5,6 +5,8 @@ namespace allowlist, and a value bound from a read is as untrusted as any caller
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from faultmaven_runbooks.executor.policy import GroupPolicy, Policy
@@ -81,6 +83,9 @@ def test_set_up_line_binds_the_namespace_from_the_cluster_and_the_steps_use_it(e
     assert steps[4].output == "fedora-1a2b"
     reads = [r["path"] for r in cdi.requests]
     assert reads.count("/apis/apps/v1/deployments") == 1  # the set-up read ran once, not again as step 1
+    log = (executor.settings.data_dir / "audit" / "executions.jsonl").read_text().splitlines()
+    bind = next(json.loads(line) for line in log if '"execute.bind"' in line)
+    assert bind["execution_id"] == result.execution_id and bind["step"] == 1  # audited before it was sent
     assert f"/apis/cdi.kubevirt.io/v1beta1/namespaces/{CDI_NS}/dataimportcrons/fedora-image-cron" in reads
     assert not any(r["method"] in ("PATCH", "DELETE") for r in cdi.requests)  # the default plan only reads
 
