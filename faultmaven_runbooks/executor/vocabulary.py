@@ -118,7 +118,8 @@ VERB_KINDS = {
     "logs": {"pods", "jobs", "deployments", "statefulsets", "daemonsets"},
     "top": {"pods", "nodes"},
     "scale": {"deployments", "statefulsets", "replicasets"},
-    "patch": WORKLOADS | {"replicasets", "cronjobs", "jobs", "horizontalpodautoscalers", "persistentvolumeclaims"},
+    "patch": WORKLOADS | {"replicasets", "cronjobs", "jobs", "horizontalpodautoscalers", "persistentvolumeclaims",
+              "storageclasses"},  # e.g. which class is the default: a person approves it like any change
     "set-resources": WORKLOADS | {"replicasets"},
     "cordon": {"nodes"}, "uncordon": {"nodes"},
 }

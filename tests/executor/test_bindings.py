@@ -239,3 +239,17 @@ def test_openshift_kinds_are_read_through_discovery(executor, kube, exec_library
     paths = [r["path"] for r in kube.requests]
     assert "/apis/config.openshift.io/v1/clusteroperators/ingress" in paths
     assert "/apis/route.openshift.io/v1/namespaces/openshift-monitoring/routes/console" in paths
+
+
+def test_a_storage_class_patch_is_a_change_on_the_dry_run_path(executor, kube, exec_library):
+    seed_kubevirt(kube)
+    (exec_library / "static" / "default-sc.md").write_text(
+        "---\nid: default-sc\n---\n# Default storage class\n\n## Mitigation\n\n```bash\nkubectl patch storageclass "
+        "<storage-class-name> -p '{\"metadata\": {\"annotations\":{\"storageclass.kubernetes.io/is-default-class\":"
+        "\"true\"}}}'\n```\n")
+    result = executor.execute("default-sc", {"storage_class": "fast"}, {"steps": [1]})
+    assert result.steps[0].classification == "change" and result.steps[0].result == "dry_run"
+    assert [(r["path"], r["dry_run"]) for r in kube.requests if r["method"] == "PATCH"] == [
+        ("/apis/storage.k8s.io/v1/storageclasses/fast", True)]
+    assert kube.get("storageclasses", "fast")["metadata"]["annotations"][
+        "storageclass.kubernetes.io/is-default-class"] == "false"
