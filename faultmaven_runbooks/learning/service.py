@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from ..errors import RunbookError
 from ..library.markdown import slugify
 from ..paging import DEFAULT_LIMIT, page
-from .config import FeatureSettings
+from ..settings import LearningSettings
 from .patterns import (Embed, Match, absorb, best_match, confidence, context_of, incident_text,
                        new_pattern, new_pattern_id, normalize, words)
 from .recommend import recommendations
@@ -35,10 +35,10 @@ class LearnResult(BaseModel):
 
 
 class LearningService:
-    def __init__(self, settings, service, embed: Embed | None = None, features: FeatureSettings | None = None):
+    def __init__(self, settings, service, embed: Embed | None = None, features: LearningSettings | None = None):
         self.settings = settings
         self.service = service
-        self.features = features or FeatureSettings()
+        self.features = features or settings.learning
         self.store = LearningStore(settings.data_dir)
         self._embed = embed
 

@@ -15,7 +15,7 @@ import threading
 import time
 
 from ..errors import InvalidInput, NotFound
-from ..learning.config import FeatureSettings
+from ..settings import LearningSettings
 from ..learning.jsonstate import JsonState
 from ..learning.stats import format_duration
 from ..library.versions import VersionStore
@@ -59,10 +59,10 @@ def _date(value: object) -> dt.date | None:
 
 
 class Analytics:
-    def __init__(self, settings, service, features: FeatureSettings | None = None):
+    def __init__(self, settings, service, features: LearningSettings | None = None):
         self.settings = settings
         self.service = service
-        self.features = features or FeatureSettings()
+        self.features = features or settings.learning
         self.clock = service.clock
         self.state = JsonState(settings.data_dir / "cache" / "metrics.json", _empty)
         self.versions = VersionStore(settings.data_dir, self.clock)
