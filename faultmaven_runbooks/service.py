@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
-from .alerts.triage import AlertTriage
+from .alerts.triage import Triage
 from .api.alerts import AlertmanagerPayload, AlertmanagerTriage, N8nIncident, N8nTriage
 from .api.base import PageRequest
 from .api.executions import ExecuteRequest, ListExecutionsRequest, PlanRequest
@@ -307,14 +307,14 @@ class RunbookService:
         return measure_storage(self.settings.library_dir, self.settings.data_dir, self.backups.root)
 
     # -- alerts ----------------------------------------------------------------------------
-    def _triage(self) -> AlertTriage:
+    def _triage(self) -> Triage:
         def dry_run(runbook_id: str, context: dict[str, Any], requester: str) -> dict[str, Any]:
             params = ExecuteParameters(dry_run=True, auto_execute=False)
             record = self.execute(ExecuteRequest(runbook_id=runbook_id, context=context, parameters=params,
                                                  requester=requester))
             return record.model_dump(mode="json", exclude={"owner", "version"})
 
-        return AlertTriage(self.settings.alerts, self.suggest_similar, dry_run)
+        return Triage(self.settings.alerts, self.suggest_similar, dry_run)
 
     def triage_alertmanager(self, payload: AlertmanagerPayload) -> AlertmanagerTriage:
         return self._triage().alertmanager(payload)

@@ -32,7 +32,7 @@ def execution_context(labels: dict[str, str], extra: dict[str, Any] | None = Non
     return context
 
 
-class AlertTriage:
+class Triage:
     def __init__(self, settings: AlertSettings, suggest: Suggest, dry_run: DryRun | None):
         self.settings = settings
         self.suggest = suggest

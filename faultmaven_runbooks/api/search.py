@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..models import RunbookType, Severity
 from .base import Request
@@ -14,8 +14,8 @@ MAX_SEARCH_LIMIT = 50
 
 
 class SearchRequest(Request):
-    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, validation_alias=AliasChoices("query", "q"),
-                       description="Problem, error message or alert name.")
+    # `q` is its name in a query string (GET /runbooks/search?q=...).
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, alias="q", description="Problem, error message or alert name.")
     type: RunbookType | None = None
     severity: Severity | None = None
     tags: list[str] | None = Field(None, max_length=20, description="Any of these tags.")

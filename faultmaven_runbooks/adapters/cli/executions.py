@@ -20,7 +20,6 @@ from ...errors import Forbidden, InvalidInput, NotFound, RunbookError
 from ...executor.models import ExecutionResult
 from ...executor.service import ExecutionService
 from ...executor.views import compact, compact_plan
-from ...settings import Settings
 from .args import add_paths
 
 TIMEOUT = 120
@@ -100,7 +99,7 @@ def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) ->
     def cmd_approve(args: argparse.Namespace) -> int:
         decision = "reject" if args.reject else "approve"
         if args.server:  # the server holds the records and the cluster: nothing local is opened
-            result = _through_server(args, _token(Settings()), decision)
+            result = _through_server(args, _token(args.settings), decision)
         else:
             service = make_service(args)
             result = _locally(args, service, _token(service.settings), decision)
