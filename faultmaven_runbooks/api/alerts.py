@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from .base import Request
 
@@ -13,7 +13,9 @@ class AmAlert(BaseModel):
     """One Alertmanager alert (webhook version 4). Unknown fields are ignored."""
 
     status: Literal["firing", "resolved"] = "firing"
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(
+        default_factory=dict, validate_default=True,
+        json_schema_extra={"required": ["alertname"], "properties": {"alertname": {"type": "string", "minLength": 1}}})
     annotations: dict[str, str] = Field(default_factory=dict)
     startsAt: str | None = None
     endsAt: str | None = None
@@ -31,7 +33,8 @@ class AmAlert(BaseModel):
 class AlertmanagerPayload(BaseModel):
     """Alertmanager's notification; unknown fields are ignored (newer Alertmanagers add some)."""
 
-    version: str = Field(description="Alertmanager's webhook format version; only '4' exists.")
+    version: str = Field(description="Alertmanager's webhook format version; only '4' exists.",
+                         json_schema_extra={"enum": ["4"]})
     status: Literal["firing", "resolved"]
     alerts: list[AmAlert] = Field(min_length=1)
     receiver: str | None = None
@@ -40,7 +43,7 @@ class AlertmanagerPayload(BaseModel):
     commonLabels: dict[str, str] = Field(default_factory=dict)
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
     externalURL: str | None = None
-    truncatedAlerts: int = Field(0, ge=0)
+    truncatedAlerts: StrictInt = Field(0, ge=0)
 
     @field_validator("version")
     @classmethod
@@ -51,6 +54,10 @@ class AlertmanagerPayload(BaseModel):
 
 
 class N8nAlert(BaseModel):
+    # Something to search with: a type, a name or a description.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": [k], "properties": {k: {"minLength": 1}}}
+                                                           for k in ("type", "name", "description")]})
+
     type: str | None = Field(None, max_length=200)
     name: str | None = Field(None, max_length=200)
     severity: str | None = Field(None, max_length=50)
@@ -63,8 +70,8 @@ class N8nAlert(BaseModel):
 class N8nIncident(Request):
     alert: N8nAlert
     context: dict[str, Any] = Field(default_factory=dict)
-    dry_run: bool | None = Field(None, description="Override the server's webhook dry-run setting for this call.")
-    limit: int | None = Field(None, ge=1, le=10)
+    dry_run: StrictBool | None = Field(None, description="Override the server's webhook dry-run setting for this call.")
+    limit: StrictInt | None = Field(None, ge=1, le=10)
 
     @field_validator("alert")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from ..executor.models import ExecuteParameters, ExecutionStatus
 from .base import Request
@@ -17,7 +17,7 @@ CONTEXT = Field(None, description="Placeholder values, e.g. {\"namespace\": \"pr
 class PlanRequest(Request):
     runbook_id: str = RUNBOOK_ID
     context: dict[str, Any] | None = CONTEXT
-    steps: list[int] | None = Field(None, max_length=100, description="These step numbers.")
+    steps: list[StrictInt] | None = Field(None, max_length=100, description="These step numbers.")
     section: str | None = Field(None, max_length=200, description="This section's steps.")
     option: str | None = Field(None, max_length=10, description="This option's steps, e.g. B.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ..learning.validate import MAX_ITEMS, MAX_TEXT
 from .base import PageRequest, Request
@@ -22,7 +22,7 @@ class Incident(BaseModel):
 
     id: str | None = Field(None, max_length=200, description="Sending the same id again updates, never double-counts.")
     type: str = Field(min_length=1, max_length=MAX_TEXT, description="e.g. pod_crash")
-    success: bool = Field(description="Did the resolution work?")
+    success: StrictBool = Field(description="Did the resolution work?")
     diagnosis: list[str] = TEXTS
     resolution: list[str] = Field(default_factory=list, max_length=MAX_ITEMS, description="Fixes applied.")
     symptoms: list[str] = TEXTS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from ..models import RunbookType, Severity
 from .base import PageRequest, Request
@@ -48,12 +48,14 @@ class CreateRunbookRequest(_FrontMatter):
 class RunbookChanges(_FrontMatter):
     """The fields of a runbook to change (over HTTP the id is in the path)."""
 
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(minProperties=1))
+
     title: str | None = Field(None, min_length=3, max_length=200)
     content: str | None = Field(None, max_length=MAX_CONTENT)
     type: RunbookType | None = None
     severity: Severity | None = None
     metadata: dict[str, Any] | None = Field(None, description="Merged; null removes a key.")
-    expected_version: int | None = Field(None, ge=1, description="Refuse if it moved on.")
+    expected_version: StrictInt | None = Field(None, ge=1, description="Refuse if it moved on.")
     note: str | None = Field(None, max_length=2000)
 
     @model_validator(mode="before")
@@ -87,7 +89,7 @@ class DiffRequest(Request):
 
 class CaseRunbookRequest(Request):
     case: Case | str = Field(description="The resolved case (object or JSON text).")
-    force: bool = Field(False, description="Write a new runbook even if one covers the problem.")
+    force: StrictBool = Field(False, description="Write a new runbook even if one covers the problem.")
 
     @model_validator(mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,7 +18,7 @@ class SearchRequest(Request):
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, alias="q", description="Problem, error message or alert name.")
     type: RunbookType | None = None
     severity: Severity | None = None
-    tags: list[str] | None = Field(None, max_length=20, description="Any of these tags.")
+    tags: list[Annotated[str, Field(min_length=1)]] | None = Field(None, max_length=20, description="Any of these tags.")
     limit: int = Field(5, ge=1, le=MAX_SEARCH_LIMIT)
 
     @field_validator("query")

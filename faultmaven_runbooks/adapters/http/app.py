@@ -22,7 +22,7 @@ from ..mcp.transport import RefuseBatches
 from ..metrics import CONTENT_TYPE, Metrics
 from . import docs, routes_api_v1, routes_executions, routes_ops, routes_runbooks, routes_webhooks
 from .context import AppContext, ctx
-from .responses import EXCEPTION_HANDLERS, call
+from .responses import ERRORS, EXCEPTION_HANDLERS, call
 from .metrics import MetricsMiddleware
 from .security import Allowlist, GuardMiddleware, is_loopback
 
@@ -146,8 +146,9 @@ def build_app(service: Any, mcp_server: Any, settings: Settings, *, metrics: Met
     for router in (routes_executions, routes_ops, routes_runbooks, routes_api_v1, routes_webhooks):
         app.include_router(router.router)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse,
-             responses={200: {"content": {"text/plain": {}}}})
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_model=None,
+             responses={**ERRORS, 200: {"description": "Prometheus text exposition",
+                                        "content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}})
     async def metrics_endpoint(request: Request) -> Response:
         return Response(await call(ctx(request).metrics.render), media_type=CONTENT_TYPE)
 
@@ -174,6 +175,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         for methods in doc.get("paths", {}).values():
             for op in methods.values():
                 op.get("responses", {}).pop("422", None)
+        doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"].pop("application/json", None)  # text only
         schemas = doc.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)

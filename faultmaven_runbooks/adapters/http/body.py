@@ -82,6 +82,8 @@ class CheckedJsonRoute(APIRoute):
             raw = await request.body()
             if raw.strip():
                 data = parse_json(raw)
+                if data is None and not required:
+                    data = {}  # `null` for an optional body: the same as none
                 if not isinstance(data, dict):
                     raise BadRequest(f"the body must be a JSON object, got {type(data).__name__}")
                 request._json = data  # what FastAPI validates: the checked value, parsed once

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import compile_path
 
 from ...api.base import describe, problems
 from ...errors import RunbookError
@@ -134,9 +135,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and message == "Not Found":
         message = f"no endpoint at {request.url.path}; see /openapi.json for the API"
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
-    return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        headers["Allow"] = ", ".join(_methods(request))
+    return error_response(exc.status_code, message, headers=headers or None)
+
+
+def _methods(request: Request) -> list[str]:
+    """Every method the API serves on this path (the router names only the first route's)."""
+    paths = request.app.openapi().get("paths", {})
+    matching = [t for t in paths if compile_path(t)[0].match(request.url.path)]
+    # A fixed path wins over a template that would also match it (/runbooks/search, /runbooks/{id}).
+    chosen = [t for t in matching if "{" not in t] or matching
+    return sorted({m.upper() for t in chosen for m in paths[t]})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

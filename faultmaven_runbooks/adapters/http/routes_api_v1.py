@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -30,6 +31,11 @@ async def case_runbook(request: Request, case_id: Annotated[str, Path(max_length
                        body: CaseRunbookRequest) -> CaseRunbookResult:
     """Body: {"case": {...}, "force": false}, or the case object itself."""
     case = plain(body.case)
+    if isinstance(case, str):  # the case as JSON text
+        try:
+            case = json.loads(case)
+        except ValueError:
+            case = None
     if not isinstance(case, dict):
         raise InvalidInput("send the case as a JSON object: the case itself, or {'case': {...}, 'force': false}")
     given = case.get("case_id") or case.get("id")

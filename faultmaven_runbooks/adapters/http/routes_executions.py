@@ -22,7 +22,7 @@ from .responses import ERRORS, call
 from .security import API_TOKEN_SEEN
 
 router = APIRouter(route_class=CheckedJsonRoute, responses=ERRORS, tags=["executions"])
-ExecutionId = Annotated[str, Path(min_length=1, max_length=40, description="exec-... id.")]
+ExecutionId = Annotated[str, Path(pattern=r"^exec-[0-9a-f]{12}$", description="exec-<12 hex digits>")]
 # Who applies a change and its compare-and-set version are the server's business, not the client's.
 HIDDEN = {"owner", "version"}
 
@@ -35,11 +35,14 @@ def _bearer(request: Request) -> str:
 def _approver(c: AppContext, request: Request) -> str:
     """The approver's identity from their credential, or a 401/403 that says how to get one."""
     approvers = c.service.executions.approvers
+    token = _bearer(request)
+    if not token:
+        raise HTTPException(401, "approving needs an approver credential: send 'Authorization: Bearer <approver "
+                            "token>'", headers={"WWW-Authenticate": 'Bearer realm="faultmaven-approvers"'})
     if approvers.count() == 0:
         raise Forbidden("HTTP approval is off: no approver credentials exist. An operator enables it on the server's "
                         "host with `faultmaven-runbooks approvers add NAME` (same --data), which prints a token for "
                         "that person to send as 'Authorization: Bearer <token>'")
-    token = _bearer(request)
     api_token = c.settings.http.auth_token
     if token and api_token and hmac.compare_digest(token.encode(), api_token.encode()):
         # The API token is what agents hold: it must never approve (self-approval by the model),
