@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test bench index clean
+.PHONY: run check test bench index clean
 
 $(BIN)/faultmaven-runbooks: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,18 @@ $(PG_BIN)/initdb:
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
 
-test: $(BIN)/faultmaven-runbooks $(INSPECTOR) $(CONFORMANCE) $(PG_BIN)/initdb
+# Headless Chromium and its driver for the docs-page test (real browser, no network).
+/usr/bin/chromedriver:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+
+# Static checks first (seconds): lint, types, and the import layers (pyproject.toml configures all three).
+check: $(BIN)/faultmaven-runbooks
+	$(BIN)/ruff check faultmaven_runbooks tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: check $(INSPECTOR) $(CONFORMANCE) $(PG_BIN)/initdb /usr/bin/chromedriver
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # Every benchmark prints its own table; the README's figures come from these (see README).

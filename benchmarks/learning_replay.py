@@ -21,9 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from faultmaven_runbooks.learning import LearningService  # noqa: E402
-from faultmaven_runbooks.settings import LearningSettings  # noqa: E402
 from faultmaven_runbooks.service import RunbookService  # noqa: E402
-from faultmaven_runbooks.settings import Settings  # noqa: E402
+from faultmaven_runbooks.settings import (
+    LearningSettings,  # noqa: E402
+    Settings,  # noqa: E402
+)
 
 # Underlying causes. Types overlap on purpose (pod_crash appears under several causes), and two
 # pairs are near neighbours (container OOM vs node memory pressure; node disk vs PVC full).

@@ -17,16 +17,21 @@ from .api.executions import ExecuteRequest, ListExecutionsRequest, PlanRequest
 from .api.learning import AnalyticsRequest, AnalyticsResponse, LearnRequest, PatternsResponse
 from .api.ops import Backup, BackupList, BackupRequest, StorageUsage
 from .api.runbooks import (
-    CaseRunbookRequest, CreateRunbookRequest, DiffRequest, DiffResponse, HistoryRequest, HistoryResponse,
+    CaseRunbookRequest,
+    CreateRunbookRequest,
+    DiffRequest,
+    DiffResponse,
+    HistoryRequest,
+    HistoryResponse,
     UpdateRunbookRequest,
 )
 from .api.search import MAX_QUERY_CHARS, GetRunbookRequest, SearchRequest, SuggestRequest, plain
 from .clock import Clock, utc_now
-from .executor.models import ExecuteParameters
 from .errors import InvalidInput, NotFound, RunbookError, Unavailable
+from .executor.models import ExecuteParameters
 from .library.store import RunbookLibrary
-from .ops.usage import measure_storage
 from .models import RUNBOOK_TYPES, SEVERITIES, RunbookPage, SearchResponse, SuggestedAction, Suggestion, SuggestResponse
+from .ops.usage import measure_storage
 from .search.embedder import Embedder, make_embedder
 from .search.suggest import alert_query, case_query
 from .settings import Settings
@@ -187,7 +192,8 @@ class RunbookService:
         else:
             query = case_query(plain(request.case))
         if not query.strip():
-            raise InvalidInput("the alert or case carries no text to search with; include a name, summary or description")
+            raise InvalidInput("the alert or case carries no text to search with; include a name, summary or "
+                               "description")
         limit = request.limit
         found = self.search(query[:MAX_QUERY_CHARS], limit=limit)
         suggestions = [
@@ -323,7 +329,8 @@ class RunbookService:
         return self._triage().n8n(incident)
 
     def health(self) -> dict:
-        status = {"status": "ok", "library": str(self.library.root), "uptime_seconds": round(time.time() - self.started, 1)}
+        status = {"status": "ok", "library": str(self.library.root),
+                  "uptime_seconds": round(time.time() - self.started, 1)}
         status["library_files"] = len(self.library.relpaths())
         mirror = self._index.snapshot() if self._index is not None else None
         if mirror is not None:
@@ -331,7 +338,8 @@ class RunbookService:
         else:
             status["index"] = "not loaded yet"
         status["embedding_model"] = self.embedder.name
-        status["chroma"] = f"{self.settings.chroma_host}:{self.settings.chroma_port}" if self.settings.chroma_host else "embedded"
+        chroma = self.settings.chroma_host
+        status["chroma"] = f"{chroma}:{self.settings.chroma_port}" if chroma else "embedded"
         return status
 
 

@@ -104,7 +104,8 @@ class Triage:
             return done
         best = found.suggestions[0].runbook
         if best.relevance_score < self.settings.webhook_min_score:
-            execution = {"skipped": f"best match scored {best.relevance_score}, below {self.settings.webhook_min_score}"}
+            floor = self.settings.webhook_min_score
+            execution = {"skipped": f"best match scored {best.relevance_score}, below {floor}"}
         elif self.dry_run is None:
             execution = {"skipped": "executions are not available in this deployment"}
         else:

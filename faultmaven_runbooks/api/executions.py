@@ -40,7 +40,8 @@ class ExecuteRequest(Request):
     runbook_id: str = RUNBOOK_ID
     context: dict[str, Any] | None = CONTEXT
     parameters: ExecuteParameters | None = None
-    requester: str = Field("http-api", min_length=1, max_length=200, description="Who asked (recorded in the audit log).")
+    requester: str = Field("http-api", min_length=1, max_length=200,
+                           description="Who asked (recorded in the audit log).")
 
 
 class GetExecutionRequest(Request):

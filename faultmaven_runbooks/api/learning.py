@@ -10,7 +10,7 @@ from ..learning.validate import MAX_ITEMS, MAX_TEXT
 from .base import PageRequest, Request
 
 TEXT = Field(None, max_length=MAX_TEXT)
-TEXTS = Field(default_factory=list, max_length=MAX_ITEMS)
+TEXTS: Any = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class Incident(BaseModel):

@@ -15,10 +15,12 @@ MAX_SEARCH_LIMIT = 50
 
 class SearchRequest(Request):
     # `q` is its name in a query string (GET /runbooks/search?q=...).
-    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, alias="q", description="Problem, error message or alert name.")
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, alias="q",
+                       description="Problem, error message or alert name.")
     type: RunbookType | None = None
     severity: Severity | None = None
-    tags: list[Annotated[str, Field(min_length=1)]] | None = Field(None, max_length=20, description="Any of these tags.")
+    tags: list[Annotated[str, Field(min_length=1)]] | None = Field(None, max_length=20,
+                                                                   description="Any of these tags.")
     limit: int = Field(5, ge=1, le=MAX_SEARCH_LIMIT)
 
     @field_validator("query")

@@ -10,11 +10,31 @@ from ..errors import RunbookError
 from ..library.markdown import slugify
 from ..paging import DEFAULT_LIMIT, page
 from ..settings import LearningSettings
-from .patterns import (Embed, Match, absorb, best_match, confidence, context_of, incident_text,
-                       new_pattern, new_pattern_id, normalize, words)
+from .patterns import (
+    Embed,
+    Match,
+    absorb,
+    best_match,
+    confidence,
+    context_of,
+    incident_text,
+    new_pattern,
+    new_pattern_id,
+    normalize,
+    words,
+)
 from .recommend import recommendations
-from .stats import (LearningStore, parse_duration, pattern_summary, record_pattern, record_resolution,
-                    record_runbook, record_unassisted, resolution_summary, runbook_summary)
+from .stats import (
+    LearningStore,
+    parse_duration,
+    pattern_summary,
+    record_pattern,
+    record_resolution,
+    record_runbook,
+    record_unassisted,
+    resolution_summary,
+    runbook_summary,
+)
 from .validate import check_context, check_incident
 from .writer import incident_runbook, machine_owned, pattern_runbook
 

@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..settings import LearningSettings
 from ..learning.jsonstate import file_lock
 from ..models import RUNBOOK_TYPES, SEVERITIES
 from ..paging import DEFAULT_LIMIT, page
+from ..settings import LearningSettings
 from .markdown import render_front_matter, slugify, split_front_matter
 from .versions import VersionStore, check_id, unified_diff
 

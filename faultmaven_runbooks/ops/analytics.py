@@ -15,11 +15,11 @@ import threading
 import time
 
 from ..errors import InvalidInput, NotFound
-from ..settings import LearningSettings
 from ..learning.jsonstate import JsonState
 from ..learning.stats import format_duration
 from ..library.versions import VersionStore
 from ..paging import DEFAULT_LIMIT, page
+from ..settings import LearningSettings
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InvalidInput, NotFound
-from ..settings import LearningSettings
 from ..learning.jsonstate import file_lock
 from ..library.store import atomic_write, file_hash
+from ..settings import LearningSettings
 
 log = logging.getLogger(__name__)
 

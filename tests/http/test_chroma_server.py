@@ -28,7 +28,7 @@ def chroma_server(tmp_path_factory):
     port = sock.getsockname()[1]
     sock.close()
     path = tmp_path_factory.mktemp("chroma-db")
-    log = open(path.parent / "chroma.log", "wb")
+    log = open(path.parent / "chroma.log", "wb")  # noqa: SIM115 (the server writes it until the fixture ends)
     proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60

@@ -148,7 +148,7 @@ def test_metrics_count_requests_and_searches(client):
     text = client.get("/metrics").text
     assert client.get("/metrics").headers["content-type"].startswith("text/plain")
     line = 'faultmaven_http_requests_total{method="GET",route="/runbooks/search",status="200"}'
-    count = lambda t, l: float(next((x.split()[-1] for x in t.splitlines() if x.startswith(l + " ")), 0))  # noqa: E731
+    count = lambda t, s: float(next((x.split()[-1] for x in t.splitlines() if x.startswith(s + " ")), 0))  # noqa: E731
     assert count(text, line) == count(before, line) + 1
     bad = 'faultmaven_http_requests_total{method="GET",route="/runbooks/search",status="400"}'
     assert count(text, bad) >= 1

@@ -13,9 +13,9 @@ import pytest
 
 from faultmaven_runbooks.adapters.cli.backups import add_cli
 from faultmaven_runbooks.errors import InvalidInput, NotFound
-from faultmaven_runbooks.settings import LearningSettings
 from faultmaven_runbooks.ops.analytics import Analytics
 from faultmaven_runbooks.ops.backups import Backups
+from faultmaven_runbooks.settings import LearningSettings
 
 
 def _resolved(service, incident_id: str, runbook: str | None, duration: str) -> None:

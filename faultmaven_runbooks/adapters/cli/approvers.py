@@ -10,12 +10,13 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from ...executor.approvers import for_data_dir
 from .args import add_paths
 
 
-def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
+def add_cli(subparsers, make_service: Callable[[argparse.Namespace], Any]) -> None:
     def store(args: argparse.Namespace):
         return for_data_dir(args.settings.data_dir)
 

@@ -15,6 +15,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
 from ...errors import Forbidden, InvalidInput, NotFound, RunbookError
 from ...executor.models import ExecutionResult
@@ -95,7 +96,7 @@ def _locally(args, service, token: str, decision: str) -> dict:
         executions.close()
 
 
-def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
+def add_cli(subparsers, make_service: Callable[[argparse.Namespace], Any]) -> None:
     def cmd_approve(args: argparse.Namespace) -> int:
         decision = "reject" if args.reject else "approve"
         if args.server:  # the server holds the records and the cluster: nothing local is opened

@@ -89,7 +89,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         percent = done * 100 // max(total, 1)
         if percent != shown["last"]:
             shown["last"] = percent
-            print(f"\rembedding {done}/{total} chunks ({percent}%) {path[:60]:<60}", end="", file=sys.stderr, flush=True)
+            print(f"\rembedding {done}/{total} chunks ({percent}%) {path[:60]:<60}", end="", file=sys.stderr,
+                  flush=True)
 
     report = service.reindex(progress=progress)
     if report.chunks:

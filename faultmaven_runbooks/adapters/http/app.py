@@ -22,8 +22,8 @@ from ..mcp.transport import RefuseBatches
 from ..metrics import CONTENT_TYPE, Metrics
 from . import docs, routes_api_v1, routes_executions, routes_ops, routes_runbooks, routes_webhooks
 from .context import AppContext, ctx
-from .responses import ERRORS, EXCEPTION_HANDLERS, call
 from .metrics import MetricsMiddleware
+from .responses import ERRORS, EXCEPTION_HANDLERS, call
 from .security import Allowlist, GuardMiddleware, is_loopback
 
 MCP_PATH = "/mcp"
@@ -48,7 +48,8 @@ def check_bind(host: str, auth_token: str | None) -> None:
             "or listen on 127.0.0.1"
         )
     if len(auth_token) < MIN_PUBLIC_TOKEN_LEN:
-        raise UnsafeBind(f"the auth token is too short to expose on {host}: use at least {MIN_PUBLIC_TOKEN_LEN} characters")
+        raise UnsafeBind(f"the auth token is too short to expose on {host}: use at least {MIN_PUBLIC_TOKEN_LEN} "
+                         "characters")
 
 
 def _health_gauges(service: Any, metrics: Metrics):
@@ -112,7 +113,8 @@ def _mcp_routes(mcp_server: Any, allow: Allowlist, http: HttpSettings) -> tuple[
         max_request_body_size=http.max_body_bytes,
     )
     wanted = {MCP_PATH, SSE_PATH, SSE_MESSAGES.rstrip("/")}
-    routes = [r for r in [*streamable.routes, *sse.routes] if isinstance(r, (Route, Mount)) and r.path in wanted]
+    routes: list[BaseRoute] = [r for r in [*streamable.routes, *sse.routes]
+                               if isinstance(r, (Route, Mount)) and r.path in wanted]
     return routes, session_manager
 
 
@@ -162,7 +164,8 @@ def build_app(service: Any, mcp_server: Any, settings: Settings, *, metrics: Met
     metrics.gauges(_health_gauges(service, metrics))
     app.add_middleware(RefuseBatches, paths=(MCP_PATH, SSE_MESSAGES))
     app.add_middleware(GuardMiddleware, allow=allow, auth_token=http.auth_token, max_body=http.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics, route_of=_route_namer(app, (SSE_MESSAGES, docs.ASSETS)))  # outermost: counts refusals
+    # Outermost: refused requests are counted too.
+    app.add_middleware(MetricsMiddleware, metrics=metrics, route_of=_route_namer(app, (SSE_MESSAGES, docs.ASSETS)))
     app.state.ctx = AppContext(service=ReadOnlyService(service) if read_only else service, settings=settings,
                                metrics=metrics)
     return app

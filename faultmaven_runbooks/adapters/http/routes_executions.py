@@ -84,11 +84,11 @@ async def list_executions(request: Request, q: Annotated[ListExecutionsRequest, 
             response_model_exclude=HIDDEN)
 async def get_execution(request: Request, execution_id: ExecutionId) -> ExecutionResult:
     c = ctx(request)
-    if c.settings.http.auth_token and not getattr(request.state, API_TOKEN_SEEN, False):
-        # an approver may read what they are asked to approve; anyone else needs the API token
-        if await call(c.service.executions.approvers.identify, _bearer(request)) is None:
-            raise HTTPException(401, "authentication required; send 'Authorization: Bearer <token>' (the API token "
-                                "or an approver credential)", headers={"WWW-Authenticate": 'Bearer realm="faultmaven"'})
+    # An approver may read what they are asked to approve; anyone else needs the API token.
+    if c.settings.http.auth_token and not getattr(request.state, API_TOKEN_SEEN, False) \
+            and await call(c.service.executions.approvers.identify, _bearer(request)) is None:
+        raise HTTPException(401, "authentication required; send 'Authorization: Bearer <token>' (the API token "
+                            "or an approver credential)", headers={"WWW-Authenticate": 'Bearer realm="faultmaven"'})
     return await call(c.service.get_execution, execution_id)
 
 

@@ -61,7 +61,7 @@ class Allowlist:
         return False
 
     def host_ok(self, host: str | None) -> bool:
-        return bool(host) and self._match(host, self.hosts)
+        return host is not None and bool(host) and self._match(host, self.hosts)
 
     def origin_ok(self, origin: str | None) -> bool:
         # Browsers always send Origin on cross-site requests; CLI clients and servers send none.
@@ -168,7 +168,8 @@ async def _refuse_websocket(scope: Scope, send: Send, status: int, text: str) ->
     message = json.dumps({"error": kind, "message": text, "status": status}).encode()
     if "websocket.http.response" in (scope.get("extensions") or {}):
         await send({"type": "websocket.http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(message)).encode())]})
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(message)).encode())]})
         await send({"type": "websocket.http.response.body", "body": message})
     else:
         await send({"type": "websocket.close", "code": 1008})

@@ -25,8 +25,8 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, Inpu
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
-from ...errors import RunbookError
 from ...api.executions import ExecuteRequest, GetExecutionRequest, ListExecutionsRequest, PlanRequest
+from ...errors import RunbookError
 from ...executor.models import FAILING_OUTCOMES, ExecutionList, ExecutionResult, StepResult
 from ...executor.service import ExecutionService
 from ...executor.views import compact, compact_plan, one_step
@@ -62,8 +62,10 @@ def _local(ctx: Context) -> bool:
 
 
 def _question(record: ExecutionResult) -> str:
-    lines = [f"Approve {len(record.approval.changes)} change(s) of runbook {record.runbook_id} on "
-             f"{record.cluster.describe() if record.cluster else 'the cluster'} (expires {record.approval.expires_at})?"]
+    approval = record.approval
+    assert approval is not None, "only an execution that waits for approval is put to a person"
+    lines = [f"Approve {len(approval.changes)} change(s) of runbook {record.runbook_id} on "
+             f"{record.cluster.describe() if record.cluster else 'the cluster'} (expires {approval.expires_at})?"]
     for step in record.steps:
         if step.result == "pending_approval":
             lines.append(f"- step {step.step}: {step.command}\n  " + (step.diff or "")[:600].replace("\n", "\n  "))

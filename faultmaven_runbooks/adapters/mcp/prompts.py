@@ -37,7 +37,8 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
             try:
                 page = service.get_runbook(runbook_id, section=section or None)
             except RunbookError as exc:
-                raise MCPError(INVALID_PARAMS, str(exc), data={"argument": "section" if section else "runbook_id"})
+                raise MCPError(INVALID_PARAMS, str(exc),
+                               data={"argument": "section" if section else "runbook_id"}) from None
             more = f"\n\n(Page 1 of {page.pages}: read the rest with get_runbook.)" if page.pages > 1 else ""
             return (f"Help me work through the runbook {page.title!r} (id {page.id}). Follow it step by step: "
                     "for each step say what it checks or changes, run its commands with the `execute` tool "

@@ -87,7 +87,7 @@ def install(server: MCPServer, service, surface, metrics: Metrics | None = None)
 
         low.add_request_handler("resources/list", PaginatedRequestParams, list_resources)
 
-        read = low.get_request_handler("resources/read").handler
+        read = _handler(low, "resources/read")
 
         async def read_resource(ctx: ServerRequestContext, params: ReadResourceRequestParams):
             if not str(params.uri).startswith("runbook://"):
@@ -97,7 +97,7 @@ def install(server: MCPServer, service, surface, metrics: Metrics | None = None)
 
         low.add_request_handler("resources/read", ReadResourceRequestParams, read_resource)
 
-    get = low.get_request_handler("prompts/get").handler
+    get = _handler(low, "prompts/get")
 
     async def get_prompt(ctx: ServerRequestContext, params: GetPromptRequestParams):
         prompts = {p.name: p for p in await server.list_prompts()}
@@ -128,10 +128,17 @@ def install(server: MCPServer, service, surface, metrics: Metrics | None = None)
         return Completion(values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS)
 
 
+def _handler(low: Any, method: str) -> Any:
+    """The SDK's own handler of a request, to wrap."""
+    entry = low.get_request_handler(method)
+    assert entry is not None, f"the MCP SDK registers no {method} handler"
+    return entry.handler
+
+
 def _count_tool_calls(server: MCPServer, metrics: Metrics) -> None:
     """Every tools/call, on every transport, by tool and outcome; and what it says about runbooks."""
     low = server._lowlevel_server
-    call = low.get_request_handler("tools/call").handler
+    call = _handler(low, "tools/call")
     known: set[str] = set()
 
     async def counted(ctx: ServerRequestContext, params: CallToolRequestParams):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS
+from mcp.types import INVALID_PARAMS, CallToolResult
+
+from ...api.search import GetRunbookRequest, SearchRequest, SuggestRequest
 from ...errors import InvalidInput, NotFound
 from ...models import RunbookPage, SearchResponse, SuggestResponse
-from ...api.search import GetRunbookRequest, SearchRequest, SuggestRequest
 from ...service import RunbookService
 from .calls import READ_ONLY, answer
 from .tools import request_tool
@@ -48,22 +49,23 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
     if not surface.offers("search"):
         return
 
-    @request_tool(server, SearchRequest, title="Search runbooks", annotations=READ_ONLY)
-    async def search(ctx: Context, request: SearchRequest) -> SearchResponse:
+    @request_tool(server, SearchRequest, title="Search runbooks", annotations=READ_ONLY, output=SearchResponse)
+    async def search(ctx: Context, request: SearchRequest) -> CallToolResult:
         """Find runbooks for a problem, error message or alert name; start here when troubleshooting.
         Hits name the matching section; empty results with a message mean no confident match."""
         return await answer(ctx, "search", lambda: bounded(service.search(request)))
 
-    @request_tool(server, SuggestRequest, title="Suggest runbooks for an alert or case", annotations=READ_ONLY)
-    async def suggest_similar(ctx: Context, request: SuggestRequest) -> SuggestResponse:
+    @request_tool(server, SuggestRequest, title="Suggest runbooks for an alert or case",
+                  annotations=READ_ONLY, output=SuggestResponse)
+    async def suggest_similar(ctx: Context, request: SuggestRequest) -> CallToolResult:
         """Best runbooks for an alert, a FaultMaven case or a problem (exactly one of the three),
         each with a ready follow-up action."""
         return await answer(ctx, "suggest_similar", lambda: service.suggest_similar(request))
 
     surface.schema_rules["suggest_similar"] = EXACTLY_ONE_SOURCE
 
-    @request_tool(server, GetRunbookRequest, title="Read a runbook", annotations=READ_ONLY)
-    async def get_runbook(ctx: Context, request: GetRunbookRequest) -> RunbookPage:
+    @request_tool(server, GetRunbookRequest, title="Read a runbook", annotations=READ_ONLY, output=RunbookPage)
+    async def get_runbook(ctx: Context, request: GetRunbookRequest) -> CallToolResult:
         """Read a runbook, whole or one section, paged, with its commands as numbered steps."""
         return await answer(ctx, "get_runbook", lambda: service.get_runbook(request))
 
