@@ -51,8 +51,10 @@ check: $(BIN)/faultmaven-runbooks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One pytest worker per core (pytest-xdist), a test file's tests together on one worker (its
+# module fixtures are built once): the suite is mostly model compiles and subprocesses.
 test: check $(INSPECTOR) $(CONFORMANCE) $(PG_BIN)/initdb /usr/bin/chromedriver
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
 BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import threading
 import time
@@ -15,7 +14,6 @@ from faultmaven_runbooks.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "test-token-0123456789abcdef"
-APPROVER_TOKEN = "approver-token-0123456789abcdef"
 
 RUNBOOKS = {
     "static/compute/pod-crashloop.md": """---
@@ -153,8 +151,3 @@ def load_fixture(name: str) -> dict:
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-def copy_library(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
