@@ -134,6 +134,21 @@ class _FlatGroupVariables(PydanticBaseSettingsSource):
         return found
 
 
+class _TopLevelOnly(PydanticBaseSettingsSource):
+    """The .env source minus group fields: it passes unknown names on as extras, which would
+    reach the groups as if they were arguments and win over the environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ filters the inner source's answer
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.inner().items() if k not in _GROUP_OF}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
 
@@ -203,7 +218,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         assert isinstance(env_settings, EnvSettingsSource) and isinstance(dotenv_settings, DotEnvSettingsSource)
         groups = _FlatGroupVariables(settings_cls, env_settings, dotenv_settings)
-        return init_settings, env_settings, dotenv_settings, groups, file_secret_settings
+        dotenv = _TopLevelOnly(settings_cls, dotenv_settings)
+        return init_settings, env_settings, dotenv, groups, file_secret_settings
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed, by their flat names (`auth_token=None`, `kubeconfig=p`)."""
