@@ -22,6 +22,8 @@ WRITES = [
     ("post", "/api/v1/cases/case_0123456789ab/runbook", {"case_id": "case_0123456789ab", "title": "Disk full",
                                                          "state": "resolved"}),
     ("post", "/storage/backups", {"kind": "daily"}),
+    ("post", "/runbooks/executions/exec-0123456789ab/approve", {}),
+    ("post", "/runbooks/executions/exec-0123456789ab/reject", {}),
 ]
 
 

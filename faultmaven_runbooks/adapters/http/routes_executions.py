@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from ...api.executions import Decision, ExecuteRequest, ListExecutionsRequest, PlanRequest
 from ...errors import Forbidden, InvalidInput, RunbookError
+from ...read_only import REFUSAL
 from ...executor.models import ExecutionList, ExecutionResult, PlanPreview
 from .body import CheckedJsonRoute
 from .context import AppContext, ctx
@@ -94,6 +95,8 @@ async def get_execution(request: Request, execution_id: ExecutionId) -> Executio
 
 async def _decide(request: Request, execution_id: str, decision: str, body: Decision | None) -> ExecutionResult:
     c = ctx(request)
+    if getattr(c.service, "read_only", False):
+        raise Forbidden(REFUSAL)  # before any credential lookup: nothing is ever applied here
     approver = await call(_approver, c, request)
     body = body or Decision()
     if body.approver and body.approver.casefold() != approver.casefold():
