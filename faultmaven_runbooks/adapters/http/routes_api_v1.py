@@ -20,7 +20,8 @@ from .responses import ERRORS, call
 router = APIRouter(route_class=CheckedJsonRoute, responses=ERRORS, tags=["faultmaven"])
 router.add_api_route("/api/v1/runbooks", rb.create, methods=["POST"], status_code=201,
                      summary="Create a runbook (FaultMaven API)")
-router.add_api_route("/api/v1/runbooks/search", rb.search, methods=["GET"], summary="Search runbooks (FaultMaven API)")
+router.add_api_route("/api/v1/runbooks/search", rb.search, methods=["GET"], summary="Search runbooks (FaultMaven API)",
+                     response_model=None, responses=rb.SEARCH_ANSWER)
 router.add_api_route("/api/v1/runbooks/{runbook_id}", rb.read_runbook, methods=["GET"],
                      summary="Read a runbook (FaultMaven API)")
 
