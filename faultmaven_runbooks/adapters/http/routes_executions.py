@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException
 
 from ...api.executions import Decision, ExecuteRequest, ListExecutionsRequest, PlanRequest
 from ...errors import Forbidden, InvalidInput, RunbookError
-from ...read_only import REFUSAL
 from ...executor.models import ExecutionList, ExecutionResult, PlanPreview
+from ...read_only import REFUSAL
 from .body import CheckedJsonRoute
 from .context import AppContext, ctx
 from .responses import ERRORS, call
