@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test bench index clean
+.PHONY: run check test bench index clean
 
 $(BIN)/faultmaven-runbooks: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,8 +40,21 @@ $(PG_BIN)/initdb:
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
 
-test: $(BIN)/faultmaven-runbooks $(INSPECTOR) $(CONFORMANCE) $(PG_BIN)/initdb
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+# Headless Chromium and its driver for the docs-page test (real browser, no network).
+/usr/bin/chromedriver:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+
+# Static checks first (seconds): lint, types, and the import layers (pyproject.toml configures all three).
+check: $(BIN)/faultmaven-runbooks
+	$(BIN)/ruff check faultmaven_runbooks tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# One pytest worker per core (pytest-xdist), a test file's tests together on one worker (its
+# module fixtures are built once): the suite is mostly model compiles and subprocesses.
+test: check $(INSPECTOR) $(CONFORMANCE) $(PG_BIN)/initdb /usr/bin/chromedriver
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
 BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store

@@ -26,9 +26,9 @@ from _common import EVAL, ROOT, percentile, table
 
 from faultmaven_runbooks.executor.models import ExecuteParameters
 from faultmaven_runbooks.executor.operation import Manual, Refused
-from faultmaven_runbooks.executor.shellwords import lex, plain
 from faultmaven_runbooks.executor.planner import analyse, select
 from faultmaven_runbooks.executor.policy import load_policy
+from faultmaven_runbooks.executor.shellwords import lex, plain
 from faultmaven_runbooks.executor.structure import align
 from faultmaven_runbooks.library.store import RunbookLibrary
 
@@ -59,7 +59,7 @@ def reason_class(reason: str) -> str:
          "exec/rsh/cp/run/debug"),
         (r"(kubectl|oc) (create|apply|replace|edit|new-|start-build|process|expose)", "create/apply/edit"),
         (r"kubectl drain|oc adm drain", "drain"),
-        (r"pipes into|pipes the output|a shell would|second command|jq program|awk program|grep option", 
+        (r"pipes into|pipes the output|a shell would|second command|jq program|awk program|grep option",
          "shell pipeline beyond the read-only filters"),
         (r"shell|pipe|redirection|separator|&&|here-document|quote|expansion", "other shell syntax"),
         (r"bulk|-A/--all-namespaces|--all", "bulk (-A, --all, selectors on changes)"),

@@ -5,25 +5,48 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import BaseModel
 
+from .alerts.triage import Triage
+from .api.alerts import AlertmanagerPayload, AlertmanagerTriage, N8nIncident, N8nTriage
+from .api.base import PageRequest
+from .api.executions import ExecuteRequest, ListExecutionsRequest, PlanRequest
+from .api.learning import AnalyticsRequest, AnalyticsResponse, LearnRequest, PatternsResponse
+from .api.ops import Backup, BackupList, BackupRequest, StorageUsage
+from .api.runbooks import (
+    CaseRunbookRequest,
+    CreateRunbookRequest,
+    DiffRequest,
+    DiffResponse,
+    HistoryRequest,
+    HistoryResponse,
+    UpdateRunbookRequest,
+)
+from .api.search import MAX_QUERY_CHARS, GetRunbookRequest, SearchRequest, SuggestRequest, plain
 from .clock import Clock, utc_now
 from .errors import InvalidInput, NotFound, RunbookError, Unavailable
+from .executor.models import ExecuteParameters
 from .library.store import RunbookLibrary
 from .models import RUNBOOK_TYPES, SEVERITIES, RunbookPage, SearchResponse, SuggestedAction, Suggestion, SuggestResponse
+from .ops.usage import measure_storage
 from .search.embedder import Embedder, make_embedder
 from .search.suggest import alert_query, case_query
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .executor.models import ExecutionList, ExecutionResult, PlanPreview
+    from .executor.runner import Progress as StepProgress
+    from .learning.case_runbooks import CaseRunbookResult
+    from .learning.service import LearnResult
+    from .library.authoring import WriteResult
     from .search.hybrid import HybridSearcher
     from .search.index import Progress, SearchIndex, SyncReport
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 4000
 PAGE_CHARS = 8000
 
 
@@ -106,19 +129,12 @@ class RunbookService:
         return np.asarray(self.embedder.embed(texts)).tolist()
 
     # -- search ----------------------------------------------------------------------------
-    def search(
-        self,
-        query: str,
-        type: str | None = None,
-        severity: str | None = None,
-        tags: list[str] | None = None,
-        limit: int = 10,
-    ) -> SearchResponse:
+    def search(self, request: SearchRequest | str | None = None, /, **fields: Any) -> SearchResponse:
+        """`search(SearchRequest(...))`, or `search("query", limit=3)` for scripts and tests."""
+        request = SearchRequest.of(_fields(request, "query", fields))
+        query, type, severity, tags, limit = request.query, request.type, request.severity, request.tags, request.limit
         started = time.perf_counter()
-        query = _check_query(query)
         where = _where(type, severity)
-        if not 1 <= limit <= 100:
-            raise InvalidInput(f"limit must be between 1 and 100, got {limit}")
         self.ready()
         assert self._searcher is not None
         allowed = self._allowed(type, severity, tags)
@@ -167,26 +183,18 @@ class RunbookService:
         if hits:
             self.analytics.record_retrieval([h.id for h in hits])
 
-    def suggest_similar(
-        self,
-        problem: str | None = None,
-        alert: dict | None = None,
-        case: dict | None = None,
-        limit: int = 3,
-    ) -> SuggestResponse:
-        given = [x for x in (problem, alert, case) if x]
-        if len(given) != 1:
-            raise InvalidInput("give exactly one of: problem (text), alert (name, labels, annotations) or case (summary)")
-        if problem:
-            query = problem
-        elif alert:
-            query = alert_query(alert)
+    def suggest_similar(self, request: SuggestRequest | None = None, /, **fields: Any) -> SuggestResponse:
+        request = SuggestRequest.of(request or fields)
+        if request.problem:
+            query = request.problem
+        elif request.alert:
+            query = alert_query(plain(request.alert))
         else:
-            query = case_query(case)
+            query = case_query(plain(request.case))
         if not query.strip():
-            raise InvalidInput("the alert or case carries no text to search with; include a name, summary or description")
-        if not 1 <= limit <= 10:
-            raise InvalidInput(f"limit must be between 1 and 10, got {limit}")
+            raise InvalidInput("the alert or case carries no text to search with; include a name, summary or "
+                               "description")
+        limit = request.limit
         found = self.search(query[:MAX_QUERY_CHARS], limit=limit)
         suggestions = [
             Suggestion(
@@ -198,8 +206,11 @@ class RunbookService:
         return SuggestResponse(query=query[:MAX_QUERY_CHARS], suggestions=suggestions, message=found.message)
 
     # -- reading runbooks ------------------------------------------------------------------
-    def get_runbook(self, runbook_id: str, section: str | None = None, page: int = 1) -> RunbookPage:
-        if not runbook_id or not runbook_id.strip():
+    def get_runbook(self, request: GetRunbookRequest | str | None = None, /, **fields: Any) -> RunbookPage:
+        """`get_runbook(GetRunbookRequest(...))`, or `get_runbook("pod-crashloop", section=...)`."""
+        request = GetRunbookRequest.of(_fields(request, "runbook_id", fields))
+        runbook_id, section, page = request.runbook_id, request.section, request.page
+        if not runbook_id.strip():
             raise InvalidInput("runbook_id is empty; use `search` to find runbook ids")
         # Ids as people type them: any case, an alert name, or the alert's runbook_url.
         rb = self.library.find(runbook_id)
@@ -240,8 +251,86 @@ class RunbookService:
             page=page, pages=pages, steps=steps if page == 1 else [],
         )
 
+    # -- writing runbooks -------------------------------------------------------------------
+    def create_runbook(self, request: CreateRunbookRequest) -> WriteResult:
+        r = request
+        return self.authoring.create_runbook(r.title, r.content, type=r.type, severity=r.severity, tags=r.tags,
+                                             metadata=r.front_matter(), runbook_id=r.runbook_id, folder=r.folder,
+                                             author=r.author)
+
+    def update_runbook(self, request: UpdateRunbookRequest) -> WriteResult:
+        r = request
+        return self.authoring.update_runbook(r.runbook_id, title=r.title, content=r.content, type=r.type,
+                                             severity=r.severity, tags=r.tags, metadata=r.front_matter(),
+                                             expected_version=r.expected_version, note=r.note, author=r.author)
+
+    def runbook_history(self, request: HistoryRequest) -> HistoryResponse:
+        return HistoryResponse(**self.authoring.history(request.runbook_id, request.cursor, request.limit))
+
+    def runbook_diff(self, request: DiffRequest) -> DiffResponse:
+        return DiffResponse(**self.authoring.diff(request.runbook_id, request.from_version, request.to_version))
+
+    def runbook_from_case(self, request: CaseRunbookRequest) -> CaseRunbookResult:
+        return self.authoring.create_from_case(plain(request.case), force=request.force)
+
+    # -- executions ------------------------------------------------------------------------
+    def plan(self, request: PlanRequest) -> PlanPreview:
+        return self.executions.plan(request.runbook_id, request.context, request.parameters())
+
+    def execute(self, request: ExecuteRequest, progress: StepProgress | None = None) -> ExecutionResult:
+        return self.executions.execute(request.runbook_id, request.context, request.parameters,
+                                       requester=request.requester, progress=progress)
+
+    def get_execution(self, execution_id: str) -> ExecutionResult:
+        return self.executions.get(execution_id)
+
+    def list_executions(self, request: ListExecutionsRequest) -> ExecutionList:
+        return self.executions.list_executions(request.limit, request.runbook_id, request.status, request.cursor)
+
+    def decide(self, execution_id: str, approver: str, decision: str, reason: str | None, via: str) -> ExecutionResult:
+        """A person's approve or reject; `approver` is who their credential says they are."""
+        return self.executions.approve(execution_id, approver, decision, reason, via)
+
+    # -- learning and operations -----------------------------------------------------------
+    def learn(self, request: LearnRequest) -> LearnResult:
+        return self.learning.learn(plain(request.incident_data), plain(request.context))
+
+    def patterns(self, request: PageRequest) -> PatternsResponse:
+        return PatternsResponse(**self.learning.get_patterns(request.cursor, request.limit))
+
+    def runbook_analytics(self, request: AnalyticsRequest) -> AnalyticsResponse:
+        return AnalyticsResponse(**self.analytics.report(request.runbook_id, cursor=request.cursor,
+                                                         limit=request.limit, stale_only=request.stale_only))
+
+    def backup(self, request: BackupRequest) -> Backup:
+        return Backup(**self.backups.backup(request.kind))
+
+    def list_backups(self) -> BackupList:
+        found = [Backup(**b) for b in self.backups.list()]
+        return BackupList(backups=found, count=len(found))
+
+    def storage_usage(self) -> StorageUsage:
+        return measure_storage(self.settings.library_dir, self.settings.data_dir, self.backups.root)
+
+    # -- alerts ----------------------------------------------------------------------------
+    def _triage(self) -> Triage:
+        def dry_run(runbook_id: str, context: dict[str, Any], requester: str) -> dict[str, Any]:
+            params = ExecuteParameters(dry_run=True, auto_execute=False)
+            record = self.execute(ExecuteRequest(runbook_id=runbook_id, context=context, parameters=params,
+                                                 requester=requester))
+            return record.model_dump(mode="json", exclude={"owner", "version"})
+
+        return Triage(self.settings.alerts, self.suggest_similar, dry_run)
+
+    def triage_alertmanager(self, payload: AlertmanagerPayload) -> AlertmanagerTriage:
+        return self._triage().alertmanager(payload)
+
+    def triage_n8n(self, incident: N8nIncident) -> N8nTriage:
+        return self._triage().n8n(incident)
+
     def health(self) -> dict:
-        status = {"status": "ok", "library": str(self.library.root), "uptime_seconds": round(time.time() - self.started, 1)}
+        status = {"status": "ok", "library": str(self.library.root),
+                  "uptime_seconds": round(time.time() - self.started, 1)}
         status["library_files"] = len(self.library.relpaths())
         mirror = self._index.snapshot() if self._index is not None else None
         if mirror is not None:
@@ -249,19 +338,16 @@ class RunbookService:
         else:
             status["index"] = "not loaded yet"
         status["embedding_model"] = self.embedder.name
-        status["chroma"] = f"{self.settings.chroma_host}:{self.settings.chroma_port}" if self.settings.chroma_host else "embedded"
+        chroma = self.settings.chroma_host
+        status["chroma"] = f"{chroma}:{self.settings.chroma_port}" if chroma else "embedded"
         return status
 
 
-def _check_query(query: str) -> str:
-    if not isinstance(query, str) or not query.strip():
-        raise InvalidInput("query is empty; describe the problem, paste the error or give an alert name")
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidInput(
-            f"query is {len(query)} characters; keep it under {MAX_QUERY_CHARS} "
-            "(paste the key error lines, not a whole log)"
-        )
-    return query.strip()
+def _fields(request: Any, first: str, fields: dict[str, Any]) -> Any:
+    """A request model as given, or the keyword form's fields (the first one may be positional)."""
+    if isinstance(request, BaseModel):
+        return request
+    return {first: request, **fields} if request is not None else fields
 
 
 def _where(type: str | None, severity: str | None) -> dict | None:

@@ -24,7 +24,8 @@ class CustomResources:
         self.host = host
         self.timeout = timeout
 
-    def request(self, method: str, path: str, query: list | None = None, body=None, content_type: str | None = None) -> bytes:
+    def request(self, method: str, path: str, query: list | None = None, body=None,
+                content_type: str | None = None) -> bytes:
         """One request on a path from discovery (custom resources, OpenShift kinds), with the
         client's own credentials; the path is built from validated names only."""
         headers = {"Accept": "application/json"}

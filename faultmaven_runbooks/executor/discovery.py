@@ -72,7 +72,8 @@ class Discovery:
         the runbook or the executor's table named one; the core group wins ties, like kubectl."""
         word = word.lower()
         # `network.config` names config.openshift.io the way kubectl allows: a group or its first labels
-        candidates = [(g, v) for g, v in self.groups() if group in (None, "?") or g == group or g.startswith(f"{group}.")]
+        candidates = [(g, v) for g, v in self.groups()
+                      if group in (None, "?") or g == group or g.startswith(f"{group}.")]
         if not candidates and group not in (None, "?"):
             raise NotServed(f"the cluster serves no API group {group!r}")
         for g, v in candidates:

@@ -126,7 +126,9 @@ def _run_wc(spec: dict, text: str) -> str:
 # -- awk: field printing only -----------------------------------------------------------------------
 _AWK_ITEM = r'(\$(?:NF|\d{1,3})|"(?:[^"\\]|\\.)*")'
 _AWK_PRINT = re.compile(rf"\s*print\s*((?:{_AWK_ITEM}\s*,?\s*)*)\s*;?\s*")
-_AWK_COND = re.compile(r'\s*(?:(NR)\s*(==|!=|<=|>=|<|>)\s*(\d{1,6})|/((?:[^/\\]|\\.)*)/|(\$(?:NF|\d{1,3}))\s*(==|!=)\s*"((?:[^"\\]|\\.)*)")?\s*')
+_AWK_COND = re.compile(r'\s*(?:(NR)\s*(==|!=|<=|>=|<|>)\s*(\d{1,6})'  # NR == 2
+                       r'|/((?:[^/\\]|\\.)*)/'  # /regex/
+                       r'|(\$(?:NF|\d{1,3}))\s*(==|!=)\s*"((?:[^"\\]|\\.)*)")?\s*')  # $3 == "Running"
 
 
 def _awk(args: list[str]) -> dict:

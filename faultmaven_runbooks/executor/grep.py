@@ -113,7 +113,8 @@ def compile_pattern(spec: dict, pattern: str):
     try:
         return regex.compile(body, regex.IGNORECASE if spec.get("ignore_case") else 0)
     except regex.error as exc:
-        raise Manual(f"the grep pattern {pattern[:60]!r} is not a regular expression the executor reads ({exc})") from None
+        raise Manual(f"the grep pattern {pattern[:60]!r} is not a regular expression the executor reads "
+                     f"({exc})") from None
 
 
 def matcher(spec: dict) -> Callable[[str], bool]:

@@ -170,7 +170,8 @@ def _truthy(value) -> bool:
 
 
 def _type(value) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
 
 
 def _order(value):
@@ -206,7 +207,8 @@ def _eval(node, value) -> list:
             return list(value)
         if isinstance(value, dict):
             return list(value.values())
-        raise JqError(f"Cannot iterate over {_type(value)}" + (f" ({json.dumps(value)[:40]})" if value is not None else ""))
+        shown = f" ({json.dumps(value)[:40]})" if value is not None else ""
+        raise JqError(f"Cannot iterate over {_type(value)}{shown}")
     if op == "then":
         return [out for mid in _eval(node[1], value) for out in _eval(node[2], mid)]
     if op == "pipe":

@@ -304,7 +304,8 @@ def _descend(value, out: list) -> None:
     out.append(value)
     if len(out) > MAX_RESULTS:
         raise JsonPathError(f"the template selects more than {MAX_RESULTS} values")
-    children = [value[k] for k in sorted(value)] if isinstance(value, dict) else value if isinstance(value, list) else []
+    children = [value[k] for k in sorted(value)] if isinstance(value, dict) else \
+        value if isinstance(value, list) else []
     for child in children:
         if child is not None:
             _descend(child, out)

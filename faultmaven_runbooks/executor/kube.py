@@ -201,7 +201,7 @@ class KubeGateway:
         if op.name is None:  # logs -l SELECTOR: each matching pod's last lines (10 each, as kubectl does)
             pods = self.list("pods", op.namespace, o.get("selector"))[:MAX_LOG_PODS]
             if not pods:
-                return Outcome("No resources found in %s namespace." % op.namespace)
+                return Outcome(f"No resources found in {op.namespace} namespace.")
             texts, objects = [], []
             for pod in pods:
                 out = self._pod_log(pod["metadata"]["name"], op, default_tail=10)

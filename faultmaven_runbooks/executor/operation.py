@@ -49,7 +49,8 @@ class Operation:
     def describe(self) -> str:
         kind = f"{self.kind}.{self.group}" if self.group and self.group != "?" else self.kind
         target = f"{kind}/{self.name}" if self.name else kind
-        where = " in every allowed namespace" if self.all_namespaces else f" in {self.namespace}" if self.namespace else ""
+        where = " in every allowed namespace" if self.all_namespaces else \
+            f" in {self.namespace}" if self.namespace else ""
         shown = {k: v for k, v in self.options.items() if k not in ("filters", "all_namespaces")}
         extra = ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in sorted(shown.items()))
         pipe = "".join(f" | {f.get('shown', f['filter'])}" for f in self.options.get("filters", []))

@@ -51,7 +51,8 @@ class Policy(BaseModel):
     api_groups: GroupPolicy = Field(default_factory=GroupPolicy)
     verbs: list[str] = Field(default_factory=lambda: list(ALL_VERBS))
     kinds_denied: list[str] = Field(default_factory=list,
-                                    description="Kinds to refuse: 'plural' or 'plural.group' (e.g. routes.route.openshift.io).")
+                                    description="Kinds to refuse: 'plural' or 'plural.group' "
+                                                "(e.g. routes.route.openshift.io).")
     allow_secrets: bool = False
     allow_rbac: bool = False
     delete_kinds: list[str] = Field(default_factory=lambda: ["pods"])
@@ -199,7 +200,8 @@ def _segments(path: str) -> list[str]:
 
 def _patch_keys(body: object) -> set[str]:
     if _json_patch(body):
-        return {seg for e in body for seg in _segments(str(e["path"]))} | {k for e in body for k, _ in _walk(e.get("value"))}
+        paths = {seg for e in body for seg in _segments(str(e["path"]))}
+        return paths | {k for e in body for k, _ in _walk(e.get("value"))}
     return {key for key, _ in _walk(body)}
 
 

@@ -61,13 +61,15 @@ def new_result(p: PlannedStep) -> StepResult:
 def needs(p: PlannedStep, derivable: set[str], bound_by: dict[str, int]) -> str:
     """`needs cdi_namespace (step 2 binds it)`: what a step lacks, and who can give it."""
     text = f"needs {', '.join(p.parsed.missing)}"
-    binding = sorted({f"step {bound_by[k]} binds {k}" for k in p.parsed.missing if k in bound_by and bound_by[k] != p.number})
+    binding = sorted({f"step {bound_by[k]} binds {k}" for k in p.parsed.missing
+                      if k in bound_by and bound_by[k] != p.number})
     readable = sorted((set(p.parsed.missing) & derivable) - set(bound_by))
     notes = binding + ([f"execute reads {', '.join(readable)} from the cluster"] if readable else [])
     return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def preview_step(p: PlannedStep, policy: Policy, derivable: set[str], bound_by: dict[str, int] | None = None) -> StepResult:
+def preview_step(p: PlannedStep, policy: Policy, derivable: set[str],
+                 bound_by: dict[str, int] | None = None) -> StepResult:
     """A step as `plan` shows it: nothing ran; what it needs, and whether execute can read it."""
     res = new_result(p)
     res.result = p.classification if p.classification in ("manual", "refused") else \

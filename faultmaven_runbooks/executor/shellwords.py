@@ -31,7 +31,7 @@ class Part:
     kind: str  # "text" | "var" | "subst"
     value: str  # the text, or the variable's name
     quoted: str = ""  # "", "'" or '"': single-quoted text is never expanded by a shell
-    line: "Line | None" = None  # the substituted command line
+    line: Line | None = None  # the substituted command line
 
 
 Word = tuple[Part, ...]
@@ -97,7 +97,8 @@ class _Lexer:
                 continue
             if self._harmless_tail(stages):
                 continue
-            op = next((o for o in (";", "&&", "||", ">>", "&", ">", "<", "(", ")") if self.text.startswith(o, self.i)), None)
+            op = next((o for o in (";", "&&", "||", ">>", "&", ">", "<", "(", ")")
+                       if self.text.startswith(o, self.i)), None)
             if op == "<" and HOLE.match(self.text, self.i):
                 op = None
             if op is not None:

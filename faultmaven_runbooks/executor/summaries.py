@@ -110,7 +110,7 @@ def table(kind: str, items: list[dict], wide: bool = False, no_headers: bool = F
     rows = [_row(kind, o, wide) for o in items]
     if namespaces:
         head = ["NAMESPACE", *head]
-        rows = [[_g(o, "metadata", "namespace", default=""), *r] for o, r in zip(items, rows)]
+        rows = [[_g(o, "metadata", "namespace", default=""), *r] for o, r in zip(items, rows, strict=True)]
     return tabulate(([] if no_headers else [head]) + [[str(c) for c in r] for r in rows])
 
 

@@ -9,12 +9,32 @@ from pydantic import BaseModel, Field
 from ..errors import RunbookError
 from ..library.markdown import slugify
 from ..paging import DEFAULT_LIMIT, page
-from .config import FeatureSettings
-from .patterns import (Embed, Match, absorb, best_match, confidence, context_of, incident_text,
-                       new_pattern, new_pattern_id, normalize, words)
+from ..settings import LearningSettings
+from .patterns import (
+    Embed,
+    Match,
+    absorb,
+    best_match,
+    confidence,
+    context_of,
+    incident_text,
+    new_pattern,
+    new_pattern_id,
+    normalize,
+    words,
+)
 from .recommend import recommendations
-from .stats import (LearningStore, parse_duration, pattern_summary, record_pattern, record_resolution,
-                    record_runbook, record_unassisted, resolution_summary, runbook_summary)
+from .stats import (
+    LearningStore,
+    parse_duration,
+    pattern_summary,
+    record_pattern,
+    record_resolution,
+    record_runbook,
+    record_unassisted,
+    resolution_summary,
+    runbook_summary,
+)
 from .validate import check_context, check_incident
 from .writer import incident_runbook, machine_owned, pattern_runbook
 
@@ -35,10 +55,10 @@ class LearnResult(BaseModel):
 
 
 class LearningService:
-    def __init__(self, settings, service, embed: Embed | None = None, features: FeatureSettings | None = None):
+    def __init__(self, settings, service, embed: Embed | None = None, features: LearningSettings | None = None):
         self.settings = settings
         self.service = service
-        self.features = features or FeatureSettings()
+        self.features = features or settings.learning
         self.store = LearningStore(settings.data_dir)
         self._embed = embed
 

@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..learning.config import FeatureSettings
 from ..learning.jsonstate import file_lock
 from ..models import RUNBOOK_TYPES, SEVERITIES
 from ..paging import DEFAULT_LIMIT, page
+from ..settings import LearningSettings
 from .markdown import render_front_matter, slugify, split_front_matter
 from .versions import VersionStore, check_id, unified_diff
 
@@ -109,11 +109,11 @@ def compose(meta: dict, body: str) -> str:
 
 
 class AuthoringService:
-    def __init__(self, settings, service, features: FeatureSettings | None = None):
+    def __init__(self, settings, service, features: LearningSettings | None = None):
         self.settings = settings
         self.service = service
         self.library = service.library
-        self.features = features or FeatureSettings()
+        self.features = features or settings.learning
         self.clock = service.clock
         self.versions = VersionStore(settings.data_dir, self.clock)
         self._locks = settings.data_dir / "locks" / "runbooks"

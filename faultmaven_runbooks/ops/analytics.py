@@ -15,11 +15,11 @@ import threading
 import time
 
 from ..errors import InvalidInput, NotFound
-from ..learning.config import FeatureSettings
 from ..learning.jsonstate import JsonState
 from ..learning.stats import format_duration
 from ..library.versions import VersionStore
 from ..paging import DEFAULT_LIMIT, page
+from ..settings import LearningSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,10 @@ def _date(value: object) -> dt.date | None:
 
 
 class Analytics:
-    def __init__(self, settings, service, features: FeatureSettings | None = None):
+    def __init__(self, settings, service, features: LearningSettings | None = None):
         self.settings = settings
         self.service = service
-        self.features = features or FeatureSettings()
+        self.features = features or settings.learning
         self.clock = service.clock
         self.state = JsonState(settings.data_dir / "cache" / "metrics.json", _empty)
         self.versions = VersionStore(settings.data_dir, self.clock)

@@ -24,9 +24,9 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InvalidInput, NotFound
-from ..learning.config import FeatureSettings
 from ..learning.jsonstate import file_lock
 from ..library.store import atomic_write, file_hash
+from ..settings import LearningSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,10 @@ def _files(root: Path, top_skip: set[str]) -> dict[str, Path]:
 
 
 class Backups:
-    def __init__(self, settings, service, features: FeatureSettings | None = None):
+    def __init__(self, settings, service, features: LearningSettings | None = None):
         self.settings = settings
         self.service = service
-        self.features = features or FeatureSettings()
+        self.features = features or settings.learning
         self.root = Path(settings.data_dir) / "backups"
         self.keep = {"daily": self.features.keep_daily, "weekly": self.features.keep_weekly,
                      "monthly": self.features.keep_monthly, "pre-restore": 3}

@@ -140,7 +140,8 @@ def test_the_openshift_corpus_runs_as_typed_operations_and_says_why_not_otherwis
     assert [r for r in reasons if not about_the_command.search(r)] == []
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 _PIECES = st.sampled_from(["kubectl ", "oc ", "get ", "pods ", "-n ", "$NS ", "${NS} ", "$(", ")", "`", "'", '"',
                            "| ", "grep ", "awk '{print $1}' ", "jq -r .a ", "-o jsonpath={.a} ", "<pod> ", "{pod_name} ",

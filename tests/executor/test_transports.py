@@ -16,7 +16,7 @@ from mcp import Client, StdioServerParameters, types
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from faultmaven_runbooks.adapters.http import HttpSettings, build_app
+from faultmaven_runbooks.adapters.http import build_app
 from faultmaven_runbooks.adapters.mcp.server import build_server
 from faultmaven_runbooks.service import RunbookService
 from tests.http.http_support import LiveServer
@@ -61,10 +61,10 @@ def _data(result) -> dict:
 @pytest.fixture
 def http_server(exec_settings, kube, tmp_path, clock):
     # trust_elicitation is on, and must still be ignored: over HTTP the client is a remote program
-    settings = exec_settings.model_copy(update={"kubeconfig": kube.kubeconfig(tmp_path / "kubeconfig"),
-                                                "auth_token": TOKEN, "trust_elicitation": True})
+    settings = exec_settings.replace(kubeconfig=kube.kubeconfig(tmp_path / "kubeconfig"), auth_token=TOKEN,
+                                     trust_elicitation=True)
     service = RunbookService(settings, clock=clock)
-    live = LiveServer(build_app(service, build_server(service), settings, HttpSettings())).start()
+    live = LiveServer(build_app(service, build_server(service), settings)).start()
     yield live, service
     live.stop()
 

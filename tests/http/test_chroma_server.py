@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faultmaven_runbooks.adapters.http import HttpSettings
 from faultmaven_runbooks.service import RunbookService
-from tests.http.http_support import RUNBOOKS, TOKEN, attach_features, free_socket, make_settings, write_library
+from tests.http.http_support import RUNBOOKS, TOKEN, free_socket, make_settings, write_library
 
 pytestmark = pytest.mark.chroma_server
 
@@ -29,7 +28,7 @@ def chroma_server(tmp_path_factory):
     port = sock.getsockname()[1]
     sock.close()
     path = tmp_path_factory.mktemp("chroma-db")
-    log = open(path.parent / "chroma.log", "wb")
+    log = open(path.parent / "chroma.log", "wb")  # noqa: SIM115 (the server writes it until the fixture ends)
     proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
@@ -60,8 +59,7 @@ def replicas(chroma_server, start_server, tmp_path_factory):
         settings = make_settings(library, tmp_path_factory.mktemp(f"replica-{name}"), auth_token=TOKEN,
                                  chroma_host="127.0.0.1", chroma_port=chroma_server, collection="shared-runbooks")
         service = RunbookService(settings)
-        attach_features(service)
-        servers.append((service, start_server(service=service, mcp=False, http=HttpSettings())))
+        servers.append((service, start_server(service=service, mcp=False)))
     return servers
 
 

@@ -13,9 +13,9 @@ import pytest
 
 from faultmaven_runbooks.adapters.cli.backups import add_cli
 from faultmaven_runbooks.errors import InvalidInput, NotFound
-from faultmaven_runbooks.learning.config import FeatureSettings
 from faultmaven_runbooks.ops.analytics import Analytics
 from faultmaven_runbooks.ops.backups import Backups
+from faultmaven_runbooks.settings import LearningSettings
 
 
 def _resolved(service, incident_id: str, runbook: str | None, duration: str) -> None:
@@ -85,7 +85,7 @@ def test_search_counts_retrievals(fm_service):
 
 
 def test_stale_flags(fm_service):
-    a = Analytics(fm_service.settings, fm_service, FeatureSettings(stale_days=1))
+    a = Analytics(fm_service.settings, fm_service, LearningSettings(stale_days=1))
     fm_service.authoring.update_runbook("node-disk-pressure", metadata={"last_verified": "2020-01-01"})
     fm_service.authoring.update_runbook("image-pull-backoff", metadata={"status": "deprecated"})
     for ok in (False, False, False, True):
@@ -131,7 +131,7 @@ def test_restore_round_trip_is_byte_identical_and_reindexes(fm_service):
 
 
 def test_retention_and_listing(fm_service):
-    backups = Backups(fm_service.settings, fm_service, FeatureSettings(keep_daily=2))
+    backups = Backups(fm_service.settings, fm_service, LearningSettings(keep_daily=2))
     names = [backups.backup("daily")["name"] for _ in range(4)]
     listed = [b["name"] for b in backups.list() if b["kind"] == "daily"]
     assert listed == sorted(names[-2:], reverse=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 import anyio.from_thread
@@ -25,22 +25,17 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, Inpu
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from ...api.executions import ExecuteRequest, GetExecutionRequest, ListExecutionsRequest, PlanRequest
 from ...errors import RunbookError
-from ...executor.models import (
-    FAILING_OUTCOMES, ExecuteParameters, ExecutionList, ExecutionResult, ExecutionStatus, StepResult,
-)
+from ...executor.models import FAILING_OUTCOMES, ExecutionList, ExecutionResult, StepResult
 from ...executor.service import ExecutionService
 from ...executor.views import compact, compact_plan, one_step
-from .calls import answer
+from .calls import READ_ONLY, answer
+from .tools import request_tool
 
 REQUESTER = "mcp-client"
 _APPROVAL_KEY = "approval"
 _INPUT_REQUIRED_VERSION = "2026-07-28"
-RunbookId = Annotated[str, Field(min_length=1, max_length=200, description="Runbook id from `search`.")]
-ContextArg = Annotated[dict[str, Any] | None, Field(
-    description="Placeholder values, e.g. {\"namespace\": \"prod\", \"pod_name\": \"web-1\"}; a missing "
-    "workload, container or selector is read from the cluster.")]
-ExecutionId = Annotated[str, Field(min_length=1, max_length=40, description="exec-... id.")]
 
 
 class ApprovalForm(BaseModel):
@@ -67,8 +62,10 @@ def _local(ctx: Context) -> bool:
 
 
 def _question(record: ExecutionResult) -> str:
-    lines = [f"Approve {len(record.approval.changes)} change(s) of runbook {record.runbook_id} on "
-             f"{record.cluster.describe() if record.cluster else 'the cluster'} (expires {record.approval.expires_at})?"]
+    approval = record.approval
+    assert approval is not None, "only an execution that waits for approval is put to a person"
+    lines = [f"Approve {len(approval.changes)} change(s) of runbook {record.runbook_id} on "
+             f"{record.cluster.describe() if record.cluster else 'the cluster'} (expires {approval.expires_at})?"]
     for step in record.steps:
         if step.result == "pending_approval":
             lines.append(f"- step {step.step}: {step.command}\n  " + (step.diff or "")[:600].replace("\n", "\n  "))
@@ -127,28 +124,23 @@ def register(server: MCPServer, service) -> None:
     executions: ExecutionService = service.executions
     trust_elicitation = bool(getattr(service.settings, "trust_elicitation", False))
 
-    @server.tool(title="Preview a runbook execution", description=(
+    @request_tool(server, PlanRequest, title="Preview a runbook execution", annotations=READ_ONLY, description=(
         "Preview what `execute` would run, running nothing: each step's role, risk and approval need, "
-        "and the options and rollbacks to name next."), annotations=ToolAnnotations(
-        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
-    async def plan(ctx: Context, runbook_id: RunbookId, context: ContextArg = None,
-                   steps: Annotated[list[int] | None, Field(max_length=100, description="These step numbers.")] = None,
-                   section: Annotated[str | None, Field(max_length=200, description="This section's steps.")] = None,
-                   option: Annotated[str | None, Field(max_length=10, description="This option's steps, e.g. B.")] = None,
-                   ) -> CallToolResult:
+        "and the options and rollbacks to name next."))
+    async def plan(ctx: Context, request: PlanRequest) -> CallToolResult:
         def work() -> CallToolResult:
-            preview = executions.plan(runbook_id, context, ExecuteParameters(steps=steps, section=section, option=option))
+            preview = service.plan(request)
             return _json(compact_plan(preview), preview.outcome == "all_refused")
 
         return await answer(ctx, "plan", work)
 
-    @server.tool(title="Run runbook steps in the sandbox", description=(
+    @request_tool(server, ExecuteRequest, title="Run runbook steps in the sandbox", omit=("requester",),
+                  fixed={"requester": REQUESTER}, description=(
         "Run a runbook's kubectl steps in a sandbox and get findings. By default only diagnosis and verification "
         "reads run; a change named from `plan` (steps, section or option) is dry-run, or with dry_run=false waits "
         "for a person's approval."), annotations=ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True))
-    async def execute(runbook_id: RunbookId, ctx: Context, context: ContextArg = None,
-                      parameters: ExecuteParameters | None = None) -> CallToolResult | InputRequiredResult:
+    async def execute(ctx: Context, request: ExecuteRequest) -> CallToolResult | InputRequiredResult:
         trusted = trust_elicitation and _local(ctx)
         if ctx.request_state is not None:
             if not trusted:
@@ -156,7 +148,8 @@ def register(server: MCPServer, service) -> None:
                                 "`faultmaven-runbooks approve` or the HTTP API")
             answer = (ctx.input_responses or {}).get(_APPROVAL_KEY)
             try:
-                record = await anyio.to_thread.run_sync(_resume, executions, runbook_id, ctx.request_state, answer)
+                record = await anyio.to_thread.run_sync(_resume, executions, request.runbook_id, ctx.request_state,
+                                                        answer)
             except RunbookError as exc:
                 raise ToolError(str(exc)) from None
             return _result(record)
@@ -165,8 +158,7 @@ def register(server: MCPServer, service) -> None:
             anyio.from_thread.run(ctx.report_progress, done, total, message)
 
         try:
-            record = await anyio.to_thread.run_sync(
-                lambda: executions.execute(runbook_id, context, parameters, requester=REQUESTER, progress=progress))
+            record = await anyio.to_thread.run_sync(lambda: service.execute(request, progress=progress))
             if record.outcome == "needs_approval" and trusted:
                 asked = await _ask_person(ctx, executions, record)
                 if isinstance(asked, InputRequiredResult):
@@ -176,37 +168,28 @@ def register(server: MCPServer, service) -> None:
             raise ToolError(str(exc)) from None
         return _result(record)
 
-    @server.tool(title="Show one execution", annotations=ToolAnnotations(
-        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
-    def get_execution(execution_id: ExecutionId,
-                      step: Annotated[int | None, Field(ge=1, description="Show this step in full.")] = None,
-                      ) -> CallToolResult:
+    @request_tool(server, GetExecutionRequest, title="Show one execution", annotations=READ_ONLY)
+    async def get_execution(ctx: Context, request: GetExecutionRequest) -> CallToolResult:
         """One execution: status, what was applied and by whom, findings; with `step`, that step's full output."""
-        try:
-            record = executions.get(execution_id)
-        except RunbookError as exc:
-            raise ToolError(str(exc)) from None
-        if step is None:
-            return _result(record, judge=False)  # showing a failed execution is not a failed call
-        found: StepResult | None = one_step(record, step)
-        if found is None:
-            raise ToolError(f"execution {execution_id} ran no step {step}; steps: {[s.step for s in record.steps]}")
-        only = record.model_copy(update={"steps": [found], "findings": [], "recommendations": [], "options": [],
-                                         "rollbacks": [], "context": {}, "derived": {}})
-        return _result(only, excerpt=executions.policy.output_max_chars, judge=False)
+        def work() -> CallToolResult:
+            record = service.get_execution(request.execution_id)
+            if request.step is None:
+                return _result(record, judge=False)  # showing a failed execution is not a failed call
+            found: StepResult | None = one_step(record, request.step)
+            if found is None:
+                raise ToolError(f"execution {request.execution_id} ran no step {request.step}; "
+                                f"steps: {[s.step for s in record.steps]}")
+            only = record.model_copy(update={"steps": [found], "findings": [], "recommendations": [], "options": [],
+                                             "rollbacks": [], "context": {}, "derived": {}})
+            return _result(only, excerpt=executions.policy.output_max_chars, judge=False)
 
-    @server.tool(title="List executions", annotations=ToolAnnotations(
-        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
-    async def list_executions(
-        ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=100)] = 5,
-        runbook_id: Annotated[str | None, Field(max_length=200)] = None,
-        status: ExecutionStatus | None = None,
-        cursor: Annotated[str | None, Field(max_length=200, description="next_cursor of the previous page.")] = None,
-    ) -> CallToolResult:
+        return await answer(ctx, "get_execution", work)
+
+    @request_tool(server, ListExecutionsRequest, title="List executions", annotations=READ_ONLY)
+    async def list_executions(ctx: Context, request: ListExecutionsRequest) -> CallToolResult:
         """Executions, newest first, a page at a time."""
         def work() -> CallToolResult:
-            listing: ExecutionList = executions.list_executions(limit, runbook_id, status, cursor)
+            listing: ExecutionList = service.list_executions(request)
             return _json(listing.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
 
         return await answer(ctx, "list_executions", work)
