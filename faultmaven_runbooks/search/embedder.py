@@ -255,3 +255,60 @@ def make_embedder(spec: str, cache: Path) -> Embedder:
     if spec.startswith("hash:"):
         return HashingEmbedder(int(spec.split(":", 1)[1] or 256))
     return OnnxEmbedder(spec, cache)
+
+
+class QueryBatcher:
+    """Concurrent searches share forward passes: while one batch of queries runs through the
+    model, the queries that arrive wait together and go through as the next batch. A batch of
+    eight short queries costs little more than one, so throughput grows with concurrency
+    instead of queueing behind one query at a time. No query waits for a batch to fill."""
+
+    MAX_BATCH = 32
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._busy = False
+
+    def embed_one(self, text: str) -> np.ndarray:
+        mine = _Pending(text)
+        with self._cond:
+            self._queue.append(mine)
+            while not mine.done:
+                if self._busy:
+                    self._cond.wait()
+                    continue
+                self._busy = True
+                batch, self._queue = self._queue[: self.MAX_BATCH], self._queue[self.MAX_BATCH:]
+                self._cond.release()
+                try:
+                    self._run(batch)
+                finally:
+                    self._cond.acquire()
+                    self._busy = False
+                    self._cond.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        return mine.vector
+
+    def _run(self, batch: list[_Pending]) -> None:
+        try:
+            vectors = self.embedder.embed([p.text for p in batch])
+            for pending, vector in zip(batch, vectors):
+                pending.vector = vector
+        except Exception as exc:  # every caller in the batch gets the error, none hangs
+            for pending in batch:
+                pending.error = exc
+        for pending in batch:
+            pending.done = True
+
+
+class _Pending:
+    __slots__ = ("text", "vector", "error", "done")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.vector: np.ndarray | None = None
+        self.error: Exception | None = None
+        self.done = False
