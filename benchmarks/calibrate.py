@@ -1,11 +1,13 @@
 """Fit the confidence model (faultmaven_runbooks/search/confidence.py) and print its ROC.
 
-Training data: the shared prometheus-operator set only, so kubevirt and gitlab.com stay
-held out. Positives are the 123 alerts asked by name and by summary + description. Negatives
+Training data: the prometheus-operator corpus only, so kubevirt and gitlab.com stay held out.
+Positives are the 123 shared alerts asked by name and by summary + description, and our 68
+incident descriptions for the same runbooks (benchmarks/queries/prometheus_incidents.jsonl),
+so the model is not fitted to one way of asking. Negatives
 come two ways: the other candidates of each query, and each query asked again with its own
 runbook removed from the library, which is what an alert without a runbook looks like when a
 sibling exists (the hard case). The 33 real no-runbook alerts are *not* trained on: they are
-the ROC's negatives.
+the ROC's negatives, with our 10 incidents the corpus does not cover.
 
 1. Ranking weights: pairwise logistic regression (the right runbook against each other
    candidate of the same query).
@@ -22,7 +24,7 @@ import argparse
 import numpy as np
 
 from _common import table
-from retrieval_sets import indexed_service, ranked, shared_negatives, shared_queries
+from retrieval_sets import indexed_service, own_queries, ranked, shared_negatives, shared_queries
 
 TOP = 5
 
@@ -77,20 +79,25 @@ def calibration_rows(svc, queries, leave_out: bool):
     return np.array(rows), np.array(labels)
 
 
+STYLES = ("alert name", "summary + description", "incident description")
+
+
 def roc(svc, positives, negatives) -> list[list[object]]:
     """Operating points: share of positives answered with the right runbook first, and of
-    no-runbook alerts answered at all, by confidence bar and query style."""
+    questions without a runbook answered at all, by confidence bar and way of asking."""
     def top(q):
         hits = ranked(svc, q.text, limit=1)
         return (hits[0][0], bool(hits[0][1] & set(q.expected))) if hits else (0.0, False)
 
-    styles = ("alert name", "description")
-    pos = {s: [top(q) for q in positives if q.set.endswith(s)] for s in styles}
-    neg = {s: [top(q)[0] for q in negatives if q.set.endswith("by name" if s == "alert name" else s)] for s in styles}
+    def style(q):
+        return next(s for s in STYLES if q.set.endswith(s) or q.set.endswith(s.replace("alert name", "by name")))
+
+    pos = {s: [top(q) for q in positives if style(q) == s] for s in STYLES}
+    neg = {s: [top(q)[0] for q in negatives if style(q) == s] for s in STYLES}
     rows = []
     for bar in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         row: list[object] = [bar]
-        for s in styles:
+        for s in STYLES:
             row.append(sum(c >= bar and right for c, right in pos[s]) / len(pos[s]))
             row.append(f"{sum(c >= bar for c in neg[s])}/{len(neg[s])}")
         rows.append(row)
@@ -119,7 +126,9 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="with --fit: write them into confidence.py")
     args = parser.parse_args()
     svc, _, _ = indexed_service("prometheus", args.model)
-    positives = shared_queries()
+    own = [q for q in own_queries() if q.corpus == "prometheus"]
+    positives = shared_queries() + [q for q in own if q.expected]
+    negatives = shared_negatives() + [q for q in own if not q.expected]
     from faultmaven_runbooks.search import confidence as conf
 
     if args.fit:
@@ -145,9 +154,10 @@ def main() -> None:
             print(f"{name} = {value}")
         if args.write:
             write_constants(fitted)
-    print(table(["confidence bar", "by name: right and answered", "by name: no-runbook answered",
-                 "by text: right and answered", "by text: no-runbook answered"],
-                roc(svc, positives, shared_negatives())))
+    headers = ["confidence bar"]
+    for s in ("by name", "by summary + description", "by incident text"):
+        headers += [f"{s}: right and answered", f"{s}: no runbook, answered"]
+    print(table(headers, roc(svc, positives, negatives)))
 
 
 if __name__ == "__main__":

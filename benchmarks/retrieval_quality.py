@@ -1,9 +1,9 @@
 """Retrieval quality on every labelled query set, each on its own library and on one library
 mixing all corpora; near-duplicates from two sources; alerts that have no runbook.
 
-For each set: R@1, R@3 and MRR of the ranking, and R@1 of what is *answered* (the top hit is
-above the confidence bar, so `search` returns it). For the sets of alerts with no runbook: how
-many get a confident answer.
+For each set: R@1, R@3 and MRR of what `search` lists (hits above the listing floor), and R@1
+of what is *answered* (the top hit is above the confidence bar: `confident` is true). For the
+sets of questions with no runbook: how many get a confident answer.
 
     .venv/bin/python benchmarks/retrieval_quality.py [--model hash:256] [--show-misses]
         [--libraries prometheus,kubevirt,gitlab,mixed,duplicates]
@@ -20,7 +20,7 @@ from retrieval_sets import indexed_service, own_queries, rank_of, ranked, shared
 
 
 def evaluate(svc, queries, prefix: dict[str, str], show: bool) -> tuple[list[list[object]], list[float]]:
-    from faultmaven_runbooks.search.confidence import CONFIDENT
+    from faultmaven_runbooks.search.confidence import CONFIDENT, SHOWN
 
     groups: dict[str, list] = defaultdict(list)
     latencies = []
@@ -34,7 +34,8 @@ def evaluate(svc, queries, prefix: dict[str, str], show: bool) -> tuple[list[lis
         latencies.append(time.perf_counter() - started)
         rank = rank_of(hits, expected) if expected else None
         answered = bool(hits) and hits[0][0] >= CONFIDENT
-        groups[q.set].append((rank, answered, bool(expected)))
+        shown = rank is not None and hits[rank - 1][0] >= SHOWN  # `search` lists it
+        groups[q.set].append((rank if shown else None, answered, bool(expected)))
         if show and expected and rank != 1:
             top = sorted(hits[0][1])[0] if hits else "-"
             print(f"  miss [{q.set}] {q.text[:70]!r}: rank {rank}, top {top} ({hits[0][0] if hits else 0:.2f})")

@@ -190,10 +190,14 @@ class RunbookService:
         elif not confident:
             message = (f"No runbook is a confident match (best relevance {hits[0].relevance_score:.2f}); the "
                        "library likely lacks one for this. The results are only the closest: check before acting.")
+        notes = []
         if state.indexing:
             total = f" of {state.total_runbooks}" if state.total_runbooks else ""
-            note = f"Indexing {state.indexed_runbooks}{total} runbooks; results cover what is indexed so far."
-            message = f"{note} {message}" if message else note
+            notes.append(f"Indexing {state.indexed_runbooks}{total} runbooks; results cover what is indexed so far.")
+        if not ranking.model_ready:
+            notes.append("The embedding model is still loading; these results come from keywords alone.")
+        if notes:
+            message = " ".join(notes + ([message] if message else []))
         return SearchResponse(
             results=hits, confident=confident, total=len(matches),
             search_time=f"{time.perf_counter() - started:.3f}s", message=message, index=state,

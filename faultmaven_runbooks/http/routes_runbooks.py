@@ -15,7 +15,8 @@ from .schemas import LearnRequest, PageQuery, RunbookWrite, SearchQuery
 async def search(request: Request) -> Response:
     c = ctx(request)
     q = validate(SearchQuery, query_dict(request, lists=("tags",)))
-    result = await call_cpu(c.service.search, q.q, type=q.type, severity=q.severity, tags=q.tags, limit=q.limit)
+    result = await call_cpu(c.service.search, q.q, type=q.type, severity=q.severity, tags=q.tags, limit=q.limit,
+                            status=q.status)
     c.metrics.inc("faultmaven_searches_total", entry=request.url.path)
     return ok(result)
 

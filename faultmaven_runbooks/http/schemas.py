@@ -19,6 +19,7 @@ class SearchQuery(BaseModel):
     severity: Severity | None = None
     tags: list[str] | None = Field(None, description="Comma-separated in the query string.")
     limit: int = Field(10, ge=1, le=50)
+    status: Literal["verified", "draft", "deprecated"] | None = None
 
 
 class ExecuteRequest(BaseModel):

@@ -15,11 +15,11 @@ import numpy as np
 from ..models import MatchSignals, RunbookRef, SearchHit
 from . import confidence as conf
 from .documents import SearchDoc, build_doc, effective_status
-from .embedder import Embedder, QueryBatcher
+from .embedder import Embedder, QueryBatcher, ready_or_loading
 from .index import DocRecord, Mirror, SearchIndex
 from .keyword import DocTerms, KeywordIndex, Query, Vocabulary, doc_terms
 from .query import QueryText
-from .text import tokenize
+from .text import identifiers, spell_out, tokenize
 
 DENSE_K = 80  # chunks asked from Chroma
 KEYWORD_K = 40  # runbooks taken from the top of BM25F
@@ -49,11 +49,13 @@ class Ranking:
     mirror: Mirror
     query: QueryText
     terms: Query
+    model_ready: bool = True  # False: the model was still loading, the ranking is keywords only
 
 
 class HybridSearcher:
     def __init__(self, index: SearchIndex, embedder: Embedder):
         self.index = index
+        self.embedder = embedder
         self.queries = QueryBatcher(embedder)
         self.vocab = Vocabulary()
         self._docs: dict[tuple[str, str, str], tuple[SearchDoc, DocTerms]] = {}
@@ -104,17 +106,22 @@ class HybridSearcher:
         terms = kw.prepare(query.topic)
         if not kw.n:
             return Ranking([], kw, mirror, query, terms)
-        vector = self.queries.embed_one(query.topic)
         dense: dict[int, tuple[float, int]] = {}
         floor = 0.0
-        for cid, sim in self.index.dense(vector, DENSE_K, where):
+        model_ready = ready_or_loading(self.embedder)
+        hits = self.index.dense(self.queries.embed_one(spell_out(query.topic)), DENSE_K, where) if model_ready else []
+        for cid, sim in hits:
             found = mirror.chunk(cid)
             doc = kw.position.get(found[0].info.id) if found else None
             if doc is not None and (doc not in dense or sim > dense[doc][0]):
                 dense[doc] = (sim, found[1])
             floor = sim
         bm, coverage, lead, rare = kw.scores(terms)
-        candidates = set(dense) | kw.named(query.names)
+        # A query that is only a code or two names the runbooks that mention it, if few do and
+        # no runbook carries it as its name.
+        named = kw.named(query.names)
+        coded = kw.mentioning(identifiers(query.topic)) if query.name_only and not named else set()
+        candidates = set(dense) | named | coded
         if bm.max(initial=0.0) > 0:
             candidates |= set(np.argsort(-bm)[:KEYWORD_K].tolist())
         for stub, target in kw.stub_target.items():  # a stub means what its target means
@@ -124,7 +131,7 @@ class HybridSearcher:
         if allowed is not None or where:
             candidates = {d for d in candidates if _passes(kw.docs[d].info, allowed, where)}
         if not candidates:
-            return Ranking([], kw, mirror, query, terms)
+            return Ranking([], kw, mirror, query, terms, model_ready)
         docs = sorted(candidates)
         best_bm = max(float(bm[docs].max()), 1e-9)
         sims = np.array([dense.get(d, (floor * 0.95, 0))[0] for d in docs], dtype=np.float32)
@@ -134,7 +141,7 @@ class HybridSearcher:
         rows[:, 2] = coverage[docs]
         rows[:, 3] = lead[docs]
         rows[:, 4] = rare[docs]
-        rows[:, 5:8] = [kw.name_match(query.names, d) for d in docs]
+        rows[:, 5:8] = [(1.0, 0.0, 0.0) if d in coded else kw.name_match(query.names, d) for d in docs]
         rows[:, 8] = [kw.name_coverage(terms, d) for d in docs]
         rows[:, 9] = sims >= sims.max()
         rows[:, 10] = bm[docs] >= best_bm
@@ -155,7 +162,7 @@ class HybridSearcher:
         for m, p in zip(keep, probabilities):
             m.relevance = float(p)
         keep.sort(key=lambda m: (-m.relevance, -m.score, kw.ids[m.doc]))
-        return Ranking(keep, kw, mirror, query, terms)
+        return Ranking(keep, kw, mirror, query, terms, model_ready)
 
     # -- rendering -------------------------------------------------------------------------
     def hit(self, match: Match, ranking: Ranking) -> SearchHit:
@@ -175,7 +182,10 @@ class HybridSearcher:
             target = kw.docs[kw.stub_target[match.doc]]
             see = RunbookRef(id=target.info.id, path=target.path)
         status = effective_status(info)
+        keywords = kw.shared_words(ranking.terms, match.doc)
         names = [key for key, _ in ranking.query.names if any(key == k for k, _ in doc.names)]
+        if match.feature("name_exact") and not names:  # a code the runbook mentions: ENOSPC
+            names = sorted(identifiers(ranking.query.topic) & set(keywords))
         return SearchHit(
             id=info.id, title=info.title, type=info.type, severity=info.severity, status=status,
             relevance_score=round(match.relevance, 3), summary=info.summary,
@@ -185,7 +195,7 @@ class HybridSearcher:
                                            match.feature("name_overlap")), 3),
                 identifiers=names,
                 keyword_coverage=round(match.feature("coverage"), 3),
-                keywords=kw.shared_words(ranking.terms, match.doc),
+                keywords=keywords,
                 semantic_similarity=round(match.feature("dense"), 3),
                 note=_note(doc, status, see),
             ),

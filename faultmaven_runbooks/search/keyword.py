@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from .documents import SearchDoc, resolve_link
-from .text import tokenize
+from .text import stem, tokenize
 
 # field: (weight, length normalisation b). A word in the name counts as five in the body.
 FIELDS = {"name": (5.0, 0.5), "lead": (2.0, 0.75), "body": (1.0, 0.75)}
@@ -192,6 +192,21 @@ class KeywordIndex:
     def named(self, names: list[tuple[str, tuple[str, ...]]]) -> set[int]:
         """Documents a query names exactly, by any way of writing the name."""
         return {i for key, _ in names for i in self.by_key.get(key, [])}
+
+    def mentioning(self, codes: set[str]) -> set[int]:
+        """Documents containing one of these codes (ENOSPC, x509, CrashLoopBackOff) when few do:
+        an error code only one or two runbooks mention names them as well as a title would."""
+        rare = max(2, self.n // 100)
+        found: set[int] = set()
+        for code in codes:
+            for form in {code, stem(code)}:
+                col = self.vocab.ids.get(form)
+                if col is None or col >= self.tf.shape[1]:
+                    continue
+                start, end = self.tf.indptr[col], self.tf.indptr[col + 1]
+                if end - start <= rare:
+                    found.update(self.tf.indices[start:end].tolist())
+        return found
 
     def name_match(self, names: list[tuple[str, tuple[str, ...]]], doc: int) -> tuple[float, float, float]:
         """(exact, prefix, overlap) between the names in the query and the runbook's names.

@@ -15,8 +15,9 @@ from .embedder import Embedder
 log = logging.getLogger(__name__)
 
 # Bump when what is stored per chunk changes (chunking, metadata): an index of another format
-# is rebuilt, as for another model. 2: small sections packed per top-level heading.
-INDEX_FORMAT = 2
+# is rebuilt, as for another model. 2: small sections packed per top-level heading. 3: names
+# spelled out in the text that is embedded.
+INDEX_FORMAT = 3
 
 
 def _adapter(embedder: Embedder):

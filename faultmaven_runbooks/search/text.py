@@ -86,6 +86,19 @@ def identifiers(text: str) -> set[str]:
     return {m.group().lower() for m in _WORD.finditer(text) if looks_like_identifier(m.group())}
 
 
+def spell_out(text: str) -> str:
+    """Identifiers followed by their words: 'KubeAPIDown' -> 'KubeAPIDown (kube api down)'. The
+    embedding model reads a CamelCase name as a few odd word pieces; spelled out, an alert
+    name and a sentence about the same thing land close together."""
+    def expand(match: re.Match) -> str:
+        word = match.group()
+        pieces = _pieces(word)
+        words = sum(p.isalpha() and len(p) > 1 for p in pieces)
+        return f"{word} ({' '.join(pieces)})" if words > 1 and looks_like_identifier(word) else word
+
+    return _WORD.sub(expand, text)
+
+
 @dataclass
 class Chunk:
     section: str  # heading path joined with ' > '
@@ -134,11 +147,12 @@ def iter_chunks(rb: Runbook, limit: int = MAX_CHUNK_CHARS) -> Iterator[Chunk]:
     """One chunk naming the runbook, then the sections in order. Small sections under one
     top-level heading share a chunk (their headings kept in the text): a heading of three words
     over one line would otherwise cost a forward pass and a header as long as its text."""
-    yield Chunk(section="", text=f"{head_text(rb)}\n{rb.summary}".strip())
+    yield Chunk(section="", text=f"{spell_out(head_text(rb))}\n{rb.summary}".strip())
+    title = spell_out(rb.title)
 
     def emit(paths: list[list[str]], parts: list[str]) -> Iterator[Chunk]:
         path = " > ".join(_common_path(paths))
-        header = (f"{rb.title} > {path}" if path else rb.title)[:MAX_HEADER_CHARS]
+        header = (f"{title} > {path}" if path else title)[:MAX_HEADER_CHARS]
         for piece in _split("\n\n".join(parts), limit - len(header) - 1):
             yield Chunk(section=path, text=f"{header}\n{piece}")
 

@@ -28,13 +28,16 @@ def register(server: MCPServer, service: RunbookService) -> None:
                             Field(description="Severity filter.")] = None,
         tags: Annotated[list[str] | None, Field(max_length=20, description="Keep runbooks with any of these tags.")] = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 10,
+        status: Annotated[Literal["verified", "draft", "deprecated"] | None,
+                          Field(description="Keep runbooks of this status only (drafts include learned ones).")] = None,
     ) -> SearchResponse:
         """Find runbooks by meaning and by keyword (alert names and error strings match exactly).
 
-        Each hit names the section that matched, with a snippet and why it matched. When nothing
-        is a confident match the results are empty and `message` says so.
+        Results are sorted by relevance_score, a calibrated confidence; each hit names the section
+        that matched, with a snippet and the signals apart in `why`. `confident` is false (and
+        `message` says so) when the library likely has no runbook for the query.
         """
-        return service.search(query, type=type, severity=severity, tags=tags, limit=limit)
+        return service.search(query, type=type, severity=severity, tags=tags, limit=limit, status=status)
 
     @server.tool(title="Suggest similar runbooks", annotations=READ_ONLY)
     @domain_errors
