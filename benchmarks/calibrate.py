@@ -43,8 +43,10 @@ def candidates(svc, text: str, exclude: set[str] | None = None):
     return (np.array([m.features for m in matches]), np.array([m.score for m in matches]), paths)
 
 
-def fit_ranking(svc, queries) -> tuple[np.ndarray, float]:
-    from sklearn.linear_model import LogisticRegression
+def fit_ranking(svc, queries) -> np.ndarray:
+    """Pairwise logistic regression with non-negative weights (L-BFGS-B): the right runbook
+    against each other candidate of the same query."""
+    from scipy.optimize import minimize
 
     diffs = []
     for q in queries:
@@ -55,11 +57,15 @@ def fit_ranking(svc, queries) -> tuple[np.ndarray, float]:
         for j in range(min(len(paths), 20)):
             if j != right[0]:
                 diffs.append(feats[right[0]] - feats[j])
-    x = np.array(diffs)
-    x = np.vstack([x, -x])
-    y = np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
-    model = LogisticRegression(fit_intercept=False, C=1.0, max_iter=2000).fit(x, y)
-    return model.coef_[0], 0.0
+    x = np.array(diffs, dtype=np.float64)
+
+    def loss(w):
+        z = x @ w
+        p = 1 / (1 + np.exp(z))  # d/dz log(1 + exp(-z)) = -p
+        return np.logaddexp(0, -z).sum() + 0.5 * w @ w, -(x.T @ p) + w
+
+    fitted = minimize(loss, np.ones(x.shape[1]), jac=True, method="L-BFGS-B", bounds=[(0, None)] * x.shape[1])
+    return fitted.x
 
 
 def calibration_rows(svc, queries, leave_out: bool):
@@ -132,7 +138,7 @@ def main() -> None:
     from faultmaven_runbooks.search import confidence as conf
 
     if args.fit:
-        weights, _ = fit_ranking(svc, positives)
+        weights = fit_ranking(svc, positives)
         conf.RANK_WEIGHTS = np.asarray(weights, dtype=np.float32)
         from sklearn.linear_model import LogisticRegression
 

@@ -124,6 +124,7 @@ def indexed_service(name: str, model: str | None = None):
     root, prefixes = library(name)
     data = scratch(f"retrieval-{name}-{(model or 'default').replace(':', '_')}", fresh=False)
     svc = service(root, data, model)
+    svc.embed(["load the model"])  # else the first searches answer from keywords while it loads
     report = svc.reindex()
     return svc, prefixes, report
 

@@ -119,7 +119,7 @@ class HybridSearcher:
         bm, coverage, lead, rare = kw.scores(terms)
         # A query that is only a code or two names the runbooks that mention it, if few do and
         # no runbook carries it as its name.
-        named = kw.named(query.names)
+        named = kw.named(query.names, query.name_only)
         coded = kw.mentioning(identifiers(query.topic)) if query.name_only and not named else set()
         candidates = set(dense) | named | coded
         if bm.max(initial=0.0) > 0:
@@ -141,10 +141,10 @@ class HybridSearcher:
         rows[:, 2] = coverage[docs]
         rows[:, 3] = lead[docs]
         rows[:, 4] = rare[docs]
-        rows[:, 5:8] = [(1.0, 0.0, 0.0) if d in coded else kw.name_match(query.names, d) for d in docs]
+        rows[:, 5:8] = [(1.0, 0.0, 0.0) if d in coded else kw.name_match(query.names, d, query.name_only)
+                        for d in docs]
         rows[:, 8] = [kw.name_coverage(terms, d) for d in docs]
-        rows[:, 9] = sims >= sims.max()
-        rows[:, 10] = bm[docs] >= best_bm
+        rows[:, 9] = sims - sims.max()
         adjust = np.array([
             conf.adjustment(kw.docs[d].kind == "index", effective_status(kw.docs[d].info),
                             boost(kw.ids[d]) if boost is not None else 1.0)

@@ -25,6 +25,15 @@ from .text import stem, tokenize
 FIELDS = {"name": (5.0, 0.5), "lead": (2.0, 0.75), "body": (1.0, 0.75)}
 K1 = 1.2
 RARE_WORDS = 3  # the query's rarest known words: what sets it apart from its siblings
+PREFIX_CHARS = 4  # names abbreviate: 'Config' is 'configuration', 'Repl' is 'replication'
+
+
+def _mentions(q: "Query", part: str) -> bool:
+    """Does the query say this word of a name, whole or as the start of a longer word, or
+    the name's word as the start of one in the query (BadConfig -> 'configuration')?"""
+    if part in q.tokens or (len(part) >= PREFIX_CHARS and part in q.prefixes):
+        return True
+    return any(part[:k] in q.tokens for k in range(PREFIX_CHARS, len(part)))
 DUPLICATE_OVERLAP = 0.8  # share of the smaller runbook's distinct words two of the same name must share
 
 
@@ -70,6 +79,7 @@ class Query:
     idf: np.ndarray  # their idf
     tokens: frozenset[str]
     idf_total: float  # including words no runbook has, at the highest idf
+    prefixes: frozenset[str] = frozenset()  # every token's prefixes of PREFIX_CHARS or more
 
 
 class KeywordIndex:
@@ -172,7 +182,9 @@ class KeywordIndex:
         cols = np.asarray([c for c, _ in found], dtype=np.int64)
         idf = self.idf[cols] if len(cols) else np.zeros(0, dtype=np.float32)
         missing = len(unique) - len(found)
-        return Query(cols, tuple(t for _, t in found), idf, frozenset(unique), float(idf.sum()) + missing * self.max_idf)
+        prefixes = frozenset(t[:k] for t in unique for k in range(PREFIX_CHARS, len(t)))
+        return Query(cols, tuple(t for _, t in found), idf, frozenset(unique), float(idf.sum()) + missing * self.max_idf,
+                     prefixes)
 
     def scores(self, q: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(BM25F, coverage, lead coverage, rare-word coverage) for every document."""
@@ -189,9 +201,11 @@ class KeywordIndex:
         rare_coverage = present[:, rare] @ q.idf[rare] / max(float(q.idf[rare].sum()), 1e-9)
         return bm, coverage, lead, rare_coverage
 
-    def named(self, names: list[tuple[str, tuple[str, ...]]]) -> set[int]:
-        """Documents a query names exactly, by any way of writing the name."""
-        return {i for key, _ in names for i in self.by_key.get(key, [])}
+    def named(self, names: list[tuple[str, tuple[str, ...]]], name_only: bool = False) -> set[int]:
+        """Documents a query names exactly, by any way of writing the name (one-word names only
+        when the query is nothing but names; see name_match)."""
+        return {i for key, parts in names for i in self.by_key.get(key, [])
+                if name_only or any(k == key and len(p) > 1 for k, p in self.name_parts[i])}
 
     def mentioning(self, codes: set[str]) -> set[int]:
         """Documents containing one of these codes (ENOSPC, x509, CrashLoopBackOff) when few do:
@@ -208,10 +222,13 @@ class KeywordIndex:
                     found.update(self.tf.indices[start:end].tolist())
         return found
 
-    def name_match(self, names: list[tuple[str, tuple[str, ...]]], doc: int) -> tuple[float, float, float]:
+    def name_match(self, names: list[tuple[str, tuple[str, ...]]], doc: int,
+                   name_only: bool = False) -> tuple[float, float, float]:
         """(exact, prefix, overlap) between the names in the query and the runbook's names.
 
-        exact: 1 when a name in the query is one of the runbook's, however written.
+        exact: 1 when a name in the query is one of the runbook's, however written. A one-word
+        name ('HAProxy', 'GitLab') inside a longer text is a product the text mentions, not the
+        runbook it asks for: it counts as exact only when the query is nothing but names.
         prefix: a name in the query begins the runbook's, as a share of its words: 'KubeAPI' in
         an alert text is two thirds of KubeAPIDown.
         overlap: words shared in any order (Dice): 'etcdDatabaseQuotaLowSpace' and
@@ -219,7 +236,7 @@ class KeywordIndex:
         prefix = overlap = 0.0
         for key, parts in names:
             for dkey, dparts in self.name_parts[doc]:
-                if key == dkey and self.docs[doc].kind != "index":
+                if key == dkey and self.docs[doc].kind != "index" and (name_only or len(dparts) > 1):
                     return 1.0, 0.0, 0.0
                 if len(parts) < 2 or len(dparts) < 2:
                     continue
@@ -240,7 +257,7 @@ class KeywordIndex:
             cols = self.vocab.lookup(unique)
             weights = [float(self.idf[c]) if c is not None and c < len(self.idf) else self.max_idf for c in cols]
             total = sum(weights) or 1.0
-            best = max(best, sum(w for p, w in zip(unique, weights) if p in q.tokens) / total)
+            best = max(best, sum(w for p, w in zip(unique, weights) if _mentions(q, p)) / total)
         return best
 
     def shared_words(self, q: Query, doc: int, limit: int = 8) -> list[str]:

@@ -17,7 +17,8 @@ MAX_HEADER_CHARS = 300
 MAX_CHUNKS_PER_FILE = 256
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*")
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# An acronym's plural stays one word (VMIs, PVCs), then CamelCase humps, words, acronyms, numbers.
+_CAMEL = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _STOP = frozenset(
     "a an and are as at be been but by can do does for from has have how if in into is it its "
     "of on or so such that the their then there these this to was were will with which when what "
@@ -26,10 +27,14 @@ _STOP = frozenset(
 
 
 def stem(word: str) -> str:
-    """A light suffix strip so 'restarting', 'restarts' and 'restart' meet."""
+    """A light suffix strip so 'restarting', 'restarts' and 'restart' meet (and 'running' and
+    'stopped' lose the doubled consonant: run, stop)."""
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
+            base = word[: -len(suffix)]
+            if suffix in ("ing", "ed") and len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]
+            return base
     return word
 
 
