@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ..models import RunbookInfo
-from .text import identifier_parts, name_key
+from .text import identifier_parts, looks_like_identifier, name_key
 
 LEAD_HEADINGS = re.compile(
     r"^(meaning|summary|overview|description|symptoms?|problem( summary| statement)?|about|what( is it)?|"
@@ -52,6 +52,7 @@ class SearchDoc:
     kind: str  # runbook | stub | index
     links: list[str] = field(default_factory=list)  # link targets as written
     names: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (key, parts) of its names
+    codes: set[str] = field(default_factory=set)  # keys of names and codes inside its title: OOMKilled
 
     @property
     def stem(self) -> str:
@@ -84,10 +85,12 @@ def build_doc(info: RunbookInfo, sections: list[str], texts: list[str]) -> Searc
         key = name_key(source)
         if len(key) >= 3 and key not in {k for k, _ in names}:
             names.append((key, tuple(p for w in source.split() for p in identifier_parts(w))))
+    codes = {name_key(w) for source in (info.title, *info.aliases) for w in re.findall(r"[\w.-]+", source)
+             if looks_like_identifier(w)}
     links = [m.group(2) or m.group(3) for m in _LINK.finditer(body)]
     links += [m.group(1) for m in _HUGO_REF.finditer(body) if m.group(1) not in links]
     return SearchDoc(info=info, path=info.path, name=name, lead=lead, body=body,
-                     kind=_kind(stem, body, links), links=links, names=names)
+                     kind=_kind(stem, body, links), links=links, names=names, codes=codes)
 
 
 def _kind(stem: str, body: str, links: list[str]) -> str:

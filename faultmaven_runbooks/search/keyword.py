@@ -136,11 +136,14 @@ class KeywordIndex:
         self.max_idf = float(math.log1p((n + 0.5) / 0.5))
         self.name_parts = [t.name_parts for t in terms]
         self.by_key: dict[str, list[int]] = {}
+        self.by_code: dict[str, list[int]] = {}
         for i, names in enumerate(self.name_parts):
             if docs[i].kind == "index":
                 continue
             for key, _ in names:
                 self.by_key.setdefault(key, []).append(i)
+            for code in docs[i].codes:
+                self.by_code.setdefault(code, []).append(i)
         self.group = self._duplicates(terms)
 
     # -- near-duplicates -------------------------------------------------------------------
@@ -169,6 +172,13 @@ class KeywordIndex:
                             words[i] = set(t.fields["body"][0].tolist()) | set(t.fields["lead"][0].tolist())
                     smaller = min(len(words[a]), len(words[b]))
                     if smaller >= 10 and len(words[a] & words[b]) / smaller >= DUPLICATE_OVERLAP:
+                        parent[find(b)] = find(a)
+        # Two stubs of one name pointing at copies of one runbook are copies too.
+        for members in self.by_key.values():
+            stubs = [i for i in members if i in self.stub_target]
+            for a in stubs:
+                for b in stubs:
+                    if a < b and find(self.stub_target[a]) == find(self.stub_target[b]):
                         parent[find(b)] = find(a)
         roots = [find(i) for i in range(self.n)]
         size = Counter(roots)
@@ -203,9 +213,14 @@ class KeywordIndex:
 
     def named(self, names: list[tuple[str, tuple[str, ...]]], name_only: bool = False) -> set[int]:
         """Documents a query names exactly, by any way of writing the name (one-word names only
-        when the query is nothing but names; see name_match)."""
-        return {i for key, parts in names for i in self.by_key.get(key, [])
-                if name_only or any(k == key and len(p) > 1 for k, p in self.name_parts[i])}
+        when the query is nothing but names; see name_match). A query that is only a name also
+        names the runbooks with that name in their title: 'OOMKilled' -> 'Container OOMKilled
+        (Memory Limit Exceeded)'."""
+        found = {i for key, parts in names for i in self.by_key.get(key, [])
+                 if name_only or any(k == key and len(p) > 1 for k, p in self.name_parts[i])}
+        if name_only:
+            found |= {i for key, _ in names for i in self.by_code.get(key, [])}
+        return found
 
     def mentioning(self, codes: set[str]) -> set[int]:
         """Documents containing one of these codes (ENOSPC, x509, CrashLoopBackOff) when few do:
@@ -234,6 +249,8 @@ class KeywordIndex:
         overlap: words shared in any order (Dice): 'etcdDatabaseQuotaLowSpace' and
         etcdBackendQuotaLowSpace share four of five. Both stay below 1, so an exact name wins."""
         prefix = overlap = 0.0
+        if name_only and any(key in self.docs[doc].codes for key, _ in names) and self.docs[doc].kind != "index":
+            return 1.0, 0.0, 0.0
         for key, parts in names:
             for dkey, dparts in self.name_parts[doc]:
                 if key == dkey and self.docs[doc].kind != "index" and (name_only or len(dparts) > 1):
@@ -247,17 +264,13 @@ class KeywordIndex:
         return 0.0, prefix, overlap
 
     def name_coverage(self, q: Query, doc: int) -> float:
-        """How much of the runbook's name the query mentions (idf-weighted, best name): of two
-        sibling alerts, the one whose extra word the query lacks scores lower."""
+        """Share of the runbook's name the query mentions (its best name): of two sibling alerts,
+        the one whose extra word the query lacks scores lower."""
         best = 0.0
         for _, parts in self.name_parts[doc]:
-            unique = list(dict.fromkeys(parts))
-            if not unique:
-                continue
-            cols = self.vocab.lookup(unique)
-            weights = [float(self.idf[c]) if c is not None and c < len(self.idf) else self.max_idf for c in cols]
-            total = sum(weights) or 1.0
-            best = max(best, sum(w for p, w in zip(unique, weights) if _mentions(q, p)) / total)
+            unique = set(parts)
+            if unique:
+                best = max(best, sum(_mentions(q, p) for p in unique) / len(unique))
         return best
 
     def shared_words(self, q: Query, doc: int, limit: int = 8) -> list[str]:
