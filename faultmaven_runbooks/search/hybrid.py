@@ -173,7 +173,11 @@ class HybridSearcher:
         words = set(tokenize(ranking.query.topic))
         section, snippet = "", info.summary
         if rec is not None:
-            chunk = match.chunk if match.chunk is not None else _best_chunk(rec, words)
+            # A name or a code alone is best shown where the runbook says it; a description where
+            # the runbook means the same.
+            chunk = match.chunk
+            if chunk is None or ranking.query.name_only:
+                chunk = _best_chunk(rec, words) if _best_chunk(rec, words) is not None else chunk
             if chunk is not None and chunk < len(rec.texts):
                 section = rec.sections[chunk]
                 snippet = snippet_of(rec.texts[chunk], words)
