@@ -177,7 +177,8 @@ class HybridSearcher:
             # the runbook means the same.
             chunk = match.chunk
             if chunk is None or ranking.query.name_only:
-                chunk = _best_chunk(rec, words) if _best_chunk(rec, words) is not None else chunk
+                found = _best_chunk(rec, words)
+                chunk = found if found is not None else chunk
             if chunk is not None and chunk < len(rec.texts):
                 section = rec.sections[chunk]
                 snippet = snippet_of(rec.texts[chunk], words)
@@ -251,10 +252,12 @@ def _note(doc: SearchDoc, status: str, see: RunbookRef | None) -> str | None:
 
 
 def _best_chunk(rec: DocRecord, words: set[str]) -> int | None:
-    """For a runbook found without a close chunk: the chunk sharing the most query words."""
+    """The chunk naming the most query words (stems, found as substrings: cheap, and close
+    enough for choosing what to show)."""
     best, best_n = None, 0
     for n, text in enumerate(rec.texts):
-        shared = len(words & set(tokenize(text)))
+        lowered = text.lower()
+        shared = sum(w in lowered for w in words)
         if shared > best_n:
             best, best_n = n, shared
     return best

@@ -26,14 +26,6 @@ FIELDS = {"name": (5.0, 0.5), "lead": (2.0, 0.75), "body": (1.0, 0.75)}
 K1 = 1.2
 RARE_WORDS = 3  # the query's rarest known words: what sets it apart from its siblings
 PREFIX_CHARS = 4  # names abbreviate: 'Config' is 'configuration', 'Repl' is 'replication'
-
-
-def _mentions(q: "Query", part: str) -> bool:
-    """Does the query say this word of a name, whole or as the start of a longer word, or
-    the name's word as the start of one in the query (BadConfig -> 'configuration')?"""
-    if part in q.tokens or (len(part) >= PREFIX_CHARS and part in q.prefixes):
-        return True
-    return any(part[:k] in q.tokens for k in range(PREFIX_CHARS, len(part)))
 DUPLICATE_OVERLAP = 0.8  # share of the smaller runbook's distinct words two of the same name must share
 
 
@@ -79,7 +71,7 @@ class Query:
     idf: np.ndarray  # their idf
     tokens: frozenset[str]
     idf_total: float  # including words no runbook has, at the highest idf
-    prefixes: frozenset[str] = frozenset()  # every token's prefixes of PREFIX_CHARS or more
+    mentioned: frozenset[int] = frozenset()  # name words (ids) the query says, whole or abbreviated
 
 
 class KeywordIndex:
@@ -135,6 +127,19 @@ class KeywordIndex:
         self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
         self.max_idf = float(math.log1p((n + 0.5) / 0.5))
         self.name_parts = [t.name_parts for t in terms]
+        self.name_words = [[(frozenset(parts), Counter(parts)) for _, parts in names] for names in self.name_parts]
+        # Name words by id, and by every proper prefix of PREFIX_CHARS or more, for name coverage.
+        self.part_ids: dict[str, int] = {}
+        self.part_prefixes: dict[str, set[int]] = {}
+        for names in self.name_parts:
+            for _, parts in names:
+                for part in parts:
+                    if part not in self.part_ids:
+                        pid = self.part_ids[part] = len(self.part_ids)
+                        for k in range(PREFIX_CHARS, len(part)):
+                            self.part_prefixes.setdefault(part[:k], set()).add(pid)
+        self.name_sets = [[frozenset(self.part_ids[p] for p in parts) for _, parts in names]
+                          for names in self.name_parts]
         self.by_key: dict[str, list[int]] = {}
         self.by_code: dict[str, list[int]] = {}
         for i, names in enumerate(self.name_parts):
@@ -192,9 +197,22 @@ class KeywordIndex:
         cols = np.asarray([c for c, _ in found], dtype=np.int64)
         idf = self.idf[cols] if len(cols) else np.zeros(0, dtype=np.float32)
         missing = len(unique) - len(found)
-        prefixes = frozenset(t[:k] for t in unique for k in range(PREFIX_CHARS, len(t)))
         return Query(cols, tuple(t for _, t in found), idf, frozenset(unique), float(idf.sum()) + missing * self.max_idf,
-                     prefixes)
+                     self._mentioned(unique))
+
+    def _mentioned(self, tokens: list[str]) -> frozenset[int]:
+        """Name words the query says: whole, as the start of a longer query word, or starting
+        with a query word ('Config' in BadConfig and 'configuration' meet both ways)."""
+        found: set[int] = set()
+        for t in tokens:
+            if t in self.part_ids:
+                found.add(self.part_ids[t])
+            for k in range(PREFIX_CHARS, len(t)):
+                if t[:k] in self.part_ids:
+                    found.add(self.part_ids[t[:k]])
+            if len(t) >= PREFIX_CHARS:
+                found |= self.part_prefixes.get(t, set())
+        return frozenset(found)
 
     def scores(self, q: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(BM25F, coverage, lead coverage, rare-word coverage) for every document."""
@@ -252,26 +270,21 @@ class KeywordIndex:
         if name_only and any(key in self.docs[doc].codes for key, _ in names) and self.docs[doc].kind != "index":
             return 1.0, 0.0, 0.0
         for key, parts in names:
-            for dkey, dparts in self.name_parts[doc]:
+            for (dkey, dparts), (dset, dcount) in zip(self.name_parts[doc], self.name_words[doc]):
                 if key == dkey and self.docs[doc].kind != "index" and (name_only or len(dparts) > 1):
                     return 1.0, 0.0, 0.0
-                if len(parts) < 2 or len(dparts) < 2:
+                if len(parts) < 2 or len(dparts) < 2 or dset.isdisjoint(parts):
                     continue
                 if len(parts) < len(dparts) and dparts[: len(parts)] == parts:
                     prefix = max(prefix, len(parts) / len(dparts))
-                common = sum((Counter(parts) & Counter(dparts)).values())
+                common = sum((Counter(parts) & dcount).values())
                 overlap = max(overlap, 0.9 * 2 * common / (len(parts) + len(dparts)))
         return 0.0, prefix, overlap
 
     def name_coverage(self, q: Query, doc: int) -> float:
         """Share of the runbook's name the query mentions (its best name): of two sibling alerts,
         the one whose extra word the query lacks scores lower."""
-        best = 0.0
-        for _, parts in self.name_parts[doc]:
-            unique = set(parts)
-            if unique:
-                best = max(best, sum(_mentions(q, p) for p in unique) / len(unique))
-        return best
+        return max((len(words & q.mentioned) / len(words) for words in self.name_sets[doc] if words), default=0.0)
 
     def shared_words(self, q: Query, doc: int, limit: int = 8) -> list[str]:
         """Query words this runbook contains, rarest first."""
