@@ -30,7 +30,7 @@ test: $(BIN)/faultmaven-runbooks $(INSPECTOR)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
-BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage adversarial_count
+BENCHMARKS := retrieval_quality calibrate startup first_answer search_latency scale indexing http_load learning_replay executor_coverage adversarial_count
 bench: $(BIN)/faultmaven-runbooks
 	for b in $(BENCHMARKS); do echo "== $$b"; HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/$$b.py || exit 1; done
 

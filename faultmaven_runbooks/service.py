@@ -108,17 +108,18 @@ class RunbookService:
         seconds (None: until the first full pass is done); searches pass a short wait and
         answer from what is indexed so far."""
         try:
+            deadline = None if wait is None else time.monotonic() + wait
             indexer = self._index_in_background()
             if indexer is not None:
                 indexer.join(wait)
-            self.index.mirror()
+            mirror = self.index.mirror(None if deadline is None else max(0.0, deadline - time.monotonic()))
         except RunbookError:
             raise
         except Exception as exc:  # Chroma down, index unreadable: say so instead of an opaque error
             log.exception("search index unavailable")
             raise Unavailable(f"the search index is unavailable ({type(exc).__name__}: {exc}); "
                               "check the data dir or Chroma server and retry") from exc
-        if self._index_error is not None and not self.index.mirror().docs:
+        if self._index_error is not None and not mirror.docs:
             exc = self._index_error
             raise Unavailable(f"indexing the library failed ({type(exc).__name__}: {exc}); "
                               "check the data dir or Chroma server and retry") from exc
@@ -170,7 +171,8 @@ class RunbookService:
         allowed = self._allowed(tags, status)
         # Outcomes feed ranking: a runbook that keeps resolving its incidents moves up a little,
         # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned).
-        ranking = self._searcher.rank(query, where, allowed, boost=self.learning.outcome_factor)
+        # ready() spent the waiting budget: if the index is still loading, say so now
+        ranking = self._searcher.rank(query, where, allowed, boost=self.learning.outcome_factor, wait=0.05)
         from .search.confidence import CONFIDENT, SHOWN
 
         matches = [m for m in ranking.matches if m.relevance >= SHOWN]
@@ -180,7 +182,9 @@ class RunbookService:
         state = self._index_state(ranking.mirror)
         message = None
         if not hits:
-            if not ranking.mirror.docs and not state.indexing:
+            if ranking.loading:
+                message = "The search index is still loading; search again in a few seconds."
+            elif not ranking.mirror.docs and not state.indexing:
                 message = "The library has no runbooks yet: add markdown files and run `faultmaven-runbooks index`."
             elif allowed is not None and not allowed:
                 message = "No runbook matches these filters; drop or widen type, severity, tags or status."
@@ -218,7 +222,7 @@ class RunbookService:
         if tags and not wanted:
             raise InvalidInput("tags must be non-empty strings, e.g. ['kubernetes', 'pods']")
         return {
-            rid for rid, info in self.index.mirror().infos.items()
+            rid for rid, info in self.index.mirror(0.05).infos.items()
             if (not wanted or wanted & {t.lower() for t in info.tags})
             and (not status or effective_status(info) == status)
         }

@@ -16,7 +16,7 @@ from ..models import MatchSignals, RunbookRef, SearchHit
 from . import confidence as conf
 from .documents import SearchDoc, build_doc, effective_status
 from .embedder import Embedder, QueryBatcher, ready_or_loading
-from .index import DocRecord, Mirror, SearchIndex
+from .index import LOADING, DocRecord, Mirror, SearchIndex
 from .keyword import DocTerms, KeywordIndex, Query, Vocabulary, doc_terms
 from .query import QueryText
 from .text import identifiers, spell_out, tokenize
@@ -50,6 +50,7 @@ class Ranking:
     query: QueryText
     terms: Query
     model_ready: bool = True  # False: the model was still loading, the ranking is keywords only
+    loading: bool = False  # True: another thread was still loading the index; nothing was searched
 
 
 class HybridSearcher:
@@ -64,15 +65,19 @@ class HybridSearcher:
         self._lock = threading.Lock()
 
     # -- the keyword index, per mirror version --------------------------------------------
-    def keyword(self, mirror: Mirror) -> KeywordIndex:
+    def keyword(self, mirror: Mirror, wait: float | None = None) -> KeywordIndex | None:
         """The keyword index of this mirror. While a long sync adds batch after batch, it is
-        rebuilt at most every REBUILD_SECONDS; a search in between uses the last one."""
+        rebuilt at most every REBUILD_SECONDS; a search in between uses the last one. While
+        another thread builds it, a caller passing `wait` gets the last one after that long, or
+        None when there is none yet (the first build of a large library takes seconds)."""
         current = self._keyword
         if current is not None and current[0] == mirror.version:
             return current[1]
         if current is not None and self.index.status.running and time.monotonic() - self._built_at < REBUILD_SECONDS:
             return current[1]
-        with self._lock:
+        if not self._lock.acquire(timeout=-1 if wait is None else wait):
+            return current[1] if current is not None else None
+        try:
             current = self._keyword
             if current is not None and current[0] == mirror.version:
                 return current[1]
@@ -80,6 +85,8 @@ class HybridSearcher:
             self._keyword = (mirror.version, kw)
             self._built_at = time.monotonic()
             return kw
+        finally:
+            self._lock.release()
 
     def _build(self, mirror: Mirror) -> KeywordIndex:
         docs, terms, keep = [], [], {}
@@ -90,6 +97,7 @@ class HybridSearcher:
             if entry is None:
                 doc = build_doc(rec.info, list(rec.sections), list(rec.texts))
                 entry = (doc, doc_terms(doc, self.vocab))
+                doc.name = doc.lead = doc.body = ""  # tokenised: at 100k chunks the texts are 100 MB kept twice
             keep[key] = entry
             docs.append(entry[0])
             terms.append(entry[1])
@@ -99,10 +107,15 @@ class HybridSearcher:
     # -- ranking ---------------------------------------------------------------------------
     def rank(
         self, query: QueryText, where: dict | None = None, allowed: set[str] | None = None,
-        boost: Callable[[str], float] | None = None,
+        boost: Callable[[str], float] | None = None, wait: float | None = None,
     ) -> Ranking:
-        mirror = self.index.mirror()
-        kw = self.keyword(mirror)
+        """Candidates best first. `wait`: how long to wait for a first load of the index by
+        another thread before answering with nothing (`loading` set)."""
+        mirror = self.index.mirror(wait)
+        kw = self.keyword(mirror, wait) if mirror is not LOADING else None
+        if kw is None:
+            kw = KeywordIndex([], [], self.vocab)
+            return Ranking([], kw, mirror, query, kw.prepare(""), loading=True)
         terms = kw.prepare(query.topic)
         if not kw.n:
             return Ranking([], kw, mirror, query, terms)

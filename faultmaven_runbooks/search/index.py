@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -97,6 +98,9 @@ class Mirror:
         if rec is None or not n.isdigit() or int(n) >= len(rec.texts):
             return None
         return rec, int(n)
+
+
+LOADING = Mirror({}, -1, None)  # what a search sees while another thread loads the mirror
 
 
 class SearchIndex:
@@ -244,7 +248,7 @@ class SearchIndex:
                 log.warning(warning)
                 report.warnings.append(warning)
             info = RunbookInfo(**{**rb.model_dump(include=set(RunbookInfo.model_fields)), "id": served})
-            records[relpath] = DocRecord(info, digest, rb.id, tuple(c.section for c in chunks),
+            records[relpath] = DocRecord(info, digest, rb.id, tuple(sys.intern(c.section) for c in chunks),
                                          tuple(c.text for c in chunks))
             # Chunk 0 carries the file hash that marks the file indexed, so it is written last:
             # a sync cut off halfway leaves no hash behind and the next sync redoes the file.
@@ -308,16 +312,18 @@ class SearchIndex:
         return generation
 
     # -- reading ---------------------------------------------------------------------------
-    def mirror(self) -> Mirror:
-        """The in-memory view of the collection, reloaded when another writer changed it."""
+    def mirror(self, wait: float | None = None) -> Mirror:
+        """The in-memory view of the collection, reloaded when another writer changed it. The
+        first load of a large index takes seconds: a caller that passes `wait` gets an empty
+        view (`loading` is set) if the load does not finish by then."""
         mirror = self._mirror
         now = time.monotonic()
         if mirror is not None and now - self._mirror_checked < MIRROR_CHECK_SECONDS:
             return mirror
         if mirror is not None and not self._state.acquire(blocking=False):
             return mirror  # a step is being written; it swaps in a newer mirror when done
-        if mirror is None:
-            self._state.acquire()
+        if mirror is None and not self._state.acquire(timeout=-1 if wait is None else wait):
+            return LOADING
         try:
             self._mirror_checked = now
             generation = self._generation()
@@ -350,7 +356,7 @@ class SearchIndex:
             parts = sorted(chunks[path])
             info = RunbookInfo(**{**json.loads(meta["info"]), "id": meta["runbook_id"]})
             docs[path] = DocRecord(info, meta["file_hash"], meta.get("claimed_id", meta["runbook_id"]),
-                                   tuple(s for _, s, _ in parts), tuple(t for _, _, t in parts))
+                                   tuple(sys.intern(s) for _, s, _ in parts), tuple(t for _, _, t in parts))
         del chunks
         release_free_memory()
         return Mirror(docs, version, generation)

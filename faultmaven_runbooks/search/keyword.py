@@ -40,7 +40,7 @@ class Vocabulary:
         counts = Counter(tokens)
         with self._lock:
             cols = [self.ids.setdefault(t, len(self.ids)) for t in counts]
-        return np.asarray(cols, dtype=np.int64), np.asarray(list(counts.values()), dtype=np.float32)
+        return np.asarray(cols, dtype=np.int32), np.asarray(list(counts.values()), dtype=np.float32)
 
     def lookup(self, tokens: list[str]) -> list[int | None]:
         return [self.ids.get(t) for t in tokens]

@@ -159,3 +159,29 @@ def test_while_the_model_loads_searches_answer_from_keywords(tmp_path):
         time.sleep(0.1)
     later = svc.search("OOMKilled exit code 137")
     assert later.results[0].why.semantic_similarity > 0 and later.message is None
+
+
+def test_while_a_large_index_loads_searches_answer_at_once(tmp_path):
+    """A warm data dir of 100k chunks takes seconds to load into memory: a search meanwhile says
+    so at once instead of hanging (the load is slowed here as a large one would be)."""
+    library = big_library(tmp_path / "library", 1)
+    settings = Settings(library_dir=library, data_dir=tmp_path / "data", embedding_model="hash:256")
+    RunbookService(settings).reindex()
+    svc = RunbookService(settings)
+    svc.reindex()  # nothing to do, and the mirror is not loaded yet
+    original = svc.index._load_mirror
+
+    def slow_load(*args):
+        time.sleep(4)
+        return original(*args)
+
+    svc.index._load_mirror = slow_load
+    loader = threading.Thread(target=svc.index.mirror)
+    loader.start()
+    time.sleep(0.2)
+    started = time.perf_counter()
+    result = svc.search("OOMKilled exit code 137")
+    assert time.perf_counter() - started < 2.5
+    assert result.results == [] and "still loading" in result.message
+    loader.join(10)
+    assert svc.search("OOMKilled exit code 137").results[0].id == "container-oom-killed"
