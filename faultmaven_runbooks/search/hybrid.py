@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..memory import release_free_memory
 from ..models import MatchSignals, RunbookRef, SearchHit
 from . import confidence as conf
 from .documents import SearchDoc, build_doc, effective_status
@@ -102,7 +103,9 @@ class HybridSearcher:
             docs.append(entry[0])
             terms.append(entry[1])
         self._docs = keep
-        return KeywordIndex(docs, terms, self.vocab)
+        kw = KeywordIndex(docs, terms, self.vocab)
+        release_free_memory()  # the build's temporary arrays: tens of MB at 100k chunks
+        return kw
 
     # -- ranking ---------------------------------------------------------------------------
     def rank(
