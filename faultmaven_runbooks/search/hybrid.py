@@ -16,8 +16,10 @@ from ..memory import release_free_memory
 from ..models import MatchSignals, RunbookRef, SearchHit
 from . import confidence as conf
 from .documents import SearchDoc, build_doc, effective_status
-from .embedder import Embedder, QueryBatcher, ready_or_loading
-from .index import LOADING, DocRecord, Mirror, SearchIndex
+from .batching import QueryBatcher, ready_or_loading
+from .embedder import Embedder
+from .index import SearchIndex
+from .mirror import LOADING, DocRecord, Mirror
 from .keyword import DocTerms, KeywordIndex, Query, Vocabulary, doc_terms
 from .query import QueryText
 from .text import identifiers, spell_out, tokenize

@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import islice
 
 import numpy as np
@@ -29,6 +28,7 @@ from ..memory import release_free_memory
 from ..models import Runbook, RunbookInfo
 from ..settings import Settings
 from .embedder import Embedder
+from .mirror import LOADING, DocRecord, Mirror
 from .store import connect, open_collection, stored_metadata
 from .text import MAX_CHUNKS_PER_FILE, iter_chunks
 
@@ -65,42 +65,6 @@ class IndexStatus:
     running: bool = False
     total: int = 0  # runbooks this sync indexes
     done: int = 0
-
-
-@dataclass(frozen=True)
-class DocRecord:
-    info: RunbookInfo
-    file_hash: str
-    claimed_id: str
-    sections: tuple[str, ...]
-    texts: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Mirror:
-    """An immutable view of the collection: replaced, never changed, so readers need no lock."""
-
-    docs: dict[str, DocRecord]  # by library path
-    version: int
-    generation: str | None
-
-    @cached_property
-    def infos(self) -> dict[str, RunbookInfo]:
-        return {rec.info.id: rec.info for rec in self.docs.values()}
-
-    @cached_property
-    def count(self) -> int:
-        return sum(len(rec.texts) for rec in self.docs.values())
-
-    def chunk(self, chunk_id: str) -> tuple[DocRecord, int] | None:
-        path, _, n = chunk_id.rpartition("#")
-        rec = self.docs.get(path)
-        if rec is None or not n.isdigit() or int(n) >= len(rec.texts):
-            return None
-        return rec, int(n)
-
-
-LOADING = Mirror({}, -1, None)  # what a search sees while another thread loads the mirror
 
 
 class SearchIndex:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faultmaven_runbooks.search.embedder import HashingEmbedder, QueryBatcher
+from faultmaven_runbooks.search.batching import QueryBatcher
+from faultmaven_runbooks.search.embedder import HashingEmbedder
 from faultmaven_runbooks.search.text import MAX_CHUNKS_PER_FILE
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
