@@ -124,16 +124,9 @@ class HybridSearcher:
         terms = kw.prepare(query.topic)
         if not kw.n:
             return Ranking([], kw, mirror, query, terms)
-        dense: dict[int, tuple[float, int]] = {}
-        floor = 0.0
         model_ready = ready_or_loading(self.embedder)
         hits = self.index.dense(self.queries.embed_one(spell_out(query.topic)), DENSE_K, where) if model_ready else []
-        for cid, sim in hits:
-            found = mirror.chunk(cid)
-            doc = kw.position.get(found[0].info.id) if found else None
-            if doc is not None and (doc not in dense or sim > dense[doc][0]):
-                dense[doc] = (sim, found[1])
-            floor = sim
+        dense, floor = _best_chunks(hits, kw, mirror)
         bm, coverage, lead, rare = kw.scores(terms)
         # A query that is only a code or two names the runbooks that mention it, if few do and
         # no runbook carries it as its name.
@@ -151,11 +144,10 @@ class HybridSearcher:
         if not candidates:
             return Ranking([], kw, mirror, query, terms, model_ready)
         docs = sorted(candidates)
-        best_bm = max(float(bm[docs].max()), 1e-9)
         sims = np.array([dense.get(d, (floor * 0.95, 0))[0] for d in docs], dtype=np.float32)
         rows = np.zeros((len(docs), len(conf.FEATURES)), dtype=np.float32)
         rows[:, 0] = sims
-        rows[:, 1] = bm[docs] / best_bm
+        rows[:, 1] = bm[docs] / max(float(bm[docs].max()), 1e-9)
         rows[:, 2] = coverage[docs]
         rows[:, 3] = lead[docs]
         rows[:, 4] = rare[docs]
@@ -168,19 +160,7 @@ class HybridSearcher:
                             boost(kw.ids[d]) if boost is not None else 1.0)
             for d in docs
         ], dtype=np.float32)
-        scores = conf.evidence(rows, adjust)
-        matches = [
-            Match(d, rows[i], float(scores[i]), chunk=_chunk(dense.get(d)))
-            for i, d in enumerate(docs)
-        ]
-        keep = _fold_duplicates(matches, kw.group)
-        index_of = {id(m): i for i, m in enumerate(matches)}
-        rows_kept = np.array([index_of[id(m)] for m in keep])
-        probabilities = conf.confidence(rows[rows_kept], scores[rows_kept])
-        for m, p in zip(keep, probabilities):
-            m.relevance = float(p)
-        keep.sort(key=lambda m: (-m.relevance, -m.score, kw.ids[m.doc]))
-        return Ranking(keep, kw, mirror, query, terms, model_ready)
+        return Ranking(_score(docs, rows, adjust, dense, kw), kw, mirror, query, terms, model_ready)
 
     # -- rendering -------------------------------------------------------------------------
     def hit(self, match: Match, ranking: Ranking) -> SearchHit:
@@ -225,6 +205,34 @@ class HybridSearcher:
             also_in=[RunbookRef(id=kw.docs[d].info.id, path=kw.docs[d].path) for d in match.also],
             see=see, tags=info.tags,
         )
+
+
+def _best_chunks(hits: list[tuple[str, float]], kw: KeywordIndex, mirror: Mirror
+                 ) -> tuple[dict[int, tuple[float, int]], float]:
+    """Runbook -> (similarity, chunk) of its closest chunk among the dense hits, and the last
+    hit's similarity (a bound for runbooks no hit reached)."""
+    dense: dict[int, tuple[float, int]] = {}
+    floor = 0.0
+    for cid, sim in hits:
+        found = mirror.chunk(cid)
+        doc = kw.position.get(found[0].info.id) if found else None
+        if doc is not None and (doc not in dense or sim > dense[doc][0]):
+            dense[doc] = (sim, found[1])
+        floor = sim
+    return dense, floor
+
+
+def _score(docs: list[int], rows: np.ndarray, adjust: np.ndarray, dense: dict, kw: KeywordIndex) -> list[Match]:
+    """Matches best first: scored, near-duplicates folded, calibrated."""
+    scores = conf.evidence(rows, adjust)
+    matches = [Match(d, rows[i], float(scores[i]), chunk=_chunk(dense.get(d))) for i, d in enumerate(docs)]
+    keep = _fold_duplicates(matches, kw.group)
+    index_of = {id(m): i for i, m in enumerate(matches)}
+    kept = np.array([index_of[id(m)] for m in keep])
+    for m, p in zip(keep, conf.confidence(rows[kept], scores[kept])):
+        m.relevance = float(p)
+    keep.sort(key=lambda m: (-m.relevance, -m.score, kw.ids[m.doc]))
+    return keep
 
 
 def _chunk(found: tuple[float, int] | None) -> int | None:
