@@ -24,7 +24,7 @@ import anyio
 import numpy as np
 from mcp import Client, StdioServerParameters
 
-from _common import ROOT, WORK, median, percentile, table
+from _common import ROOT, WORK, median, percentile, process_memory_mb, server_pid, table
 from retrieval_sets import CORPORA, own_queries, shared_queries
 
 TEAMS = ["payments", "checkout", "search", "ledger", "identity", "billing", "gateway", "catalog", "orders",
@@ -105,28 +105,6 @@ def index(library: Path, data: Path, embedder: ReusingEmbedder) -> int:
     return svc.index.mirror().count
 
 
-def server_rss(pid: int) -> tuple[float, float]:
-    """(current, peak) resident MB of a process."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values.get("VmRSS", float("nan")), values.get("VmHWM", float("nan"))
-
-
-def server_pid(data: Path) -> int | None:
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if " serve " in cmd and str(data) in cmd:
-                return int(proc.name)
-    return None
-
-
 async def measure(library: Path, data: Path, queries: list[str]) -> tuple[list[float], float, float, float]:
     exe = Path(sys.executable).with_name("faultmaven-runbooks")
     params = StdioServerParameters(command=str(exe), args=["serve", "--library", str(library), "--data", str(data)],
@@ -147,7 +125,7 @@ async def measure(library: Path, data: Path, queries: list[str]) -> tuple[list[f
             latencies.append((time.perf_counter() - t) * 1000)
             assert not result.is_error, result.content
         pid = server_pid(data)
-        rss, peak = server_rss(pid) if pid else (float("nan"), float("nan"))
+        rss, peak = process_memory_mb(pid) if pid else (float("nan"), float("nan"))
         return latencies, rss, peak, ready
 
 
