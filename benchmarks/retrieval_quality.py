@@ -24,6 +24,7 @@ def evaluate(svc, queries, prefix: dict[str, str], show: bool) -> tuple[list[lis
 
     groups: dict[str, list] = defaultdict(list)
     latencies = []
+    folded = [0, 0]  # top hits standing for more than one runbook (near-duplicates), of all top hits
     for q in queries:
         if q.corpus not in prefix:
             continue
@@ -33,6 +34,9 @@ def evaluate(svc, queries, prefix: dict[str, str], show: bool) -> tuple[list[lis
         hits = ranked(svc, q.text)
         latencies.append(time.perf_counter() - started)
         rank = rank_of(hits, expected) if expected else None
+        if hits and expected:
+            folded[0] += len(hits[0][1]) > 1
+            folded[1] += 1
         answered = bool(hits) and hits[0][0] >= CONFIDENT
         shown = rank is not None and hits[rank - 1][0] >= SHOWN  # `search` lists it
         groups[q.set].append((rank if shown else None, answered, bool(expected)))
@@ -50,7 +54,7 @@ def evaluate(svc, queries, prefix: dict[str, str], show: bool) -> tuple[list[lis
             rows.append([name, n, r1, r3, mrr, shown, "-"])
         else:
             rows.append([name, n, "-", "-", "-", "-", f"{sum(a for _, a, _ in results)}/{n}"])
-    return rows, latencies
+    return rows, latencies, folded
 
 
 def main() -> None:
@@ -68,8 +72,10 @@ def main() -> None:
         wanted = queries
         if name == "mixed":  # another corpus may hold a runbook for an alert its own corpus lacks
             wanted = [q for q in queries if q.expected]
-        rows, latencies = evaluate(svc, wanted, prefix, args.show_misses)
+        rows, latencies, folded = evaluate(svc, wanted, prefix, args.show_misses)
         print(table(["query set", "queries", "R@1", "R@3", "MRR", "R@1 answered", "confident (no runbook)"], rows))
+        if name == "duplicates":
+            print(f"top hits that fold two copies into one (also_in): {folded[0]} of {folded[1]}")
         latencies.sort()
         print(f"in-process search: median {latencies[len(latencies) // 2] * 1000:.1f} ms over {len(latencies)} queries")
 

@@ -33,7 +33,10 @@ from ..settings import BUNDLED_MODEL
 log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = 2  # bump when model_export.py changes what it writes (2: an int8 copy beside)
-BATCH = 16  # texts per forward pass when indexing; sorted by length, so padding stays small
+BATCH = 32  # texts per forward pass at most; sorted by length, so padding stays small
+# A pass's activations grow with texts x tokens^2 (attention): four texts of 256 tokens take
+# about 90 MB, sixteen about 400. Long texts go a few at a time, short ones many.
+PASS_BUDGET = 4 * 256 * 256
 CORES = max(1, os.cpu_count() or 1)
 PRECISIONS = ("int8", "fp32")
 
@@ -105,7 +108,12 @@ class OnnxEncoder:
         encodings = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        batches = [order[start: start + BATCH] for start in range(0, len(order), BATCH)]
+        batches: list[list[int]] = [[]]
+        for i in order:
+            width = len(encodings[i].ids)
+            if batches[-1] and (len(batches[-1]) >= BATCH or (len(batches[-1]) + 1) * width * width > PASS_BUDGET):
+                batches.append([])
+            batches[-1].append(i)
 
         def run(rows: list[int]) -> None:
             width = max(len(encodings[i].ids) for i in rows)

@@ -66,6 +66,12 @@ class HybridSearcher:
         self._keyword: tuple[int, KeywordIndex] | None = None
         self._built_at = 0.0
         self._lock = threading.Lock()
+        index.on_change.append(self._refresh)
+
+    def _refresh(self) -> None:
+        """After a write: rebuild the keyword index now, in the writer's thread, if it is in use."""
+        if self._keyword is not None and self.index.snapshot() is not None:
+            self.keyword(self.index.mirror())
 
     # -- the keyword index, per mirror version --------------------------------------------
     def keyword(self, mirror: Mirror, wait: float | None = None) -> KeywordIndex | None:

@@ -80,6 +80,9 @@ class SearchIndex:
         self._mirror_checked = 0.0
         self._own_generations: set[str] = set()
         self.status = IndexStatus()
+        # Called in the syncing thread after a sync changed the index, so the work that follows
+        # a change (the keyword index) is done by the writer, not by the next search.
+        self.on_change: list[Callable[[], None]] = []
 
     # -- sync ------------------------------------------------------------------------------
     def _stored(self) -> dict[str, tuple[str, str, str]]:
@@ -121,6 +124,9 @@ class SearchIndex:
         finally:
             if full:
                 self.status.running = False
+        if report.indexed or report.removed:
+            for callback in self.on_change:
+                callback()
         report.seconds = time.perf_counter() - started
         self.rebuilt = False
         return report
