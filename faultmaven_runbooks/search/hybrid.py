@@ -27,7 +27,7 @@ from .text import identifiers, spell_out, tokenize
 DENSE_K = 80  # chunks asked from Chroma
 KEYWORD_K = 40  # runbooks taken from the top of BM25F
 SNIPPET_CHARS = 240
-REBUILD_SECONDS = 1.0  # while indexing runs, the keyword index is rebuilt at most this often
+REBUILD_SECONDS = 1.0  # while a sync writes, the writer rebuilds the keyword index at most this often
 
 
 @dataclass
@@ -68,22 +68,27 @@ class HybridSearcher:
         self._lock = threading.Lock()
         index.on_change.append(self._refresh)
 
-    def _refresh(self) -> None:
-        """After a write: rebuild the keyword index now, in the writer's thread, if it is in use."""
-        if self._keyword is not None and self.index.snapshot() is not None:
-            self.keyword(self.index.mirror())
+    def _refresh(self, final: bool) -> None:
+        """After a write, in the writer's thread: rebuild the keyword index if it is in use (after
+        a step of a long sync, at most every REBUILD_SECONDS)."""
+        if self._keyword is None or self.index.snapshot() is None:
+            return
+        if final or time.monotonic() - self._built_at >= REBUILD_SECONDS:
+            with self._lock:
+                mirror = self.index.mirror()
+                if self._keyword is None or self._keyword[0] != mirror.version:
+                    self._keyword = (mirror.version, self._build(mirror))
+                    self._built_at = time.monotonic()
 
     # -- the keyword index, per mirror version --------------------------------------------
     def keyword(self, mirror: Mirror, wait: float | None = None) -> KeywordIndex | None:
-        """The keyword index of this mirror. While a long sync adds batch after batch, it is
-        rebuilt at most every REBUILD_SECONDS; a search in between uses the last one. While
-        another thread builds it, a caller passing `wait` gets the last one after that long, or
-        None when there is none yet (the first build of a large library takes seconds)."""
+        """The keyword index of this mirror. While a sync writes, searches use the last one and
+        the writer rebuilds it. While another thread builds it, a caller passing `wait` gets the
+        last one after that long, or None when there is none yet (the first build of a large
+        library takes seconds)."""
         current = self._keyword
-        if current is not None and current[0] == mirror.version:
-            return current[1]
-        if current is not None and self.index.status.running and time.monotonic() - self._built_at < REBUILD_SECONDS:
-            return current[1]
+        if current is not None and (current[0] == mirror.version or self.index.writing):
+            return current[1]  # while a sync writes, the writer rebuilds it (see _refresh)
         if not self._lock.acquire(timeout=-1 if wait is None else wait):
             return current[1] if current is not None else None
         try:

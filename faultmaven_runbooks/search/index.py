@@ -80,9 +80,11 @@ class SearchIndex:
         self._mirror_checked = 0.0
         self._own_generations: set[str] = set()
         self.status = IndexStatus()
-        # Called in the syncing thread after a sync changed the index, so the work that follows
-        # a change (the keyword index) is done by the writer, not by the next search.
-        self.on_change: list[Callable[[], None]] = []
+        # Called in the syncing thread after each written step (final=False) and after a sync
+        # that changed the index (final=True): the work that follows a change (the keyword
+        # index) is done by the writer, not by the next search.
+        self.on_change: list[Callable[[bool], None]] = []
+        self.writing = 0  # syncs in progress
 
     # -- sync ------------------------------------------------------------------------------
     def _stored(self) -> dict[str, tuple[str, str, str]]:
@@ -100,6 +102,7 @@ class SearchIndex:
         full = relpaths is None
         if full:
             self.status = IndexStatus(running=True)
+        self.writing += 1
         try:
             with self._writer:
                 changed, ids = self._plan(relpaths, report)
@@ -122,11 +125,12 @@ class SearchIndex:
                 if progress:
                     progress(done, len(changed), batch[-1])
         finally:
+            self.writing -= 1
             if full:
                 self.status.running = False
         if report.indexed or report.removed:
             for callback in self.on_change:
-                callback()
+                callback(True)
         report.seconds = time.perf_counter() - started
         self.rebuilt = False
         return report
@@ -233,6 +237,8 @@ class SearchIndex:
         vectors = self.embedder.embed([text for _, text, _ in rows])
         self._check_dimension(vectors.shape[1])
         self._commit(records=records, rows=rows, vectors=vectors)
+        for callback in self.on_change:
+            callback(False)
         return len(rows)
 
     def _commit(self, records: dict[str, DocRecord] | None = None, rows: list | None = None,
