@@ -76,7 +76,9 @@ class QueryBatcher:
 
     def _run(self, batch: list[_Pending]) -> None:
         try:
-            vectors = self.embedder.embed([p.text for p in batch])
+            # Queries do not queue behind indexing passes for a core (see OnnxEncoder.embed).
+            embed = getattr(self.embedder, "embed_urgent", self.embedder.embed)
+            vectors = embed([p.text for p in batch])
             for pending, vector in zip(batch, vectors):
                 pending.vector = vector
         except Exception as exc:  # every caller in the batch gets the error, none hangs

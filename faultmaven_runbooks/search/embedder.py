@@ -104,7 +104,9 @@ class OnnxEncoder:
         self._slots = threading.BoundedSemaphore(CORES)  # forward passes at once: one per core
         self._pool: ThreadPoolExecutor | None = None
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], urgent: bool = False) -> np.ndarray:
+        """`urgent`: queries, a few short texts, run at once beside indexing passes instead of
+        waiting for a core slot (they take a millisecond or two; a pass of long chunks, seconds)."""
         encodings = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -124,6 +126,9 @@ class OnnxEncoder:
                 feeds["attention_mask"][row, :n] = 1
                 if "token_type_ids" in feeds:
                     feeds["token_type_ids"][row, :n] = enc.type_ids
+            if urgent:
+                out[rows] = self.session.run(None, feeds)[0]
+                return
             with self._slots:
                 out[rows] = self.session.run(None, feeds)[0]
 
@@ -181,6 +186,11 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self.backend.embed(texts)
+
+    def embed_urgent(self, texts: list[str]) -> np.ndarray:
+        """Queries: see OnnxEncoder.embed."""
+        backend = self.backend
+        return backend.embed(texts, urgent=True) if isinstance(backend, OnnxEncoder) else backend.embed(texts)
 
     def _load(self) -> OnnxEncoder | SentenceTransformerEmbedder:
         offline_environment()
