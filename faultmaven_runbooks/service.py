@@ -196,8 +196,12 @@ class RunbookService:
                        "library likely lacks one for this. The results are only the closest: check before acting.")
         notes = []
         if state.indexing:
-            total = f" of {state.total_runbooks}" if state.total_runbooks else ""
-            notes.append(f"Indexing {state.indexed_runbooks}{total} runbooks; results cover what is indexed so far.")
+            if state.total_runbooks:
+                notes.append(f"Indexing {state.indexed_runbooks} of {state.total_runbooks} runbooks; results cover "
+                             "what is indexed so far.")
+            else:
+                notes.append(f"Indexing has started ({state.indexed_runbooks} runbooks so far); results cover what "
+                             "is indexed so far.")
         if not ranking.model_ready:
             notes.append("The embedding model is still loading; these results come from keywords alone.")
         if notes:
