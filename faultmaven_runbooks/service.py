@@ -17,6 +17,7 @@ from .models import (
     Suggestion, SuggestResponse,
 )
 from .search.embedder import Embedder, make_embedder
+from .search.messages import search_message
 from .search.query import QueryText
 from .search.suggest import alert_context, alert_query, case_query
 from .settings import Settings
@@ -170,8 +171,8 @@ class RunbookService:
         assert self._searcher is not None
         allowed = self._allowed(tags, status)
         # Outcomes feed ranking: a runbook that keeps resolving its incidents moves up a little,
-        # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned).
-        # ready() spent the waiting budget: if the index is still loading, say so now
+        # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned). ready()
+        # spent the waiting budget: if the index is still loading, the ranking says so at once.
         ranking = self._searcher.rank(query, where, allowed, boost=self.learning.outcome_factor, wait=0.05)
         from .search.confidence import CONFIDENT, SHOWN
 
@@ -180,32 +181,7 @@ class RunbookService:
         hits = [self._searcher.hit(m, ranking) for m in matches[:limit]]
         self._decorate(hits)
         state = self._index_state(ranking.mirror)
-        message = None
-        if not hits:
-            if ranking.loading:
-                message = "The search index is still loading; search again in a few seconds."
-            elif not ranking.mirror.docs and not state.indexing:
-                message = "The library has no runbooks yet: add markdown files and run `faultmaven-runbooks index`."
-            elif allowed is not None and not allowed:
-                message = "No runbook matches these filters; drop or widen type, severity, tags or status."
-            else:
-                message = ("No runbook matches this query. Try the exact alert name or error message, fewer "
-                           "filters, or create a runbook for it.")
-        elif not confident:
-            message = (f"No runbook is a confident match (best relevance {hits[0].relevance_score:.2f}); the "
-                       "library likely lacks one for this. The results are only the closest: check before acting.")
-        notes = []
-        if state.indexing:
-            if state.total_runbooks:
-                notes.append(f"Indexing {state.indexed_runbooks} of {state.total_runbooks} runbooks; results cover "
-                             "what is indexed so far.")
-            else:
-                notes.append(f"Indexing has started ({state.indexed_runbooks} runbooks so far); results cover what "
-                             "is indexed so far.")
-        if not ranking.model_ready:
-            notes.append("The embedding model is still loading; these results come from keywords alone.")
-        if notes:
-            message = " ".join(notes + ([message] if message else []))
+        message = search_message(ranking, hits, confident, state, filtered_out=allowed is not None and not allowed)
         return SearchResponse(
             results=hits, confident=confident, total=len(matches),
             search_time=f"{time.perf_counter() - started:.3f}s", message=message, index=state,
@@ -213,8 +189,8 @@ class RunbookService:
 
     def _index_state(self, mirror) -> IndexState:
         status = self.index.status
-        return IndexState(indexing=status.running, indexed_runbooks=len(mirror.docs),
-                          total_runbooks=(len(mirror.docs) - status.done + status.total) if status.running and status.total else None)
+        total = len(mirror.docs) - status.done + status.total if status.running and status.total else None
+        return IndexState(indexing=status.running, indexed_runbooks=len(mirror.docs), total_runbooks=total)
 
     def _allowed(self, tags: list[str] | None, status: str | None) -> set[str] | None:
         """Runbook ids passing the tag and status filters (None: no filter), for both retrievers."""
