@@ -85,6 +85,7 @@ class SearchIndex:
         # index) is done by the writer, not by the next search.
         self.on_change: list[Callable[[bool], None]] = []
         self.writing = 0  # syncs in progress
+        self._writing_lock = threading.Lock()
 
     # -- sync ------------------------------------------------------------------------------
     def _stored(self) -> dict[str, tuple[str, str, str]]:
@@ -102,7 +103,8 @@ class SearchIndex:
         full = relpaths is None
         if full:
             self.status = IndexStatus(running=True)
-        self.writing += 1
+        with self._writing_lock:
+            self.writing += 1
         try:
             with self._writer:
                 changed, ids = self._plan(relpaths, report)
@@ -125,7 +127,8 @@ class SearchIndex:
                 if progress:
                     progress(done, len(changed), batch[-1])
         finally:
-            self.writing -= 1
+            with self._writing_lock:
+                self.writing -= 1
             if full:
                 self.status.running = False
         if report.indexed or report.removed:

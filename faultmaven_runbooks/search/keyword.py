@@ -80,22 +80,34 @@ class KeywordIndex:
         self.ids = [d.info.id for d in docs]
         self.position = {rid: i for i, rid in enumerate(self.ids)}
         self.vocab = vocab
-        n = len(docs)
-        self.n = n
-        by_path = {d.path: i for i, d in enumerate(docs)}
+        self.n = len(docs)
+        self.stub_target = self._stub_targets()
+        self.tf, self.lead = self._matrices(terms)
+        df = np.diff(self.tf.indptr)  # stored entries per column (duplicates summed) = documents holding the term
+        self.idf = np.log1p((self.n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self.max_idf = float(math.log1p((self.n + 0.5) / 0.5))
+        self._index_names(terms)
+        self.group = self._duplicates(terms)
+
+    def _stub_targets(self) -> dict[int, int]:
+        """Stub -> the runbook it points to, when that runbook is in the library."""
+        by_path = {d.path: i for i, d in enumerate(self.docs)}
         by_stem: dict[str, list[int]] = {}
-        for i, d in enumerate(docs):
+        for i, d in enumerate(self.docs):
             by_stem.setdefault(d.stem.lower(), []).append(i)
-        # A stub is read as the runbook it points to: its words count as inherited.
-        self.stub_target: dict[int, int] = {}
-        for i, d in enumerate(docs):
+        found = {}
+        for i, d in enumerate(self.docs):
             if d.kind == "stub":
                 for link in d.links:
                     target = resolve_link(link, d.path, by_path, by_stem)
                     if target is not None and target != i:
-                        self.stub_target[i] = target
+                        found[i] = target
                         break
-        width = len(vocab.ids)
+        return found
+
+    def _matrices(self, terms: list[DocTerms]) -> tuple[sparse.csc_matrix, sparse.csc_matrix]:
+        """(BM25F term weights: field weight / length normalisation x count, summed over the
+        fields; where each term is in a name or lead) as documents x terms."""
         rows, cols, data = [], [], []
         lead_rows, lead_cols = [], []
         avg = {f: max(np.mean([t.lengths.get(f, 0.0) for t in terms]) if terms else 1.0, 1.0) for f in FIELDS}
@@ -115,20 +127,21 @@ class KeywordIndex:
                     if f in ("name", "lead"):
                         lead_rows.append(np.full(len(c), i, dtype=np.int64))
                         lead_cols.append(c)
-        cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dtype=dt))
-        self.tf = sparse.csc_matrix(
-            (cat(data, np.float32), (cat(rows, np.int64), cat(cols, np.int64))), shape=(n, width), dtype=np.float32
-        )
-        self.lead = sparse.csc_matrix(
-            (np.ones(sum(len(r) for r in lead_rows), dtype=np.float32),
-             (cat(lead_rows, np.int64), cat(lead_cols, np.int64))), shape=(n, width), dtype=np.float32,
-        )
-        df = np.diff(self.tf.indptr)  # stored entries per column = documents holding the term
-        self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        self.max_idf = float(math.log1p((n + 0.5) / 0.5))
+
+        def cat(xs: list[np.ndarray], dtype) -> np.ndarray:
+            return np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)
+
+        shape = (self.n, len(self.vocab.ids))
+        tf = sparse.csc_matrix((cat(data, np.float32), (cat(rows, np.int64), cat(cols, np.int64))), shape=shape,
+                               dtype=np.float32)
+        lead = sparse.csc_matrix((np.ones(sum(len(r) for r in lead_rows), dtype=np.float32),
+                                  (cat(lead_rows, np.int64), cat(lead_cols, np.int64))), shape=shape, dtype=np.float32)
+        return tf, lead
+
+    def _index_names(self, terms: list[DocTerms]) -> None:
+        """Names by key (exact matches), title codes, and name words by id and by prefix."""
         self.name_parts = [t.name_parts for t in terms]
         self.name_words = [[(frozenset(parts), Counter(parts)) for _, parts in names] for names in self.name_parts]
-        # Name words by id, and by every proper prefix of PREFIX_CHARS or more, for name coverage.
         self.part_ids: dict[str, int] = {}
         self.part_prefixes: dict[str, set[int]] = {}
         for names in self.name_parts:
@@ -143,13 +156,12 @@ class KeywordIndex:
         self.by_key: dict[str, list[int]] = {}
         self.by_code: dict[str, list[int]] = {}
         for i, names in enumerate(self.name_parts):
-            if docs[i].kind == "index":
+            if self.docs[i].kind == "index":
                 continue
             for key, _ in names:
                 self.by_key.setdefault(key, []).append(i)
-            for code in docs[i].codes:
+            for code in self.docs[i].codes:
                 self.by_code.setdefault(code, []).append(i)
-        self.group = self._duplicates(terms)
 
     # -- near-duplicates -------------------------------------------------------------------
     def _duplicates(self, terms: list[DocTerms]) -> dict[int, int]:
