@@ -30,10 +30,21 @@ from .clock import Clock, utc_now
 from .errors import InvalidInput, NotFound, RunbookError, Unavailable
 from .executor.models import ExecuteParameters
 from .library.store import RunbookLibrary
-from .models import RUNBOOK_TYPES, SEVERITIES, RunbookPage, SearchResponse, SuggestedAction, Suggestion, SuggestResponse
+from .models import (
+    RUNBOOK_TYPES,
+    SEVERITIES,
+    IndexState,
+    RunbookPage,
+    SearchResponse,
+    SuggestedAction,
+    Suggestion,
+    SuggestResponse,
+)
 from .ops.usage import measure_storage
 from .search.embedder import Embedder, make_embedder
-from .search.suggest import alert_query, case_query
+from .search.messages import search_message
+from .search.query import QueryText
+from .search.suggest import alert_context, alert_query, case_query
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -48,6 +59,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_CHARS = 8000
+# The first search on a fresh data dir waits this long for indexing, then answers with what is
+# indexed so far (and says so): MCP clients give up on a silent call after about a minute.
+FIRST_ANSWER_WAIT = 1.5
 
 
 class RunbookService:
@@ -62,6 +76,9 @@ class RunbookService:
         self._index: SearchIndex | None = None
         self._searcher: HybridSearcher | None = None
         self._index_lock = threading.Lock()
+        self._indexer_lock = threading.Lock()
+        self._indexer: threading.Thread | None = None
+        self._index_error: Exception | None = None
         self._synced = False
         self.started = time.time()
         # Feature services; none of them imports anything heavy at construction.
@@ -98,26 +115,55 @@ class RunbookService:
         self._synced = self._synced or relpaths is None
         return report
 
-    def ready(self) -> None:
-        """Sync once and build the in-memory mirror; the first search calls this if needed."""
+    def _index_in_background(self) -> threading.Thread | None:
+        """Start the first full index pass in a thread, once; None when it has completed."""
+        with self._indexer_lock:
+            if self._synced:
+                return None
+            if self._indexer is None or not self._indexer.is_alive():
+                self._indexer = threading.Thread(target=self._run_indexer, name="indexer", daemon=True)
+                self._indexer.start()
+            return self._indexer
+
+    def _run_indexer(self) -> None:
         try:
-            if not self._synced:
-                self.reindex()
-            self.index.mirror()
+            self._index_error = None
+            self.reindex()
+        except Exception as exc:  # searches report it (Unavailable); the next one tries again
+            self._index_error = exc
+            log.exception("indexing the library failed")
+
+    def ready(self, wait: float | None = None) -> None:
+        """Make sure the library is being indexed and the mirror is loaded. Waits up to `wait`
+        seconds (None: until the first full pass is done); searches pass a short wait and
+        answer from what is indexed so far."""
+        try:
+            deadline = None if wait is None else time.monotonic() + wait
+            indexer = self._index_in_background()
+            if indexer is not None:
+                indexer.join(wait)
+            mirror = self.index.mirror(None if deadline is None else max(0.0, deadline - time.monotonic()))
         except RunbookError:
             raise
         except Exception as exc:  # Chroma down, index unreadable: say so instead of an opaque error
             log.exception("search index unavailable")
             raise Unavailable(f"the search index is unavailable ({type(exc).__name__}: {exc}); "
                               "check the data dir or Chroma server and retry") from exc
+        failure = self._index_error
+        if failure is not None and not mirror.docs:
+            raise Unavailable(f"indexing the library failed ({type(failure).__name__}: {failure}); "
+                              "check the data dir or Chroma server and retry") from failure
 
     def warm_up(self) -> threading.Thread:
-        """Load the model and the index in the background so the first search is fast."""
+        """Index and load the model in the background from start, so the first search is fast."""
 
         def run() -> None:
             try:
-                self.ready()
+                self._index_in_background()
                 self.embed(["warm up"])
+                self.index.mirror()
+                if self._searcher is not None:
+                    self._searcher.keyword(self.index.mirror())
             except Exception:  # a broken index must not kill the server; searches say why (Unavailable)
                 log.exception("background warm-up failed")
 
@@ -132,48 +178,53 @@ class RunbookService:
     def search(self, request: SearchRequest | str | None = None, /, **fields: Any) -> SearchResponse:
         """`search(SearchRequest(...))`, or `search("query", limit=3)` for scripts and tests."""
         request = SearchRequest.of(_fields(request, "query", fields))
-        query, type, severity, tags, limit = request.query, request.type, request.severity, request.tags, request.limit
+        return self._search(QueryText.parse(request.query), request.type, request.severity, request.tags,
+                            request.limit, request.status)
+
+    def _search(
+        self, query: QueryText, type: str | None, severity: str | None, tags: list[str] | None, limit: int,
+        status: str | None,
+    ) -> SearchResponse:
         started = time.perf_counter()
         where = _where(type, severity)
-        self.ready()
+        self.ready(wait=FIRST_ANSWER_WAIT)
         assert self._searcher is not None
-        allowed = self._allowed(type, severity, tags)
+        allowed = self._allowed(tags, status)
         # Outcomes feed ranking: a runbook that keeps resolving its incidents moves up a little,
-        # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned).
-        matches, kw, mirror = self._searcher.rank(query, where, allowed, boost=self.learning.outcome_factor)
-        from .search.hybrid import CONFIDENT
+        # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned). ready()
+        # spent the waiting budget: if the index is still loading, the ranking says so at once.
+        ranking = self._searcher.rank(query, where, allowed, boost=self.learning.outcome_factor, wait=0.05)
+        from .search.confidence import CONFIDENT, SHOWN
 
-        confident = [m for m in matches if m.relevance >= CONFIDENT]
-        hits = [self._searcher.hit(m, kw, mirror, query) for m in confident[:limit]]
+        matches = [m for m in ranking.matches if m.relevance >= SHOWN]
+        confident = bool(matches) and matches[0].relevance >= CONFIDENT
+        hits = [self._searcher.hit(m, ranking) for m in matches[:limit]]
         self._decorate(hits)
-        message = None
-        if not hits:
-            if not mirror.infos:
-                message = "The library has no runbooks yet: add markdown files and run `faultmaven-runbooks index`."
-            elif allowed is not None and not allowed:
-                message = "No runbook matches these filters; drop or widen type, severity or tags."
-            else:
-                message = (
-                    "No runbook is a confident match for this query. Try the exact alert name or error "
-                    "message, fewer filters, or create a runbook for it."
-                )
+        state = self._index_state(ranking.mirror)
+        message = search_message(ranking, hits, confident, state, filtered_out=allowed is not None and not allowed)
         return SearchResponse(
-            results=hits, total=len(confident),
-            search_time=f"{time.perf_counter() - started:.3f}s", message=message,
+            results=hits, confident=confident, total=len(matches),
+            search_time=f"{time.perf_counter() - started:.3f}s", message=message, index=state,
         )
 
-    def _allowed(self, type: str | None, severity: str | None, tags: list[str] | None) -> set[str] | None:
-        """Runbook ids passing the filters (None: no filter), applied to both retrievers."""
-        if not (type or severity or tags):
+    def _index_state(self, mirror) -> IndexState:
+        status = self.index.status
+        total = len(mirror.docs) - status.done + status.total if status.running and status.total else None
+        return IndexState(indexing=status.running, indexed_runbooks=len(mirror.docs), total_runbooks=total)
+
+    def _allowed(self, tags: list[str] | None, status: str | None) -> set[str] | None:
+        """Runbook ids passing the tag and status filters (None: no filter), for both retrievers."""
+        if not (tags or status):
             return None
+        from .search.documents import effective_status
+
         wanted = {t.strip().lower() for t in tags or [] if isinstance(t, str) and t.strip()}
         if tags and not wanted:
             raise InvalidInput("tags must be non-empty strings, e.g. ['kubernetes', 'pods']")
         return {
-            rid for rid, info in self.index.mirror().infos.items()
-            if (not type or info.type == type)
-            and (not severity or info.severity == severity)
-            and (not wanted or wanted & {t.lower() for t in info.tags})
+            rid for rid, info in self.index.mirror(0.05).infos.items()
+            if (not wanted or wanted & {t.lower() for t in info.tags})
+            and (not status or effective_status(info) == status)
         }
 
     def _decorate(self, hits) -> None:
@@ -185,17 +236,19 @@ class RunbookService:
 
     def suggest_similar(self, request: SuggestRequest | None = None, /, **fields: Any) -> SuggestResponse:
         request = SuggestRequest.of(request or fields)
+        context: list[str] = []
         if request.problem:
             query = request.problem
         elif request.alert:
-            query = alert_query(plain(request.alert))
+            alert = plain(request.alert)
+            query, context = alert_query(alert), alert_context(alert)
         else:
             query = case_query(plain(request.case))
         if not query.strip():
             raise InvalidInput("the alert or case carries no text to search with; include a name, summary or "
                                "description")
-        limit = request.limit
-        found = self.search(query[:MAX_QUERY_CHARS], limit=limit)
+        text = query[:MAX_QUERY_CHARS].strip()
+        found = self._search(QueryText.parse(text, context), None, None, None, request.limit, None)
         suggestions = [
             Suggestion(
                 runbook=hit,
@@ -203,7 +256,7 @@ class RunbookService:
             )
             for hit in found.results
         ]
-        return SuggestResponse(query=query[:MAX_QUERY_CHARS], suggestions=suggestions, message=found.message)
+        return SuggestResponse(query=text, suggestions=suggestions, message=found.message)
 
     # -- reading runbooks ------------------------------------------------------------------
     def get_runbook(self, request: GetRunbookRequest | str | None = None, /, **fields: Any) -> RunbookPage:
@@ -337,6 +390,9 @@ class RunbookService:
             status.update(indexed_runbooks=len(mirror.infos), indexed_chunks=mirror.count)
         else:
             status["index"] = "not loaded yet"
+        if self._index is not None and self._index.status.running:
+            progress = self._index.status
+            status["indexing"] = {"done": progress.done, "total": progress.total}
         status["embedding_model"] = self.embedder.name
         chroma = self.settings.chroma_host
         status["chroma"] = f"{chroma}:{self.settings.chroma_port}" if chroma else "embedded"

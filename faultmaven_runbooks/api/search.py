@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..models import RunbookType, Severity
+from ..models import RunbookStatus, RunbookType, Severity
 from .base import Request
 
 MAX_QUERY_CHARS = 4000  # paste the key error lines, not a whole log
@@ -22,6 +22,7 @@ class SearchRequest(Request):
     tags: list[Annotated[str, Field(min_length=1)]] | None = Field(None, max_length=20,
                                                                    description="Any of these tags.")
     limit: int = Field(5, ge=1, le=MAX_SEARCH_LIMIT)
+    status: RunbookStatus | None = Field(None, description="Only this status (learned runbooks are drafts).")
 
     @field_validator("query")
     @classmethod

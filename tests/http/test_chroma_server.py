@@ -67,13 +67,14 @@ def _get(live, path, **params):
     return httpx.get(f"{live.url}{path}", params=params, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
 
 
-def _eventually_first(live, query: str, runbook_id: str, seconds: float = 15) -> dict:
-    """The top hit for `query` once it is `runbook_id`: replicas re-check the shared collection
-    every few seconds, so another replica's write shows up within that."""
+def _eventually_first(live, query: str, runbook_id: str, seconds: float = 15, snippet: str = "") -> dict:
+    """The top hit for `query` once it is `runbook_id` (and its snippet shows `snippet`):
+    replicas re-check the shared collection every few seconds, so another replica's write
+    shows up within that. The shared vectors can lead the replica's text mirror by that much."""
     deadline = time.time() + seconds
     while True:
         hits = _get(live, "/runbooks/search", q=query).json()["results"]
-        if hits and hits[0]["id"] == runbook_id:
+        if hits and hits[0]["id"] == runbook_id and snippet in hits[0]["snippet"]:
             return hits[0]
         assert time.time() < deadline, hits
         time.sleep(0.5)
@@ -135,4 +136,4 @@ def test_an_edit_that_keeps_the_chunk_count_reaches_the_other_replica(replicas):
                   json={"content": body})
     assert r.status_code == 200, r.text
     # A made-up error name: only B's keyword mirror, rebuilt from the shared collection, knows it.
-    assert "QuokkaFluxError" in _eventually_first(live_b, "QuokkaFluxError", "disk-full")["snippet"]
+    assert _eventually_first(live_b, "QuokkaFluxError", "disk-full", snippet="QuokkaFluxError")
