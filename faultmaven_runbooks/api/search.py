@@ -22,7 +22,7 @@ class SearchRequest(Request):
     tags: list[Annotated[str, Field(min_length=1)]] | None = Field(None, max_length=20,
                                                                    description="Any of these tags.")
     limit: int = Field(5, ge=1, le=MAX_SEARCH_LIMIT)
-    status: RunbookStatus | None = Field(None, description="Only this status (learned runbooks are drafts).")
+    status: RunbookStatus | None = None  # learned runbooks are drafts
 
     @field_validator("query")
     @classmethod

@@ -17,7 +17,7 @@ from mcp.shared.exceptions import MCPError
 
 from faultmaven_runbooks.adapters.mcp.search import MAX_SEARCH_CHARS, bounded
 from faultmaven_runbooks.adapters.mcp.server import build_server
-from faultmaven_runbooks.models import SearchHit, SearchResponse
+from faultmaven_runbooks.models import MatchSignals, SearchHit, SearchResponse
 
 pytestmark = pytest.mark.anyio
 
@@ -88,13 +88,21 @@ async def test_search_answers_compact_text_and_structured_content(service):
                         "path", "section", "snippet"}
     text = result.content[0].text
     assert "\n" not in text and ": " not in text.split('"snippet"')[0]  # no indentation, no spaced separators
-    assert json.loads(text) == {k: v for k, v in body.items() if v is not None} | {
-        "results": [{k: v for k, v in h.items() if v is not None} for h in body["results"]]}
+    assert json.loads(text) == _without_nulls(body)  # the same answer, minus the nulls
+
+
+def _without_nulls(value):
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def test_search_answers_stay_under_8000_characters():
     hit = dict(id="r", title="t", type="static", severity="high", relevance_score=0.9, summary="s" * 300,
-               last_updated=None, path="p.md", section="Solution", snippet="x" * 1500, why="keywords")
+               last_updated=None, path="p.md", section="Solution", snippet="x" * 1500,
+               why=MatchSignals(exact_identifier=0.0, keyword_coverage=0.5, semantic_similarity=0.4))
     many = SearchResponse(results=[SearchHit(**{**hit, "id": f"r{i}"}) for i in range(20)], total=20,
                           search_time="0.01s")
     kept = bounded(many)

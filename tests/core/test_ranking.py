@@ -157,7 +157,7 @@ def test_drafts_rank_below_verified_and_the_status_filter(tmp_path):
     assert "status draft" in result.results[1].why.note
     assert ids(svc.search("redis pods OOMKilled", status="draft")) == ["redis-sessions"]
     assert ids(svc.search("redis pods OOMKilled", status="deprecated")) == ["old-redis"]
-    with pytest.raises(InvalidInput, match="status must be one of verified, draft, deprecated"):
+    with pytest.raises(InvalidInput, match="status must be one of 'verified', 'draft' or 'deprecated'"):
         svc.search("redis", status="approved")
 
 

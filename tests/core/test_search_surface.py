@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from faultmaven_runbooks.http import HttpSettings, build_app
-from faultmaven_runbooks.mcp_server import build_server
 from mcp import Client
 
+from faultmaven_runbooks.adapters.http import build_app
+from faultmaven_runbooks.adapters.mcp.server import build_server
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
 from tests.http.http_support import TOKEN, LiveServer
@@ -51,7 +51,7 @@ async def test_mcp_search_filters_by_status_and_reports_signals(service):
 
 
 def test_rest_search_filters_by_status(service):
-    app = build_app(service, None, service.settings, HttpSettings())
+    app = build_app(service, None, service.settings)
     live = LiveServer(app).start()
     try:
         headers = {"Authorization": f"Bearer {TOKEN}"}

@@ -52,7 +52,7 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
     @request_tool(server, SearchRequest, title="Search runbooks", annotations=READ_ONLY, output=SearchResponse)
     async def search(ctx: Context, request: SearchRequest) -> CallToolResult:
         """Find runbooks for a problem, error message or alert name; start here when troubleshooting.
-        Sorted by relevance_score (a calibrated confidence); `confident: false` means no runbook fits."""
+        Hits come best first; `confident: false` means no runbook fits."""
         return await answer(ctx, "search", lambda: bounded(service.search(request)))
 
     @request_tool(server, SuggestRequest, title="Suggest runbooks for an alert or case",
