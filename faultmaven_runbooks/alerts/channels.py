@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from .config import NotifySettings
 from .events import AlertEvent
 
 CLIENT = "faultmaven-runbooks"
+SCHEMA_FILE = Path(__file__).with_name("notification.schema.json")  # the generic webhook's contract
 SCHEMA_ID = "faultmaven-runbooks/alert-notification"
 SCHEMA_VERSION = 1
 # Labels worth a field in a chat message, most telling first; the rest stay in the JSON payloads.

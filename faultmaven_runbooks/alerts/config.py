@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 
@@ -23,6 +23,10 @@ def _http_url(value: str, what: str) -> str:
 
 class NotifySettings(BaseModel):
     """Notifications out (alerts/notify.py): Slack, a generic JSON webhook, PagerDuty."""
+
+    # A validation error would otherwise quote the value it refused: a mistyped webhook URL
+    # would land, token and all, in the startup error and the logs that keep it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     notify_slack_webhook_url: SecretStr | None = Field(
         None, description="Slack incoming webhook URL (https://hooks.slack.com/services/...). Secret.")
