@@ -95,11 +95,12 @@ class SlackChannel(Channel):
     name = "slack"
 
     def render(self, event: AlertEvent, now: dt.datetime) -> Outgoing:
-        icon, state = (":white_check_mark:", "Resolved") if event.transition == "resolved" else (":rotating_light:",
-                                                                                                  "Firing")
-        title = f"{state}: {event.alertname}"
+        resolved = event.transition == "resolved"
+        icon = ":white_check_mark:" if resolved else ":rotating_light:"
+        title = f"{'Resolved' if resolved else 'Firing'}: {event.alertname}"
         fields = [f"*Severity*\n{_mrkdwn(event.severity or 'unknown')}", f"*Status*\n{event.status}"]
-        fields += [f"*{name}*\n{_mrkdwn(_cut(event.labels[name], 300))}" for name in KEY_LABELS if event.labels.get(name)]
+        labels = [(name, event.labels[name]) for name in KEY_LABELS if event.labels.get(name)]
+        fields += [f"*{name}*\n{_mrkdwn(_cut(value, 300))}" for name, value in labels]
         about = event.summary or event.description or event.alertname
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": _cut(f"{icon} {title}", 150), "emoji": True}},

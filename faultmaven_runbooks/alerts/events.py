@@ -65,7 +65,7 @@ class AlertEvent(BaseModel):
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
         # Alertmanager sends RFC 3339 with an offset; a naive time is taken as UTC.
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
         return value
 
     @field_validator("labels")

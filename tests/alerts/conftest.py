@@ -138,8 +138,8 @@ def notifiers(state, clock) -> Iterator[Callable[..., Notifier]]:
     """Started notifiers on the test's store and clock; closed at the end."""
     made: list[Notifier] = []
 
-    def make(settings: NotifySettings, store: StateStore | None = None) -> Notifier:
-        made.append(Notifier(settings, (store or state).deliveries, clock=clock).start())
+    def make(settings: NotifySettings) -> Notifier:
+        made.append(Notifier(settings, state.deliveries, clock=clock).start())
         return made[-1]
 
     yield make
@@ -154,8 +154,8 @@ def alert(transition: str = "new", fingerprint: str = "3f9c2a1b7d4e5f60", **extr
         "description": "Pod payments/api-7d9f (api) is in waiting state (reason: CrashLoopBackOff).",
         "labels": {"alertname": "KubePodCrashLooping", "namespace": "payments", "pod": "api-7d9f",
                    "container": "api", "severity": "critical", "job": "kube-state-metrics"},
-        "starts_at": dt.datetime(2031, 5, 17, 9, 12, tzinfo=dt.timezone.utc),
-        "ends_at": dt.datetime(2031, 5, 17, 9, 41, tzinfo=dt.timezone.utc) if transition == "resolved" else None,
+        "starts_at": dt.datetime(2031, 5, 17, 9, 12, tzinfo=dt.UTC),
+        "ends_at": dt.datetime(2031, 5, 17, 9, 41, tzinfo=dt.UTC) if transition == "resolved" else None,
         "generator_url": "http://prometheus.example:9090/graph?g0.expr=up",
         "runbook": RunbookMatch(id="pod-crashloop", title="Pod CrashLoopBackOff", score=0.87,
                                 section="Pod CrashLoopBackOff > Diagnosis Steps",

@@ -178,4 +178,4 @@ def test_times_recorded_come_from_the_injected_clock(receivers, notifiers, state
     record = state.deliveries.get(KEY, "webhook")
     assert record.created == record.delivered_at == clock()
     assert hook.requests[0].json()["sent_at"] == clock().isoformat() == dt.datetime(
-        2031, 5, 17, 9, 30, tzinfo=dt.timezone.utc).isoformat()
+        2031, 5, 17, 9, 30, tzinfo=dt.UTC).isoformat()
