@@ -8,6 +8,7 @@ import copy
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -165,3 +166,11 @@ def test_pagerduty_severity_is_one_of_the_four_it_accepts(receivers, notifiers, 
     assert notifier.wait_idle(10)
     payload = pager.requests[0].json()["payload"]
     assert payload["severity"] == expected and len(payload["summary"]) <= 1024
+
+
+def test_the_readme_documents_the_schema_as_shipped_and_its_example_validates():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Notifications", 1)[1].split("\n## ", 1)[0]
+    example, schema = (json.loads(block.split("```", 1)[0]) for block in section.split("```json\n")[1:3])
+    assert schema == SCHEMA
+    VALIDATOR.validate(example)
