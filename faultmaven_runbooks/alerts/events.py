@@ -1,9 +1,11 @@
 """What triage hands to the notifier: one alert's transition (new or resolved), with the runbook
 it matched and the dry run awaiting approval, if any.
 
-The event key (fingerprint + transition) names the notification: the notifier delivers each key
-at most once per channel, so a caller may hand the same event over again (Alertmanager re-sends
-a group every group_interval) without anyone being told twice.
+The event key names the notification: fingerprint, the episode's start and the transition. The
+notifier delivers each key at most once per channel, so a caller may hand the same event over
+again (Alertmanager re-sends a group every group_interval) without anyone being told twice. The
+episode (Alertmanager's startsAt) keeps an alert that fires again after resolving from being
+taken for a re-send: it gets a new startsAt, so a new key, so people are told again.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ class AlertEvent(BaseModel):
     summary: str | None = None
     description: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
-    starts_at: dt.datetime | None = None
+    starts_at: dt.datetime | None = Field(None, description="When this firing began (Alertmanager's startsAt); "
+                                          "part of the event key, the same on the resolve.")
     ends_at: dt.datetime | None = None
     generator_url: str | None = None
     runbook: RunbookMatch | None = None
@@ -76,7 +79,8 @@ class AlertEvent(BaseModel):
 
     @property
     def event_key(self) -> str:
-        return f"{self.fingerprint}:{self.transition}"
+        episode = f":{int(self.starts_at.timestamp())}" if self.starts_at else ""
+        return f"{self.fingerprint}{episode}:{self.transition}"
 
     @property
     def status(self) -> str:

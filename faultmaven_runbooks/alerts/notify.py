@@ -32,14 +32,14 @@ from .redaction import RedactingFilter, Redactor, install, uninstall
 
 log = logging.getLogger(__name__)
 
+ANSWER_BYTES = 4096  # of a receiver's answer, enough for its error message; a huge body is not read
+_STOP = object()
+
+
 def _track(tasks: set[asyncio.Task[None]], work: Coroutine[Any, Any, None]) -> None:
     task = asyncio.create_task(work)
     tasks.add(task)
     task.add_done_callback(tasks.discard)
-
-
-ANSWER_BYTES = 4096  # of a receiver's answer, enough for its error message; a huge body is not read
-_STOP = object()
 
 
 class Notifier:
@@ -77,7 +77,8 @@ class Notifier:
             self._thread = threading.Thread(target=lambda: asyncio.run(self._work()), name="faultmaven-notify",
                                             daemon=True)
             self._thread.start()
-            self._ready.wait()
+            if not self._ready.wait(30):
+                raise RuntimeError("the notification worker did not start")
         return self
 
     def submit(self, event: AlertEvent) -> bool:
@@ -134,7 +135,8 @@ class Notifier:
         tasks: set[asyncio.Task[None]] = set()
         timeout = httpx.Timeout(self.settings.notify_timeout_seconds)
         # follow_redirects stays off: a redirect would carry the routing key to another host.
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
+        # HTTPS_PROXY / NO_PROXY from the environment apply (receivers are often beyond an egress proxy).
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False,
                                      headers={"User-Agent": CLIENT}) as client:
             self._loop = asyncio.get_running_loop()
             self._ready.set()

@@ -5,6 +5,7 @@ and per alert: one notification when it is new, none for re-sends, one when it r
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -101,7 +102,7 @@ def test_the_generic_webhook_payload_follows_the_published_schema_and_is_signed(
     assert new["approval"] == {"execution_id": "exec-0123456789ab", "url": f"{BASE}/runbooks/executions/exec-0123456789ab"}
     resolved = by_transition["resolved"].json()
     assert resolved["alert"]["status"] == "resolved" and resolved["runbook"] is None and resolved["approval"] is None
-    assert resolved["event_key"] == "3f9c2a1b7d4e5f60:resolved"
+    assert resolved["event_key"] == "3f9c2a1b7d4e5f60:1936775520:resolved"  # 2031-05-17T09:12:00Z
 
 
 def test_the_schema_refuses_payloads_that_break_the_contract(receivers, notifiers):
@@ -154,6 +155,18 @@ def test_pagerduty_gets_a_trigger_per_new_alert_none_for_resends_and_a_resolve(r
     assert payload["custom_details"]["runbook"]["id"] == "pod-crashloop"
     assert {"href": f"{BASE}/runbooks/pod-crashloop", "text": "Runbook: Pod CrashLoopBackOff"} in trigger["links"]
     assert resolve == {"routing_key": ROUTING_KEY, "dedup_key": "3f9c2a1b7d4e5f60", "event_action": "resolve"}
+
+
+def test_an_alert_that_fires_again_after_resolving_pages_again(receivers, notifiers):
+    """Same fingerprint, new episode (a new startsAt): not a re-send, people must be told."""
+    pager = receivers()
+    notifier = notifiers(fast(notify_pagerduty_routing_key=ROUTING_KEY, notify_pagerduty_url=pager.url()))
+    again = dt.datetime(2031, 5, 17, 11, 0, tzinfo=dt.UTC)
+    for event in (alert(), alert("resolved"), alert(starts_at=again), alert(starts_at=again)):
+        notifier.submit(event)
+        assert notifier.wait_idle(10)
+    assert [r.json()["event_action"] for r in pager.requests] == ["trigger", "resolve", "trigger"]
+    assert {r.json()["dedup_key"] for r in pager.requests} == {"3f9c2a1b7d4e5f60"}
 
 
 @pytest.mark.parametrize(("severity", "expected"), [("critical", "critical"), ("warning", "warning"),

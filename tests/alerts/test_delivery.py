@@ -10,11 +10,12 @@ import time
 
 from faultmaven_runbooks.alerts.delivery import Backoff, retry_after_seconds
 from faultmaven_runbooks.alerts.notify import Notifier
+from faultmaven_runbooks.errors import StoreUnavailable
 from faultmaven_runbooks.storage.deliveries import DEAD, DELIVERED, UNDELIVERED
 
 from .conftest import Reply, alert, fast
 
-KEY = "3f9c2a1b7d4e5f60:new"
+KEY = alert().event_key
 
 
 def test_a_receiver_that_fails_three_times_then_succeeds_gets_exactly_one_delivery(receivers, notifiers, state):
@@ -141,7 +142,7 @@ def test_what_a_shutdown_cuts_short_is_recorded_and_sent_at_the_next_start(recei
     started = time.monotonic()
     notifier.close(drain_seconds=0.2)
     assert time.monotonic() - started < 5  # the drain time bounds shutdown, not the receiver
-    records = [state.deliveries.get(f"fp-{n}:new", "webhook") for n in range(3)]
+    records = [state.deliveries.get(alert(fingerprint=f"fp-{n}").event_key, "webhook") for n in range(3)]
     assert {r.status for r in records} == {UNDELIVERED}
     assert records[0].reason == "shutdown before it was sent"
 
@@ -153,7 +154,7 @@ def test_what_a_shutdown_cuts_short_is_recorded_and_sent_at_the_next_start(recei
     finally:
         restarted.close()
     assert sorted(r.json()["alert"]["fingerprint"] for r in working.requests) == ["fp-0", "fp-1", "fp-2"]
-    assert {state.deliveries.get(f"fp-{n}:new", "webhook").status for n in range(3)} == {DELIVERED}
+    assert {state.deliveries.get(alert(fingerprint=f"fp-{n}").event_key, "webhook").status for n in range(3)} == {DELIVERED}
 
 
 def test_a_full_queue_refuses_new_events_instead_of_growing_without_bound(receivers, notifiers):
@@ -179,3 +180,26 @@ def test_times_recorded_come_from_the_injected_clock(receivers, notifiers, state
     assert record.created == record.delivered_at == clock()
     assert hook.requests[0].json()["sent_at"] == clock().isoformat() == dt.datetime(
         2031, 5, 17, 9, 30, tzinfo=dt.UTC).isoformat()
+
+
+class UnavailableLog:
+    """A delivery log whose database is down: every call fails as the store does then."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise StoreUnavailable("state database unavailable: connection refused")
+
+        fail.__name__ = name
+        return fail
+
+
+def test_a_store_that_is_down_does_not_stop_people_being_told(receivers, clock, caplog):
+    hook = receivers()
+    notifier = Notifier(fast(notify_webhook_url=hook.url()), UnavailableLog(), clock=clock).start()
+    try:
+        notifier.submit(alert())
+        assert notifier.wait_idle(10)
+    finally:
+        notifier.close()
+    assert len(hook.requests) == 1
+    assert "delivery log unavailable (claim): state database unavailable" in caplog.text

@@ -37,7 +37,7 @@ def test_secrets_stay_out_of_logs_errors_and_records(receivers, notifiers, state
         s for s in SECRETS if s != SHARED_SECRET]
     assert "HTTP Request: POST" in caplog.text and "dead letter" in caplog.text
     assert _leaks(caplog.text) == []
-    records = [state.deliveries.get("3f9c2a1b7d4e5f60:new", c) for c in ("slack", "webhook", "pagerduty")]
+    records = [state.deliveries.get(alert().event_key, c) for c in ("slack", "webhook", "pagerduty")]
     assert {r.status for r in records} == {DEAD}
     for record in records:
         assert "[redacted]" in record.reason and _leaks(record.reason + (record.last_error or "")) == []
