@@ -88,7 +88,8 @@ class Notifier:
             return False
         with self._lock:
             if self._closed or self._loop is None or self._queue is None:
-                log.warning("notification %s not queued: the notifier is not running", event.event_key)
+                log.warning("notification %s not queued: the notifier is not running (not started or shut down)",
+                            event.event_key)
                 return False
             if event.event_key in self._queued:
                 return False
@@ -168,6 +169,8 @@ class Notifier:
             log.warning("could not read undelivered notifications: %s", self._redactor.text(exc))
             return
         for row in rows:
+            if self._closed:  # shut down meanwhile: they stay recorded for the next start
+                return
             self.submit(AlertEvent.model_validate(row))
 
     async def _deliver_event(self, client: httpx.AsyncClient, event: AlertEvent) -> None:
