@@ -39,11 +39,12 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One HTTP POST: the URL is a secret on most channels, so it stays out of repr."""
+    """One HTTP POST. The URL (Slack, webhook) or the body (PagerDuty's routing key) carries a
+    secret, so both stay out of repr."""
 
     url: str = field(repr=False)
-    body: bytes
-    headers: dict[str, str]
+    body: bytes = field(repr=False)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

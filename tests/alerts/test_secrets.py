@@ -21,7 +21,7 @@ def _leaks(text: str) -> list[str]:
     return [s for s in SECRETS if s in text]
 
 
-def test_secrets_stay_out_of_logs_errors_and_records(receivers, notifiers, state, caplog):
+def test_secrets_stay_out_of_logs_errors_and_records(receivers, notifiers, state, caplog, clock):
     caplog.set_level(logging.DEBUG)  # every logger, the HTTP client's request lines and traces included
     quoting = receivers(default=Reply(500, echo=True))  # answers with the path, headers and body it got
     settings = fast(notify_slack_webhook_url=quoting.url(f"/services/{SLACK_TOKEN}"),
@@ -43,6 +43,8 @@ def test_secrets_stay_out_of_logs_errors_and_records(receivers, notifiers, state
         assert "[redacted]" in record.reason and _leaks(record.reason + (record.last_error or "")) == []
         assert _leaks(str(record.event)) == []
     assert _leaks(repr(settings) + str(settings) + repr(notifier) + repr(notifier.channels)) == []
+    rendered = [c.render(alert(), clock()) for c in notifier.channels]
+    assert _leaks(repr(rendered)) == []
 
 
 def test_a_bad_secret_url_is_refused_without_repeating_it():
