@@ -22,6 +22,7 @@ from ..clock import Clock, utc_now
 from .approvers import ApproverRepo
 from .audit import AuditRepo
 from .base import Connect
+from .deliveries import DeliveryRepo
 from .engine import describe, make_engine, translate_errors
 from .executions import ExecutionRepo
 from .importer import LegacyImportRepo, import_legacy_state
@@ -46,6 +47,7 @@ class Repositories:
         self.audit = AuditRepo(connect, clock)
         self.versions = VersionRepo(connect, clock)
         self.triage = TriageRepo(connect, clock)
+        self.deliveries = DeliveryRepo(connect, clock)  # notification delivery log (alerts/notify.py)
         self.legacy_imports = LegacyImportRepo(connect, clock)  # the importer's marker and raw rows
 
 
