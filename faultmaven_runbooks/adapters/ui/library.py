@@ -1,0 +1,87 @@
+"""Library: search with the same engine as the agents, runbooks rendered from markdown (their own
+HTML escaped), every runbook's history and the diff between any two of its versions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...api.runbooks import DiffRequest, HistoryRequest
+from ...api.search import SearchRequest
+from ...errors import InvalidInput, RunbookError
+from ...models import RUNBOOK_TYPES, SEVERITIES
+from .console import Console
+from .render import diff_lines, markdown_html
+
+router = APIRouter()
+RESULTS = 20
+
+
+def _console(request: Request) -> Console:
+    return request.app.state.console
+
+
+def _statuses(console: Console) -> dict[str, str | None]:
+    return {info.id: info.status for info in console.service.list_runbooks()}
+
+
+def _search(console: Console, q: str, type: str | None, severity: str | None):
+    answer = console.service.search(SearchRequest(query=q, type=type or None, severity=severity or None,
+                                                  limit=RESULTS))
+    return answer, _statuses(console)
+
+
+@router.get("/library")
+async def library_page(request: Request, q: str = "", type: str = "", severity: str = "") -> Response:
+    console = _console(request)
+    session = await console.person(request)
+    q = q.strip()[:500]
+    answer, listing, error = None, None, None
+    if q:
+        try:
+            answer, statuses = await console.call(_search, console, q, type, severity)
+        except (RunbookError, ValueError) as exc:  # ValueError: the request model refused the query
+            error, statuses = (exc if isinstance(exc, RunbookError) else InvalidInput(str(exc))), {}
+    else:
+        listing = await console.call(console.service.list_runbooks)
+        statuses = {}
+    return console.page(request, "library.html", status=error.status if error else 200, session=session, q=q,
+                        type=type, severity=severity, types=RUNBOOK_TYPES, severities=SEVERITIES, answer=answer,
+                        statuses=statuses, listing=listing, error=str(error) if error else None)
+
+
+def _runbook(console: Console, runbook_id: str):
+    page = console.service.get_runbook(runbook_id)
+    source = console.service.runbook_source(page.id)
+    history = console.service.runbook_history(HistoryRequest(runbook_id=page.id, limit=50))
+    return page, markdown_html(source), history
+
+
+@router.get("/library/{runbook_id}")
+async def runbook_page(request: Request, runbook_id: str) -> Response:
+    console = _console(request)
+    session = await console.person(request)
+    found, error = await console.attempt(_runbook, console, runbook_id[:200])
+    if error is not None:
+        return console.page(request, "message.html", status=error.status, session=session, title="Runbook",
+                            message=str(error))
+    page, body, history = found
+    return console.page(request, "runbook.html", session=session, runbook=page, body=body, history=history)
+
+
+@router.get("/library/{runbook_id}/diff")
+async def diff_page(request: Request, runbook_id: str, from_version: int = 1,
+                    to_version: int | None = None) -> Response:
+    console = _console(request)
+    session = await console.person(request)
+    try:
+        diff_request = DiffRequest(runbook_id=runbook_id, from_version=from_version, to_version=to_version)
+    except ValueError as exc:
+        return console.page(request, "message.html", status=400, session=session, title="Diff",
+                            message=f"Versions are whole numbers from 1: {exc.__class__.__name__}")
+    diff, error = await console.attempt(console.service.runbook_diff, diff_request)
+    if error is not None:
+        return console.page(request, "message.html", status=error.status, session=session, title="Diff",
+                            message=str(error))
+    return console.page(request, "diff.html", session=session, diff=diff, lines=diff_lines(diff.diff))
