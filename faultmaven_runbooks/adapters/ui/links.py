@@ -20,7 +20,7 @@ def console_base(settings: Settings, request_base: str | None) -> str | None:
     if not settings.ui.console:
         return None
     if settings.ui.console_url:
-        return settings.ui.console_url
+        return settings.ui.console_url.rstrip("/")
     return request_base.rstrip("/") if request_base else None
 
 

@@ -1,0 +1,68 @@
+"""Console fixtures: a library of our own (the executor's sampler, the shared fixture runbooks
+and a draft written from a case), the fake Kubernetes API behind the service, approvers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from faultmaven_runbooks.service import RunbookService
+from faultmaven_runbooks.settings import Settings
+from tests.executor.fake_kube import FakeKube, seed
+
+TESTS = Path(__file__).resolve().parent.parent
+DRAFT = """---
+id: draft-oom-after-cache-growth
+title: Pods OOMKilled after the session cache grew
+type: dynamic
+severity: high
+tags: [kubernetes, memory, oom]
+status: draft
+version: 1
+created: 2031-05-16
+last_updated: 2031-05-16
+generated_by: faultmaven-case
+source_case: case-4711
+---
+# Pods OOMKilled after the session cache grew
+
+## Problem Summary
+Containers of the web deployment are OOMKilled by the kernel: the in-memory session cache grew
+past the memory limit after a release.
+
+## Solution
+Raise the memory limit and cap the cache size.
+"""
+
+
+@pytest.fixture
+def kube():
+    fake = seed(FakeKube()).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def ui_library(tmp_path) -> Path:
+    root = tmp_path / "library"
+    shutil.copytree(TESTS / "fixtures" / "library" / "static", root / "static")
+    shutil.copytree(TESTS / "executor" / "fixtures" / "library", root, dirs_exist_ok=True)
+    draft = root / "dynamic" / "resolutions" / "auto-generated" / "draft-oom-after-cache-growth.md"
+    draft.parent.mkdir(parents=True)
+    draft.write_text(DRAFT)
+    return root
+
+
+@pytest.fixture
+def kube_settings(ui_library, tmp_path, kube) -> Settings:
+    return Settings(library_dir=ui_library, data_dir=tmp_path / "data", embedding_model="hash:256",
+                    kubeconfig=kube.kubeconfig(tmp_path / "kubeconfig"))
+
+
+@pytest.fixture
+def ui_service(kube_settings, clock) -> RunbookService:
+    service = RunbookService(kube_settings, clock=clock)
+    service.reindex()
+    return service
