@@ -66,3 +66,56 @@ def ui_service(kube_settings, clock) -> RunbookService:
     service = RunbookService(kube_settings, clock=clock)
     service.reindex()
     return service
+
+
+API_TOKEN = "api-token-the-agent-holds-0123456789"
+
+
+class ConsoleServer:
+    """The real app (REST, MCP, console) on a real loopback port, over the fake cluster."""
+
+    def __init__(self, service: RunbookService, kube: FakeKube):
+        from faultmaven_runbooks.adapters.http import build_app
+        from faultmaven_runbooks.adapters.mcp.server import build_server
+        from tests.http.http_support import LiveServer
+
+        self.service, self.kube = service, kube
+        self.tokens = {name: service.executions.approvers.add(name) for name in ("alice", "bob")}
+        self.live = LiveServer(build_app(service, build_server(service), service.settings)).start()
+        self.url = self.live.url
+
+    def plan_change(self, requester: str = "mcp-client") -> str:
+        """An execution of the sampler's pod delete, waiting for a person (as an agent leaves it)."""
+        from faultmaven_runbooks.api.executions import ExecuteRequest
+        from tests.executor.fake_kube import CTX
+
+        record = self.service.execute(ExecuteRequest(runbook_id="exec-sampler", context=CTX, requester=requester,
+                                                     parameters={"dry_run": False, "steps": [10]}))
+        assert record.status == "awaiting_approval", record.message
+        return record.execution_id
+
+
+@pytest.fixture
+def console(kube_settings, clock, kube):
+    service = RunbookService(kube_settings.replace(auth_token=API_TOKEN), clock=clock)
+    service.reindex()
+    server = ConsoleServer(service, kube)
+    yield server
+    server.live.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from .browser import Browser
+
+    b = Browser()
+    yield b
+    b.quit()
+
+
+@pytest.fixture
+def web(browser):
+    """The module's browser with no cookies left from another test's server (cookies ignore ports)."""
+    browser.driver.delete_all_cookies()
+    browser.console_errors()  # drop what earlier tests logged
+    return browser

@@ -47,10 +47,13 @@ async def home() -> Response:
 async def login_page(request: Request, next: str | None = None, message: str | None = None) -> Response:
     console = _console(request)
     session = console.session(request)
+    approvers = await console.call(console.service.approver_names)
     if session is not None and session.signed_in:
-        return redirect(_local(next))
+        if session.who in approvers:
+            return redirect(_local(next))
+        session = None  # a removed approver's session: start over, anonymous
     session = session or console.codec.new()
-    configured = bool(await console.call(console.service.approver_names))
+    configured = bool(approvers)
     response = console.page(request, "login.html", session=session, target=_local(next), message=(message or "")[:200],
                             configured=configured)
     console.set_session(response, request, session)
