@@ -43,7 +43,7 @@ class Chart:
 
     @property
     def has_data(self) -> bool:
-        return bool(self.labels) and any(v for s in self.series for v in s.data if v)
+        return bool(self.labels) and any(v is not None for s in self.series for v in s.data)
 
     def rows(self) -> list[list[Any]]:
         """The chart as table rows: a label, then one value per series."""
@@ -182,25 +182,35 @@ def learning(service: Any) -> Dashboard:
 
 
 # -- Storage Health --------------------------------------------------------------------------------
+def _scale(sizes: list[int]) -> tuple[str, float]:
+    """The unit (KB, MB or GB) that shows these byte counts as readable numbers."""
+    largest = max(sizes, default=0)
+    for unit, size in (("GB", 1024.0 ** 3), ("MB", 1024.0 ** 2)):
+        if largest >= size:
+            return unit, size
+    return "KB", 1024.0
+
+
 def storage(service: Any) -> Dashboard:
     usage = service.storage_usage()
     backups = sorted(service.list_backups().backups, key=lambda b: (b.created or "", b.name))
     parts = sorted(usage.storage.items())
-    mb = 1024 * 1024
+    unit, size = _scale([d.bytes for _, d in parts])
+    backup_unit, backup_size = _scale([b.bytes for b in backups])
     charts = [
         Chart("use", "Storage use", "bar", [name for name, _ in parts],
-              [Series("MB", [round(d.bytes / mb, 2) for _, d in parts])], unit="MB",
+              [Series(unit, [round(d.bytes / size, 2) for _, d in parts])], unit=unit,
               empty="Nothing is stored yet."),
         Chart("backups", "Backup size over time", "line", [f"{(b.created or '')[:16]} {b.kind}" for b in backups],
-              [Series("MB", [round(b.bytes / mb, 2) for b in backups])], unit="MB",
+              [Series(backup_unit, [round(b.bytes / backup_size, 2) for b in backups])], unit=backup_unit,
               empty="No backup yet: `faultmaven-runbooks backup` or POST /storage/backups makes one."),
     ]
     summary = [(name, f"{d.files} files") for name, d in parts]
     if usage.disk is not None:
+        gb = 1024.0 ** 3
         used = usage.disk.total_bytes - usage.disk.free_bytes
         charts.append(Chart("disk", "Disk of the data dir", "doughnut", ["used", "free"],
-                            [Series("GB", [round(used / mb / 1024, 2), round(usage.disk.free_bytes / mb / 1024, 2)])],
-                            unit="GB"))
+                            [Series("GB", [round(used / gb, 2), round(usage.disk.free_bytes / gb, 2)])], unit="GB"))
         summary.append(("disk free", f"{100 * usage.disk.free_bytes / max(usage.disk.total_bytes, 1):.0f}%"))
     summary.append(("backups kept", str(len(backups))))
     return Dashboard("storage", "Storage Health", summary, charts)
