@@ -42,8 +42,8 @@ def test_publish_a_draft_then_search_shows_it_verified(console, web):
     closest = web.find("#closest").get_attribute("href")
     assert closest.endswith("/ui/library/container-oom-killed")  # the reviewed OOMKilled runbook
     diff = web.text("pre.diff")
-    assert "+title: Pods OOMKilled after the session cache grew" in diff
-    assert "-title: Container OOMKilled by the kernel" in diff
+    assert "+# Pods OOMKilled after the session cache grew" in diff.splitlines()
+    assert "-# Container OOMKilled by the kernel" in diff.splitlines()
     web.find("#publish").click()
     web.wait(lambda: web.all("#done"))
     assert "Published" in web.text("#done") and DRAFT in web.text("#done")

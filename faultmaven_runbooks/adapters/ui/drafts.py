@@ -38,10 +38,11 @@ def _review(console: Console, runbook_id: str) -> dict[str, Any]:
     page = service.get_runbook(runbook_id)
     source = service.runbook_source(page.id)
     closest = service.closest_runbook(page.id)
-    compared = service.runbook_source(closest.id) if closest is not None else ""
     _, body, _ = split_front_matter(source)
+    # Bodies only: the front matter of two runbooks always differs and says little.
+    _, compared, _ = split_front_matter(service.runbook_source(closest.id)) if closest is not None else ({}, "", [])
     return {"runbook": page, "body_html": markdown_html(source), "body": body, "closest": closest,
-            "lines": text_diff(compared, source, closest.id if closest else "(no similar runbook)", page.id)}
+            "lines": text_diff(compared, body, closest.id if closest else "(no similar runbook)", page.id)}
 
 
 async def _show(request: Request, console: Console, session, runbook_id: str, status: int = 200,
