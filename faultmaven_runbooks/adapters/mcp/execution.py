@@ -85,7 +85,7 @@ def _supports_url_elicitation(ctx: Context) -> bool:
     caps = ctx.client_capabilities
     version = ctx.protocol_version
     return (caps is not None and caps.elicitation is not None and caps.elicitation.url is not None
-            and bool(version) and is_version_at_least(version, _URL_ELICITATION_VERSION))
+            and version is not None and is_version_at_least(version, _URL_ELICITATION_VERSION))
 
 
 async def _open_console(ctx: Context, record: ExecutionResult, link: str) -> InputRequiredResult | None:
@@ -96,7 +96,7 @@ async def _open_console(ctx: Context, record: ExecutionResult, link: str) -> Inp
     message = (f"Runbook {record.runbook_id} wants to change "
                f"{record.cluster.describe() if record.cluster else 'the cluster'}. A person with an approver "
                "credential reviews the plan and approves or rejects it in the FaultMaven console.")
-    if ctx.protocol_version and is_version_at_least(ctx.protocol_version, _INPUT_REQUIRED_VERSION):
+    if is_version_at_least(ctx.protocol_version or "", _INPUT_REQUIRED_VERSION):
         request = ElicitRequest(params=ElicitRequestURLParams(message=message, url=link))
         state = json.dumps({"execution_id": record.execution_id, "plan_hash": record.plan_hash, "console": True})
         return InputRequiredResult(input_requests={_CONSOLE_KEY: request}, request_state=state)

@@ -120,12 +120,12 @@ class Console:
         """A blocking service call (files, the database, the cluster) off the event loop."""
         return await run_in_threadpool(fn, *args, **kwargs)
 
-    async def attempt(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, RunbookError | None]:
+    async def attempt(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | RunbookError:
         """A service call whose domain error the page shows instead of failing."""
         try:
-            return await self.call(fn, *args, **kwargs), None
+            return await self.call(fn, *args, **kwargs)
         except RunbookError as exc:
-            return None, exc
+            return exc
 
 
 def _origin_of(request: Request) -> str:

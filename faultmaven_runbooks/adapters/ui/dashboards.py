@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...errors import RunbookError
 from .charts import DASHBOARDS
 from .console import Console
 
@@ -32,9 +33,9 @@ async def dashboard_page(request: Request, slug: str) -> Response:
         return console.page(request, "message.html", status=404, session=session, title="No such dashboard",
                             message=f"The dashboards are: {', '.join(t for t, _ in DASHBOARDS.values())}.")
     _, build = DASHBOARDS[slug]
-    board, error = await console.attempt(build, console.service)
-    if error is not None:
-        return console.page(request, "message.html", status=error.status, session=session,
-                            title=DASHBOARDS[slug][0], message=str(error))
+    board = await console.attempt(build, console.service)
+    if isinstance(board, RunbookError):
+        return console.page(request, "message.html", status=board.status, session=session,
+                            title=DASHBOARDS[slug][0], message=str(board))
     return console.page(request, "dashboard.html", session=session, board=board,
                         boards=[(s, t) for s, (t, _) in DASHBOARDS.items()])

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...api.runbooks import UpdateRunbookRequest
-from ...errors import InvalidInput, RunbookError
+from ...errors import RunbookError
 from ...library.markdown import split_front_matter
 from .console import Console, redirect
 from .links import PREFIX
@@ -47,10 +47,10 @@ def _review(console: Console, runbook_id: str) -> dict[str, Any]:
 
 async def _show(request: Request, console: Console, session, runbook_id: str, status: int = 200,
                 **extra: Any) -> Response:
-    review, error = await console.attempt(_review, console, runbook_id[:200])
-    if error is not None:
-        return console.page(request, "message.html", status=error.status, session=session, title="Draft",
-                            message=str(error))
+    review = await console.attempt(_review, console, runbook_id[:200])
+    if isinstance(review, RunbookError):
+        return console.page(request, "message.html", status=review.status, session=session, title="Draft",
+                            message=str(review))
     return console.page(request, "draft.html", status=status, session=session, **review, **extra)
 
 
@@ -91,12 +91,11 @@ async def review(request: Request, runbook_id: str, action: str) -> Response:
     try:
         change = UpdateRunbookRequest.model_validate(fields)
     except ValueError as exc:
-        error: RunbookError = InvalidInput(f"{exc}".splitlines()[-1] if str(exc) else "the form is incomplete")
-        return await _show(request, console, session, runbook_id, status=400, error=str(error), form=form)
-    result, error_or_none = await console.attempt(console.service.update_runbook, change)
-    if error_or_none is not None:
-        return await _show(request, console, session, runbook_id, status=error_or_none.status,
-                           error=str(error_or_none), form=form)
+        problem = str(exc).splitlines()[-1] if str(exc) else "the form is incomplete"
+        return await _show(request, console, session, runbook_id, status=400, error=problem, form=form)
+    result = await console.attempt(console.service.update_runbook, change)
+    if isinstance(result, RunbookError):
+        return await _show(request, console, session, runbook_id, status=result.status, error=str(result), form=form)
     if action == "edit":
         return await _show(request, console, session, result.id, saved=result.message)
     return redirect(f"{PREFIX}/drafts?done={action}:{result.id}")

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...api.executions import ListExecutionsRequest
-from ...errors import NotFound
+from ...errors import NotFound, RunbookError
 from .console import Console
 from .render import diff_lines
 
@@ -44,10 +44,10 @@ async def executions_page(request: Request) -> Response:
 async def execution_page(request: Request, execution_id: str) -> Response:
     console = _console(request)
     session = await console.person(request)
-    record, error = await console.attempt(_record_sync, console, execution_id)
-    if error is not None:
-        return console.page(request, "message.html", status=error.status, session=session,
-                            title="Execution not found", message=str(error))
+    record = await console.attempt(_record_sync, console, execution_id)
+    if isinstance(record, RunbookError):
+        return console.page(request, "message.html", status=record.status, session=session,
+                            title="Execution not found", message=str(record))
     return console.page(request, "execution.html", session=session, record=record, diff_lines=diff_lines)
 
 
@@ -65,18 +65,19 @@ async def decide(request: Request, execution_id: str, decision: str) -> Response
         return console.page(request, "message.html", status=404, session=session, title="Not found",
                             message="A decision is approve or reject.")
     reason = (form.get("reason") or "").strip()[:2000] or None
-    result, error = await console.attempt(_decide, console, execution_id, session.who, decision, reason)
-    if error is None:
+    result = await console.attempt(_decide, console, execution_id, session.who, decision, reason)
+    if not isinstance(result, RunbookError):
         console.metrics.approvals.labels(decision=decision).inc()
         console.metrics.ran("approval", result.runbook_id, result.outcome)
-    record, missing = (result, None) if result is not None else await console.attempt(_record_sync, console,
-                                                                                      execution_id)
-    if record is None:
-        return console.page(request, "message.html", status=missing.status if missing else 404, session=session,
-                            title="Execution not found", message=str(error or missing))
-    return console.page(request, "execution.html", status=error.status if error else 200, session=session,
-                        record=record, diff_lines=diff_lines, refusal=str(error) if error else None,
-                        decided=decision if error is None else None)
+        return console.page(request, "execution.html", session=session, record=result, diff_lines=diff_lines,
+                            decided=decision)
+    # Refused (the requester, an expired or decided plan, another cluster): show why, beside the plan.
+    record = await console.attempt(_record_sync, console, execution_id)
+    if isinstance(record, RunbookError):
+        return console.page(request, "message.html", status=record.status, session=session,
+                            title="Execution not found", message=str(record))
+    return console.page(request, "execution.html", status=result.status, session=session, record=record,
+                        diff_lines=diff_lines, refusal=str(result))
 
 
 def _decide(console: Console, execution_id: str, approver: str, decision: str, reason: str | None):

@@ -62,10 +62,10 @@ def _runbook(console: Console, runbook_id: str):
 async def runbook_page(request: Request, runbook_id: str) -> Response:
     console = _console(request)
     session = await console.person(request)
-    found, error = await console.attempt(_runbook, console, runbook_id[:200])
-    if error is not None:
-        return console.page(request, "message.html", status=error.status, session=session, title="Runbook",
-                            message=str(error))
+    found = await console.attempt(_runbook, console, runbook_id[:200])
+    if isinstance(found, RunbookError):
+        return console.page(request, "message.html", status=found.status, session=session, title="Runbook",
+                            message=str(found))
     page, body, history = found
     return console.page(request, "runbook.html", session=session, runbook=page, body=body, history=history)
 
@@ -80,8 +80,8 @@ async def diff_page(request: Request, runbook_id: str, from_version: int = 1,
     except ValueError as exc:
         return console.page(request, "message.html", status=400, session=session, title="Diff",
                             message=f"Versions are whole numbers from 1: {exc.__class__.__name__}")
-    diff, error = await console.attempt(console.service.runbook_diff, diff_request)
-    if error is not None:
-        return console.page(request, "message.html", status=error.status, session=session, title="Diff",
-                            message=str(error))
+    diff = await console.attempt(console.service.runbook_diff, diff_request)
+    if isinstance(diff, RunbookError):
+        return console.page(request, "message.html", status=diff.status, session=session, title="Diff",
+                            message=str(diff))
     return console.page(request, "diff.html", session=session, diff=diff, lines=diff_lines(diff.diff))
