@@ -208,7 +208,8 @@ def run_http(service: Any, mcp_server: Any, settings: Settings, *, transport: st
     first, second = (SSE_PATH, MCP_PATH) if transport == "sse" else (MCP_PATH, SSE_PATH)
     print(
         f"faultmaven-runbooks: MCP at http://{shown}:{port}{first} (also {second}), REST at "
-        f"http://{shown}:{port}/docs{'' if http.auth_token else ' (no auth token: loopback only)'}",
+        f"http://{shown}:{port}/docs{'' if http.auth_token else ' (no auth token: loopback only)'}"
+        + (f", console at http://{shown}:{port}{CONSOLE_PATH}/" if settings.ui.console else ""),
         file=sys.stderr,
     )
     if not is_loopback(host) and not http.allowed_hosts:
