@@ -40,6 +40,7 @@ class Chart:
     empty: str = "Nothing recorded yet."
     stacked: bool = False
     note: str | None = None
+    axis: str = "runbook"  # what the labels are, the first column of the figures table
 
     @property
     def has_data(self) -> bool:
@@ -127,9 +128,9 @@ def performance(service: Any) -> Dashboard:
                                   _minutes(resolution.get("without_runbook_avg_seconds"))])], unit="min",
               empty="No resolved incident has a recorded duration yet.",
               note=f"{resolution.get('resolutions_with_runbook', 0)} resolutions with a runbook, "
-                   f"{resolution.get('resolutions_without_runbook', 0)} without."),
+                   f"{resolution.get('resolutions_without_runbook', 0)} without.", axis="resolved"),
         Chart("executions-over-time", "Executions per day, by outcome", "bar", days, by_outcome, stacked=True,
-              empty="No execution has been recorded yet."),
+              empty="No execution has been recorded yet.", axis="day"),
     ]
     summary = [("runbooks with any use", str(len([r for r in rows if r["retrievals"] or r["executions"]]))),
                ("executions (newest shown)", str(len(executions))),
@@ -167,14 +168,15 @@ def learning(service: Any) -> Dashboard:
     charts = [
         Chart("confidence", "Patterns and their confidence", "bar", [pid for pid, _ in ranked],
               [Series("confidence", [round(100 * (p.get("confidence") or 0), 1) for _, p in ranked])], unit="%",
-              empty="No incident has been learned yet: `learn` or a resolved FaultMaven case starts a pattern."),
+              empty="No incident has been learned yet: `learn` or a resolved FaultMaven case starts a pattern.",
+              axis="pattern"),
         Chart("frequency", "Incidents per pattern", "bar", [pid for pid, _ in ranked],
               [Series("incidents", [p.get("frequency", 0) for _, p in ranked]),
                Series("failed attempts", [p.get("failed_attempts", 0) for _, p in ranked])],
-              empty="No incident has been learned yet."),
+              empty="No incident has been learned yet.", axis="pattern"),
         Chart("fixes", "Fixes by success rate", "bar", [name for name, _ in fixes],
               [Series("success rate", [round(100 * (f.get("success_rate") or 0), 1) for _, f in fixes])], unit="%",
-              empty="No fix of the patterns shown has been recorded yet."),
+              empty="No fix of the patterns shown has been recorded yet.", axis="fix"),
     ]
     summary = [("incidents learned", str(first.total_incidents)), ("patterns", str(first.total_patterns)),
                ("drafts waiting for review", str(len(drafts)))]
@@ -200,17 +202,18 @@ def storage(service: Any) -> Dashboard:
     charts = [
         Chart("use", "Storage use", "bar", [name for name, _ in parts],
               [Series(unit, [round(d.bytes / size, 2) for _, d in parts])], unit=unit,
-              empty="Nothing is stored yet."),
+              empty="Nothing is stored yet.", axis="part"),
         Chart("backups", "Backup size over time", "line", [f"{(b.created or '')[:16]} {b.kind}" for b in backups],
               [Series(backup_unit, [round(b.bytes / backup_size, 2) for b in backups])], unit=backup_unit,
-              empty="No backup yet: `faultmaven-runbooks backup` or POST /storage/backups makes one."),
+              empty="No backup yet: `faultmaven-runbooks backup` or POST /storage/backups makes one.", axis="backup"),
     ]
     summary = [(name, f"{d.files} files") for name, d in parts]
     if usage.disk is not None:
         gb = 1024.0 ** 3
         used = usage.disk.total_bytes - usage.disk.free_bytes
         charts.append(Chart("disk", "Disk of the data dir", "doughnut", ["used", "free"],
-                            [Series("GB", [round(used / gb, 2), round(usage.disk.free_bytes / gb, 2)])], unit="GB"))
+                            [Series("GB", [round(used / gb, 2), round(usage.disk.free_bytes / gb, 2)])], unit="GB",
+                            axis="disk"))
         summary.append(("disk free", f"{100 * usage.disk.free_bytes / max(usage.disk.total_bytes, 1):.0f}%"))
     summary.append(("backups kept", str(len(backups))))
     return Dashboard("storage", "Storage Health", summary, charts)
@@ -228,12 +231,12 @@ def incidents(service: Any) -> Dashboard:
     charts = [
         Chart("alerts", "Alerts that started a dry run, per day", "bar", days, by_source, stacked=True,
               empty="No alert has started a dry run (the Alertmanager and n8n webhooks do when "
-                    "WEBHOOK_DRY_RUN is on). Alert triage records are not stored by this server yet."),
+                    "WEBHOOK_DRY_RUN is on). Alert triage records are not stored by this server yet.", axis="day"),
         Chart("incident-types", "Learned incidents by type", "bar", [t for t, _ in types.most_common(TOP)],
               [Series("patterns", [float(n) for _, n in types.most_common(TOP)])],
-              empty="No incident has been learned yet."),
+              empty="No incident has been learned yet.", axis="incident type"),
         Chart("last-seen", "Patterns by the day their last incident was learned", "bar", last_days, last_series,
-              empty="No incident has been learned yet."),
+              empty="No incident has been learned yet.", axis="day"),
     ]
     summary = [("alert-started executions", str(len(from_alerts))), ("patterns", str(len(learned)))]
     notes = ["Learning keeps totals per pattern and the day each pattern last grew, not a dated record of "
