@@ -10,9 +10,11 @@ import pytest
 
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
-from tests.executor.fake_kube import FakeKube, seed
+from tests.executor import conftest as executor_fixtures
+from tests.executor.fake_kube import FakeKube
 
 TESTS = Path(__file__).resolve().parent.parent
+kube = executor_fixtures.kube  # the fake Kubernetes API server, as the executor's tests start it
 DRAFT = """---
 id: draft-oom-after-cache-growth
 title: Pods OOMKilled after the session cache grew
@@ -35,13 +37,6 @@ past the memory limit after a release.
 ## Solution
 Raise the memory limit and cap the cache size.
 """
-
-
-@pytest.fixture
-def kube():
-    fake = seed(FakeKube()).start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ served from the installed wheel (not this source tree) answers its pages and ass
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.core.test_wheel import build_wheel
+
 PROBE = """
 import sys
 import faultmaven_runbooks
@@ -31,14 +30,7 @@ print("ok")
 
 
 def test_an_installed_wheel_serves_the_console(tmp_path):
-    source = tmp_path / "source"
-    shutil.copytree(ROOT / "faultmaven_runbooks", source / "faultmaven_runbooks",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(source)],
-                   check=True, capture_output=True, timeout=300)
-    wheel = next(tmp_path.glob("faultmaven_runbooks-*.whl"))
+    wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     ui = "faultmaven_runbooks/adapters/ui/"
     assert {ui + f"templates/{t}.html" for t in ("base", "login", "execution", "draft", "dashboard")} <= names

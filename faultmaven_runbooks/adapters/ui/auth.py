@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .console import Console, redirect
+from .console import console_of, redirect
 from .links import PREFIX
 
 router = APIRouter()
@@ -34,10 +34,6 @@ def _local(target: str | None) -> str:
     return HOME
 
 
-def _console(request: Request) -> Console:
-    return request.app.state.console
-
-
 @router.get("/")
 async def home() -> Response:
     return redirect(HOME)
@@ -45,7 +41,7 @@ async def home() -> Response:
 
 @router.get("/login")
 async def login_page(request: Request, next: str | None = None, message: str | None = None) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = console.session(request)
     approvers = await console.call(console.service.approver_names)
     if session is not None and session.signed_in:
@@ -62,7 +58,7 @@ async def login_page(request: Request, next: str | None = None, message: str | N
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session, form = await console.posted(request, signed_in=False)
     target = _local(form.get("next"))
     token = (form.get("token") or "").strip()
@@ -84,7 +80,7 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    console = _console(request)
+    console = console_of(request)
     await console.posted(request)
     response = redirect(login_url(message="Signed out."))
     console.set_session(response, request, None)

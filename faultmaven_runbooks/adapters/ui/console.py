@@ -128,6 +128,11 @@ class Console:
             return exc
 
 
+def console_of(request: Request) -> Console:
+    """The console a request reached (hung on the console app's state by build_console)."""
+    return request.app.state.console
+
+
 def _origin_of(request: Request) -> str:
     return f"{request.url.scheme}://{request.headers.get('host', '')}"
 

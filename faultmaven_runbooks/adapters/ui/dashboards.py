@@ -8,18 +8,14 @@ from starlette.responses import Response
 
 from ...errors import RunbookError
 from .charts import DASHBOARDS
-from .console import Console
+from .console import console_of
 
 router = APIRouter()
 
 
-def _console(request: Request) -> Console:
-    return request.app.state.console
-
-
 @router.get("/dashboards")
 async def dashboards_page(request: Request) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     return console.page(request, "dashboards.html", session=session,
                         boards=[(slug, title) for slug, (title, _) in DASHBOARDS.items()])
@@ -27,7 +23,7 @@ async def dashboards_page(request: Request) -> Response:
 
 @router.get("/dashboards/{slug}")
 async def dashboard_page(request: Request, slug: str) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     if slug not in DASHBOARDS:
         return console.page(request, "message.html", status=404, session=session, title="No such dashboard",

@@ -13,20 +13,16 @@ from starlette.responses import Response
 from ...api.runbooks import UpdateRunbookRequest
 from ...errors import RunbookError
 from ...library.markdown import split_front_matter
-from .console import Console, redirect
+from .console import Console, console_of, redirect
 from .links import PREFIX
 from .render import markdown_html, text_diff
 
 router = APIRouter()
 
 
-def _console(request: Request) -> Console:
-    return request.app.state.console
-
-
 @router.get("/drafts")
 async def drafts_page(request: Request) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     drafts = await console.call(console.service.list_runbooks, "draft")
     drafts.sort(key=lambda r: (r.last_updated or r.created or "", r.id), reverse=True)
@@ -56,7 +52,7 @@ async def _show(request: Request, console: Console, session, runbook_id: str, st
 
 @router.get("/drafts/{runbook_id}")
 async def draft_page(request: Request, runbook_id: str) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     return await _show(request, console, session, runbook_id)
 
@@ -68,7 +64,7 @@ def _version(form: dict[str, str]) -> int | None:
 
 @router.post("/drafts/{runbook_id}/{action}")
 async def review(request: Request, runbook_id: str, action: str) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session, form = await console.posted(request)
     who = session.who
     today = console.service.clock().date().isoformat()

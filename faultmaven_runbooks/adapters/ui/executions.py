@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from ...api.executions import ListExecutionsRequest
 from ...errors import NotFound, RunbookError
-from .console import Console
+from .console import Console, console_of
 from .render import diff_lines
 
 router = APIRouter()
@@ -22,13 +22,9 @@ RECENT_SHOWN = 20
 VIA = "console"
 
 
-def _console(request: Request) -> Console:
-    return request.app.state.console
-
-
 @router.get("/executions")
 async def executions_page(request: Request) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     service = console.service
     waiting = await console.call(service.list_executions,
@@ -42,7 +38,7 @@ async def executions_page(request: Request) -> Response:
 
 @router.get("/executions/{execution_id}")
 async def execution_page(request: Request, execution_id: str) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     record = await console.attempt(_record_sync, console, execution_id)
     if isinstance(record, RunbookError):
@@ -59,7 +55,7 @@ def _record_sync(console: Console, execution_id: str):
 
 @router.post("/executions/{execution_id}/{decision}")
 async def decide(request: Request, execution_id: str, decision: str) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session, form = await console.posted(request)
     if decision not in ("approve", "reject"):
         return console.page(request, "message.html", status=404, session=session, title="Not found",

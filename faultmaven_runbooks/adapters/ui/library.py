@@ -11,15 +11,11 @@ from ...api.runbooks import DiffRequest, HistoryRequest
 from ...api.search import SearchRequest
 from ...errors import InvalidInput, RunbookError
 from ...models import RUNBOOK_TYPES, SEVERITIES
-from .console import Console
+from .console import Console, console_of
 from .render import diff_lines, markdown_html
 
 router = APIRouter()
 RESULTS = 20
-
-
-def _console(request: Request) -> Console:
-    return request.app.state.console
 
 
 def _statuses(console: Console) -> dict[str, str | None]:
@@ -34,7 +30,7 @@ def _search(console: Console, q: str, type: str | None, severity: str | None):
 
 @router.get("/library")
 async def library_page(request: Request, q: str = "", type: str = "", severity: str = "") -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     q = q.strip()[:500]
     answer, listing, error = None, None, None
@@ -60,7 +56,7 @@ def _runbook(console: Console, runbook_id: str):
 
 @router.get("/library/{runbook_id}")
 async def runbook_page(request: Request, runbook_id: str) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     found = await console.attempt(_runbook, console, runbook_id[:200])
     if isinstance(found, RunbookError):
@@ -73,7 +69,7 @@ async def runbook_page(request: Request, runbook_id: str) -> Response:
 @router.get("/library/{runbook_id}/diff")
 async def diff_page(request: Request, runbook_id: str, from_version: int = 1,
                     to_version: int | None = None) -> Response:
-    console = _console(request)
+    console = console_of(request)
     session = await console.person(request)
     try:
         diff_request = DiffRequest(runbook_id=runbook_id, from_version=from_version, to_version=to_version)
