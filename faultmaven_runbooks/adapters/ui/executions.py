@@ -40,14 +40,14 @@ async def executions_page(request: Request) -> Response:
 async def execution_page(request: Request, execution_id: str) -> Response:
     console = console_of(request)
     session = await console.person(request)
-    record = await console.attempt(_record_sync, console, execution_id)
+    record = await console.attempt(_record, console, execution_id)
     if isinstance(record, RunbookError):
         return console.page(request, "message.html", status=record.status, session=session,
                             title="Execution not found", message=str(record))
     return console.page(request, "execution.html", session=session, record=record, diff_lines=diff_lines)
 
 
-def _record_sync(console: Console, execution_id: str):
+def _record(console: Console, execution_id: str):
     if not EXECUTION_ID.match(execution_id):
         raise NotFound(f"{execution_id!r} is not an execution id (exec-<12 hex digits>)")
     return console.service.get_execution(execution_id)
@@ -68,7 +68,7 @@ async def decide(request: Request, execution_id: str, decision: str) -> Response
         return console.page(request, "execution.html", session=session, record=result, diff_lines=diff_lines,
                             decided=decision)
     # Refused (the requester, an expired or decided plan, another cluster): show why, beside the plan.
-    record = await console.attempt(_record_sync, console, execution_id)
+    record = await console.attempt(_record, console, execution_id)
     if isinstance(record, RunbookError):
         return console.page(request, "message.html", status=record.status, session=session,
                             title="Execution not found", message=str(record))
