@@ -122,3 +122,28 @@ def test_the_console_can_be_turned_off(console):
         assert httpx.get(f"{live.url}/ui/login", headers={"Authorization": f"Bearer {API_TOKEN}"}).status_code == 404
     finally:
         live.stop()
+
+
+def test_bad_input_gets_a_page_that_says_what_to_fix_never_a_500(console):
+    with _signed_in(console) as web:
+        cases = {
+            "/ui/library?q=oom&type=bogus": (400, "type"),
+            "/ui/library/container-oom-killed/diff?from_version=0": (400, "from_version"),
+            "/ui/library/container-oom-killed/diff?from_version=7": (400, "does not exist"),
+            "/ui/library/no-such-runbook": (404, "no runbook"),
+            "/ui/executions/not-an-id": (404, "not an execution id"),
+            "/ui/executions/exec-000000000000": (404, "exec-000000000000"),
+            "/ui/dashboards/nope": (404, "Runbook Performance"),
+            "/ui/nowhere": (404, "no console page"),
+        }
+        for path, (status, said) in cases.items():
+            answer = web.get(path)
+            assert answer.status_code == status and said.lower() in answer.text.lower(), (path, answer.status_code)
+        page = web.get("/ui/drafts/draft-oom-after-cache-growth")
+        short = web.post("/ui/drafts/draft-oom-after-cache-growth/edit", headers={"Origin": console.url},
+                         data={"csrf_token": _csrf(page.text), "title": "x", "content": "too short"})
+        assert short.status_code == 400 and "title" in short.text and 'id="review-error"' in short.text
+        stale = web.post("/ui/drafts/draft-oom-after-cache-growth/publish", headers={"Origin": console.url},
+                         data={"csrf_token": _csrf(page.text), "version": "9"})
+        assert stale.status_code == 409 and "not 9" in stale.text  # someone else changed it meanwhile
+    assert console.service.get_runbook("draft-oom-after-cache-growth").metadata["status"] == "draft"

@@ -84,12 +84,7 @@ async def review(request: Request, runbook_id: str, action: str) -> Response:
     else:
         return console.page(request, "message.html", status=404, session=session, title="Not found",
                             message="A review is publish, edit or reject.")
-    try:
-        change = UpdateRunbookRequest.model_validate(fields)
-    except ValueError as exc:
-        problem = str(exc).splitlines()[-1] if str(exc) else "the form is incomplete"
-        return await _show(request, console, session, runbook_id, status=400, error=problem, form=form)
-    result = await console.attempt(console.service.update_runbook, change)
+    result = await console.attempt(lambda: console.service.update_runbook(UpdateRunbookRequest.of(fields)))
     if isinstance(result, RunbookError):
         return await _show(request, console, session, runbook_id, status=result.status, error=str(result), form=form)
     if action == "edit":

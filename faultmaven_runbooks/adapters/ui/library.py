@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ...api.runbooks import DiffRequest, HistoryRequest
 from ...api.search import SearchRequest
-from ...errors import InvalidInput, RunbookError
+from ...errors import RunbookError
 from ...models import RUNBOOK_TYPES, SEVERITIES
 from .console import Console, console_of
 from .render import diff_lines, markdown_html
@@ -23,8 +23,8 @@ def _statuses(console: Console) -> dict[str, str | None]:
 
 
 def _search(console: Console, q: str, type: str | None, severity: str | None):
-    answer = console.service.search(SearchRequest(query=q, type=type or None, severity=severity or None,
-                                                  limit=RESULTS))
+    answer = console.service.search(SearchRequest.of({"query": q, "type": type or None, "severity": severity or None,
+                                                      "limit": RESULTS}))
     return answer, _statuses(console)
 
 
@@ -33,15 +33,15 @@ async def library_page(request: Request, q: str = "", type: str = "", severity: 
     console = console_of(request)
     session = await console.person(request)
     q = q.strip()[:500]
-    answer, listing, error = None, None, None
+    answer, listing, error, statuses = None, None, None, {}
     if q:
-        try:
-            answer, statuses = await console.call(_search, console, q, type, severity)
-        except (RunbookError, ValueError) as exc:  # ValueError: the request model refused the query
-            error, statuses = (exc if isinstance(exc, RunbookError) else InvalidInput(str(exc))), {}
+        found = await console.attempt(_search, console, q, type, severity)
+        if isinstance(found, RunbookError):
+            error = found
+        else:
+            answer, statuses = found
     else:
         listing = await console.call(console.service.list_runbooks)
-        statuses = {}
     return console.page(request, "library.html", status=error.status if error else 200, session=session, q=q,
                         type=type, severity=severity, types=RUNBOOK_TYPES, severities=SEVERITIES, answer=answer,
                         statuses=statuses, listing=listing, error=str(error) if error else None)
@@ -71,12 +71,9 @@ async def diff_page(request: Request, runbook_id: str, from_version: int = 1,
                     to_version: int | None = None) -> Response:
     console = console_of(request)
     session = await console.person(request)
-    try:
-        diff_request = DiffRequest(runbook_id=runbook_id, from_version=from_version, to_version=to_version)
-    except ValueError as exc:
-        return console.page(request, "message.html", status=400, session=session, title="Diff",
-                            message=f"Versions are whole numbers from 1: {exc.__class__.__name__}")
-    diff = await console.attempt(console.service.runbook_diff, diff_request)
+    diff = await console.attempt(
+        lambda: console.service.runbook_diff(DiffRequest.of({"runbook_id": runbook_id, "from_version": from_version,
+                                                             "to_version": to_version})))
     if isinstance(diff, RunbookError):
         return console.page(request, "message.html", status=diff.status, session=session, title="Diff",
                             message=str(diff))
