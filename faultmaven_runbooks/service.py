@@ -34,7 +34,9 @@ from .models import (
     RUNBOOK_TYPES,
     SEVERITIES,
     IndexState,
+    RunbookInfo,
     RunbookPage,
+    SearchHit,
     SearchResponse,
     SuggestedAction,
     Suggestion,
@@ -364,6 +366,38 @@ class RunbookService:
 
     def storage_usage(self) -> StorageUsage:
         return measure_storage(self.settings.library_dir, self.settings.data_dir, self.backups.root)
+
+    # -- the console (adapters/ui) ----------------------------------------------------------
+    def identify_approver(self, token: str | None) -> str | None:
+        """The person an approver credential belongs to, or None (what console sign-in checks)."""
+        return self.executions.approvers.identify(token)
+
+    def approver_names(self) -> list[str]:
+        """Names of the people holding approver credentials now."""
+        return [entry["name"] for entry in self.executions.approvers.names()]
+
+    def list_runbooks(self, status: str | None = None) -> list[RunbookInfo]:
+        """Every runbook of the library (or those with this status, e.g. draft), by id."""
+        wanted = status.lower() if status else None
+        found = [RunbookInfo.model_validate(rb.model_dump(include=set(RunbookInfo.model_fields)))
+                 for _, rb in self.library.scan().values() if wanted is None or (rb.status or "").lower() == wanted]
+        return sorted(found, key=lambda r: r.id)
+
+    def runbook_source(self, runbook_id: str) -> str:
+        """A runbook's whole markdown file, front matter included."""
+        rb = self.library.find(runbook_id)
+        relpath = self.library.path_of(rb.id) or rb.path
+        return self.library.resolve(relpath).read_text("utf-8", errors="replace")
+
+    def closest_runbook(self, runbook_id: str) -> SearchHit | None:
+        """The reviewed runbook (not a draft, not this one) search ranks first for this runbook's
+        title and summary, if any is a confident match: what a draft is compared with."""
+        rb = self.library.find(runbook_id)
+        query = f"{rb.title}. {rb.summary}"[:MAX_QUERY_CHARS]
+        for hit in self.search(query, limit=10).results:
+            if hit.id != rb.id and (self.library.get(hit.id).status or "").lower() != "draft":
+                return hit
+        return None
 
     # -- alerts ----------------------------------------------------------------------------
     def _triage(self) -> Triage:

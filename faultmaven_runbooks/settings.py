@@ -1,7 +1,7 @@
 """The one Settings object: read once (environment, then a .env file) in `main`, passed down.
 
 Every variable is `FAULTMAVEN_RUNBOOKS_<NAME>`, flat, as the README's table lists them, whether
-the field sits at the top or in a group (`http`, `alerts`, `learning`): the groups only organise
+the field sits at the top or in a group (`http`, `alerts`, `learning`, `ui`): the groups only organise
 the code. Keyword arguments work the same way, so `Settings(auth_token=...)` sets `http.auth_token`.
 """
 
@@ -96,7 +96,34 @@ class LearningSettings(BaseModel):
     keep_monthly: int = Field(12, ge=1)
 
 
-GROUPS: dict[str, type[BaseModel]] = {"http": HttpSettings, "alerts": AlertSettings, "learning": LearningSettings}
+class UiSettings(BaseModel):
+    """The web console under /ui (adapters/ui/)."""
+
+    console: bool = Field(True, description="Serve the web console under /ui with the HTTP service.")
+    console_url: str | None = Field(
+        None, description="Base URL people open the console at, e.g. 'https://runbooks.example.com'; unset: the "
+        "address the request came to. Approval links sent to MCP clients start with it.",
+    )
+    session_secret: str | None = Field(
+        None, repr=False, min_length=32,
+        description="Key that signs console session cookies; unset: a random key kept in DATA_DIR/console.key.",
+    )
+    session_ttl_seconds: int = Field(8 * 3600, ge=60, le=7 * 86400, description="A console sign-in lasts this long.")
+
+    @field_validator("console_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("console_url must be an http:// or https:// base URL without query, e.g. "
+                             "https://runbooks.example.com")
+        return value
+
+
+GROUPS: dict[str, type[BaseModel]] = {"http": HttpSettings, "alerts": AlertSettings, "learning": LearningSettings,
+                                      "ui": UiSettings}
 _GROUP_OF = {name: group for group, model in GROUPS.items() for name in model.model_fields}
 
 
@@ -201,6 +228,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     learning: LearningSettings = Field(default_factory=LearningSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PROMPTS = {"runbook_offer_minimal", "runbook_offer_standard", "runbook_offer_detailed", "runbook_writing"}
 
 
-def test_an_installed_wheel_serves_its_prompts(tmp_path):
-    # Built from a copy of what the wheel is made of, so the build leaves nothing in this tree.
+def build_wheel(tmp_path: Path) -> Path:
+    """A wheel of this tree, built from a copy of what the wheel is made of, so the build leaves
+    nothing in this tree."""
     source = tmp_path / "source"
     shutil.copytree(ROOT / "faultmaven_runbooks", source / "faultmaven_runbooks",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -23,7 +24,11 @@ def test_an_installed_wheel_serves_its_prompts(tmp_path):
         shutil.copy(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=300)
-    wheel = next(tmp_path.glob("faultmaven_runbooks-*.whl"))
+    return next(tmp_path.glob("faultmaven_runbooks-*.whl"))
+
+
+def test_an_installed_wheel_serves_its_prompts(tmp_path):
+    wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"faultmaven_runbooks/prompts/{p}.md" for p in PROMPTS} <= names
     assert "faultmaven_runbooks/storage/migrations/versions/0001_initial_schema.py" in names

@@ -48,7 +48,7 @@ def _always_yes():
     asked = []
 
     async def callback(context, params):
-        asked.append(params.message)
+        asked.append(params)
         return types.ElicitResult(action="accept", content={"approve": True, "reason": "the agent says yes"})
 
     return callback, asked
@@ -82,7 +82,8 @@ async def test_over_streamable_http_the_agent_cannot_approve_and_a_person_applie
             run = await client.call_tool("execute", {"runbook_id": "agent-made", "context": CTX,
                                                      "parameters": {"dry_run": False, "steps": [1]}})
             data = _data(run)
-            assert data["outcome"] == "needs_approval" and asked == []
+            # the agent is only offered the console page (URL mode), and saying yes to it approves nothing
+            assert data["outcome"] == "needs_approval" and [p.mode for p in asked] == ["url"]
             shown = _data(await client.call_tool("get_execution", {"execution_id": data["execution_id"]}))
             assert shown["status"] == "awaiting_approval"
     assert kube.changes() == [] and kube.get("pods", POD, NS) is not None

@@ -20,6 +20,8 @@ from ...read_only import ReadOnlyService
 from ...settings import HttpSettings, Settings
 from ..mcp.transport import RefuseBatches
 from ..metrics import CONTENT_TYPE, Metrics
+from ..ui import PREFIX as CONSOLE_PATH
+from ..ui import build_console
 from . import docs, routes_api_v1, routes_executions, routes_ops, routes_runbooks, routes_webhooks
 from .context import AppContext, ctx
 from .metrics import MetricsMiddleware
@@ -160,14 +162,18 @@ def build_app(service: Any, mcp_server: Any, settings: Settings, *, metrics: Met
 
     docs.install(app)
     app.router.routes.extend(mcp_routes)
+    served = ReadOnlyService(service) if read_only else service
+    if settings.ui.console:  # the console's own pages, signed in with a session cookie instead of a bearer token
+        app.mount(CONSOLE_PATH, build_console(served, settings, metrics))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     metrics.gauges(_health_gauges(service, metrics))
     app.add_middleware(RefuseBatches, paths=(MCP_PATH, SSE_MESSAGES))
-    app.add_middleware(GuardMiddleware, allow=allow, auth_token=http.auth_token, max_body=http.max_body_bytes)
+    app.add_middleware(GuardMiddleware, allow=allow, auth_token=http.auth_token, max_body=http.max_body_bytes,
+                       session_paths=(CONSOLE_PATH,) if settings.ui.console else ())
     # Outermost: refused requests are counted too.
-    app.add_middleware(MetricsMiddleware, metrics=metrics, route_of=_route_namer(app, (SSE_MESSAGES, docs.ASSETS)))
-    app.state.ctx = AppContext(service=ReadOnlyService(service) if read_only else service, settings=settings,
-                               metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics,
+                       route_of=_route_namer(app, (SSE_MESSAGES, docs.ASSETS, f"{CONSOLE_PATH}/")))
+    app.state.ctx = AppContext(service=served, settings=settings, metrics=metrics)
     return app
 
 
@@ -202,7 +208,8 @@ def run_http(service: Any, mcp_server: Any, settings: Settings, *, transport: st
     first, second = (SSE_PATH, MCP_PATH) if transport == "sse" else (MCP_PATH, SSE_PATH)
     print(
         f"faultmaven-runbooks: MCP at http://{shown}:{port}{first} (also {second}), REST at "
-        f"http://{shown}:{port}/docs{'' if http.auth_token else ' (no auth token: loopback only)'}",
+        f"http://{shown}:{port}/docs{'' if http.auth_token else ' (no auth token: loopback only)'}"
+        + (f", console at http://{shown}:{port}{CONSOLE_PATH}/" if settings.ui.console else ""),
         file=sys.stderr,
     )
     if not is_loopback(host) and not http.allowed_hosts:

@@ -82,11 +82,13 @@ def _token_matches(given: str, expected: str | None) -> bool:
 class GuardMiddleware:
     """Outermost gate: rejects a request before any route or MCP session sees it."""
 
-    def __init__(self, app: ASGIApp, *, allow: Allowlist, auth_token: str | None, max_body: int):
+    def __init__(self, app: ASGIApp, *, allow: Allowlist, auth_token: str | None, max_body: int,
+                 session_paths: tuple[str, ...] = ()):
         self.app = app
         self.allow = allow
         self.auth_token = auth_token or None
         self.max_body = max_body
+        self.session_paths = session_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -131,6 +133,11 @@ class GuardMiddleware:
 
     def _auth_problem(self, path: str, header: str, scope: Scope) -> str | None:
         if path in PUBLIC_PATHS:
+            return None
+        if any(path == prefix or path.startswith(prefix + "/") for prefix in self.session_paths):
+            # The console (adapters/ui): people sign in there with an approver credential and carry
+            # a signed session cookie; its pages check the session and a CSRF token themselves.
+            # Host, Origin and body size are still checked above and below, as for the API.
             return None
         scheme, _, given = header.partition(" ")
         given = given.strip() if scheme.lower() == "bearer" else ""

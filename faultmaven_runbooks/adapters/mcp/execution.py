@@ -2,15 +2,19 @@
 
 An MCP client can be the agent itself, so nothing said through MCP approves a change: a plan
 that needs approval comes back `needs_approval` with how a person approves it (approver
-credential, CLI or HTTP). Only when the operator sets `trust_elicitation` (meant for a local
-stdio client whose user is the approver) does `execute` ask through MCP elicitation, and even
-then never over HTTP, where the client is a remote program.
+credential, CLI or HTTP) and the console page where they do (`approval.url`). A client that
+supports URL-mode elicitation (MCP 2025-11-25 and later) is asked to open that page for its user:
+the person approves there, signed in, where the agent cannot answer for them; whatever the client
+answers to the elicitation decides nothing. Only when the operator sets `trust_elicitation` (meant
+for a local stdio client whose user is the approver) does `execute` ask for the decision itself
+through MCP elicitation, and even then never over HTTP, where the client is a remote program.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
+import logging
 from typing import Any
 
 import anyio
@@ -21,7 +25,7 @@ from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
+from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitRequestURLParams, ElicitResult, InputRequiredResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
@@ -30,12 +34,17 @@ from ...errors import RunbookError
 from ...executor.models import FAILING_OUTCOMES, ExecutionList, ExecutionResult, StepResult
 from ...executor.service import ExecutionService
 from ...executor.views import compact, compact_plan, one_step
+from ...settings import Settings
+from ..ui.links import execution_url
 from .calls import READ_ONLY, answer
 from .tools import request_tool
 
+log = logging.getLogger(__name__)
 REQUESTER = "mcp-client"
 _APPROVAL_KEY = "approval"
+_CONSOLE_KEY = "console"
 _INPUT_REQUIRED_VERSION = "2026-07-28"
+_URL_ELICITATION_VERSION = "2025-11-25"
 
 
 class ApprovalForm(BaseModel):
@@ -50,10 +59,64 @@ def _json(data: dict, is_error: bool = False) -> CallToolResult:
                           structured_content=data, is_error=is_error)
 
 
-def _result(record: ExecutionResult, excerpt: int | None = None, judge: bool = True) -> CallToolResult:
-    """The compact view; an execution with a failing outcome is a tool error (when `judge`)."""
+def _result(record: ExecutionResult, excerpt: int | None = None, judge: bool = True,
+            link: str | None = None) -> CallToolResult:
+    """The compact view; an execution with a failing outcome is a tool error (when `judge`).
+    `link`: the console page where a person approves it, for a plan that waits for one."""
     data = compact(record) if excerpt is None else compact(record, excerpt)
+    if link and record.status == "awaiting_approval" and isinstance(data.get("approval"), dict):
+        data["approval"]["url"] = link
+        data["approval"]["how"] = (f"A person with an approver credential approves or rejects it in the console at "
+                                   f"{link} (signed in), or: " + data["approval"].get("how", ""))
     return _json(data, judge and record.outcome in FAILING_OUTCOMES)
+
+
+def _console_link(settings: Settings, ctx: Context, record: ExecutionResult) -> str | None:
+    """The console page of an execution waiting for approval: the console URL setting, else the
+    address this HTTP request came to; none over stdio without the setting."""
+    if record.status != "awaiting_approval":
+        return None
+    request = getattr(ctx.request_context, "request", None)
+    base = getattr(request, "base_url", None)
+    return execution_url(settings, record.execution_id, str(base) if base is not None else None)
+
+
+def _supports_url_elicitation(ctx: Context) -> bool:
+    caps = ctx.client_capabilities
+    version = ctx.protocol_version
+    return (caps is not None and caps.elicitation is not None and caps.elicitation.url is not None
+            and version is not None and is_version_at_least(version, _URL_ELICITATION_VERSION))
+
+
+async def _open_console(ctx: Context, record: ExecutionResult, link: str) -> InputRequiredResult | None:
+    """Ask the client to open the console page for its user (URL-mode elicitation). The answer
+    (accept, decline, cancel) is only whether the page was opened: it approves nothing."""
+    if not _supports_url_elicitation(ctx):
+        return None
+    message = (f"Runbook {record.runbook_id} wants to change "
+               f"{record.cluster.describe() if record.cluster else 'the cluster'}. A person with an approver "
+               "credential reviews the plan and approves or rejects it in the FaultMaven console.")
+    if is_version_at_least(ctx.protocol_version or "", _INPUT_REQUIRED_VERSION):
+        request = ElicitRequest(params=ElicitRequestURLParams(message=message, url=link))
+        state = json.dumps({"execution_id": record.execution_id, "plan_hash": record.plan_hash, "console": True})
+        return InputRequiredResult(input_requests={_CONSOLE_KEY: request}, request_state=state)
+    try:
+        await ctx.elicit_url(message, link, f"approve-{record.execution_id}")
+    except Exception as exc:  # the link is in the result either way; a client that cannot prompt just reads it
+        log.info("URL elicitation for %s not shown: %s", record.execution_id, exc)
+    return None
+
+
+def _after_console(executions: ExecutionService, runbook_id: str, state: dict) -> ExecutionResult:
+    """Second round (2026-07-28+) after the client opened the console page: the execution as it
+    stands now (still waiting, or decided by the person in the meantime)."""
+    try:
+        record = executions.get(str(state["execution_id"]))
+    except (KeyError, TypeError):
+        raise ToolError("the console round carried unreadable state; call get_execution") from None
+    if record.runbook_id != runbook_id or record.plan_hash != state.get("plan_hash"):
+        raise ToolError("the console round belongs to another execution; call get_execution")
+    return record
 
 
 def _local(ctx: Context) -> bool:
@@ -120,6 +183,14 @@ def _resume(executions: ExecutionService, runbook_id: str, state: str, answer: A
     return _decide(executions, record, answer if isinstance(answer, ElicitResult) else None)
 
 
+def _state(raw: str) -> dict:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def register(server: MCPServer, service) -> None:
     executions: ExecutionService = service.executions
     trust_elicitation = bool(getattr(service.settings, "trust_elicitation", False))
@@ -143,6 +214,13 @@ def register(server: MCPServer, service) -> None:
     async def execute(ctx: Context, request: ExecuteRequest) -> CallToolResult | InputRequiredResult:
         trusted = trust_elicitation and _local(ctx)
         if ctx.request_state is not None:
+            state = _state(ctx.request_state)
+            if state.get("console"):
+                try:
+                    record = await anyio.to_thread.run_sync(_after_console, executions, request.runbook_id, state)
+                except RunbookError as exc:
+                    raise ToolError(str(exc)) from None
+                return _result(record, link=_console_link(service.settings, ctx, record))
             if not trusted:
                 raise ToolError("this server does not take approvals through MCP; a person approves with "
                                 "`faultmaven-runbooks approve` or the HTTP API")
@@ -157,6 +235,7 @@ def register(server: MCPServer, service) -> None:
         def progress(done: float, total: float, message: str) -> None:
             anyio.from_thread.run(ctx.report_progress, done, total, message)
 
+        link = None
         try:
             record = await anyio.to_thread.run_sync(lambda: service.execute(request, progress=progress))
             if record.outcome == "needs_approval" and trusted:
@@ -164,17 +243,22 @@ def register(server: MCPServer, service) -> None:
                 if isinstance(asked, InputRequiredResult):
                     return asked
                 record = asked
+            link = _console_link(service.settings, ctx, record)
+            if link and not trusted:
+                opened = await _open_console(ctx, record, link)
+                if opened is not None:
+                    return opened
         except RunbookError as exc:
             raise ToolError(str(exc)) from None
-        return _result(record)
+        return _result(record, link=link)
 
     @request_tool(server, GetExecutionRequest, title="Show one execution", annotations=READ_ONLY)
     async def get_execution(ctx: Context, request: GetExecutionRequest) -> CallToolResult:
         """One execution: status, what was applied and by whom, findings; with `step`, that step's full output."""
         def work() -> CallToolResult:
             record = service.get_execution(request.execution_id)
-            if request.step is None:
-                return _result(record, judge=False)  # showing a failed execution is not a failed call
+            if request.step is None:  # showing a failed execution is not a failed call
+                return _result(record, judge=False, link=_console_link(service.settings, ctx, record))
             found: StepResult | None = one_step(record, request.step)
             if found is None:
                 raise ToolError(f"execution {request.execution_id} ran no step {request.step}; "
