@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test bench index clean
+.PHONY: run check test bench index clean ui-assets screenshots
 
 $(BIN)/faultmaven-runbooks: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,32 @@ CONFORMANCE := .conformance/node_modules/@modelcontextprotocol/conformance/dist/
 $(CONFORMANCE):
 	npm install --silent --no-audit --no-fund --prefix .conformance @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
 
+# axe-core, the accessibility checker the console's browser tests run inside each page.
+AXE_VERSION := 4.11.0
+AXE := .axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix .axe axe-core@$(AXE_VERSION)
+
+# The console's browser assets are vendored in faultmaven_runbooks/adapters/ui/static/vendor/ (with
+# their licences) so an installed wheel serves them offline; this fetches the same files again from
+# npm, e.g. to move to a new version (then update the versions here and in that folder's README).
+HTMX_VERSION := 2.0.11
+CHARTJS_VERSION := 4.6.1
+VENDOR := faultmaven_runbooks/adapters/ui/static/vendor
+ui-assets:
+	rm -rf .ui-assets && mkdir -p .ui-assets
+	cd .ui-assets && npm pack --silent htmx.org@$(HTMX_VERSION) chart.js@$(CHARTJS_VERSION) >/dev/null
+	cd .ui-assets && for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
+	cp .ui-assets/htmx.org-$(HTMX_VERSION)/package/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp .ui-assets/htmx.org-$(HTMX_VERSION)/package/LICENSE $(VENDOR)/htmx.LICENSE
+	cp .ui-assets/chart.js-$(CHARTJS_VERSION)/package/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
+	cp .ui-assets/chart.js-$(CHARTJS_VERSION)/package/LICENSE.md $(VENDOR)/chart.js.LICENSE.md
+	rm -rf .ui-assets
+
+# Screenshots of every console page for the README (docs/console-*.png), from a real server.
+screenshots: $(BIN)/faultmaven-runbooks /usr/bin/chromedriver
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/screenshots.py
+
 # PostgreSQL binaries for the state-store tests and benchmark, which start their own throwaway
 # server (initdb + pg_ctl in a temp dir; never the system service). Debian's package brings them.
 PG_BIN := /usr/lib/postgresql/15/bin
@@ -40,19 +66,33 @@ $(PG_BIN)/initdb:
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
 
+# Headless Chromium and its driver for the docs-page and console tests (real browser, no network).
+/usr/bin/chromedriver:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+
+# Static checks first (seconds): lint, types, and the import layers (pyproject.toml configures all three).
+check: $(BIN)/faultmaven-runbooks
+	$(BIN)/ruff check faultmaven_runbooks tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
 # The feature tests whose behaviour depends on the state store (learning, analytics, versions,
-# executions and approvals) run a second time on a real PostgreSQL server the tests start; the
-# storage tests and the replica tests already run on both.
+# executions and approvals) run a second time on a real PostgreSQL server the tests start (one
+# per pytest worker); the storage, alerts and replica tests already run on both.
 STORE_TESTS := tests/learning tests/executor/test_trust.py tests/executor/test_crash.py \
 	tests/executor/test_service.py::test_records_page_survive_restart_and_filter \
 	tests/executor/test_service.py::test_audit_log_records_plan_steps_decisions_and_cluster \
 	tests/executor/test_service.py::test_fully_automated_applies_only_low_risk_changes
-test: $(BIN)/faultmaven-runbooks $(INSPECTOR) $(CONFORMANCE) $(PG_BIN)/initdb
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
-	FAULTMAVEN_TEST_DATABASE=postgresql HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not real_model" $(STORE_TESTS)
+# One pytest worker per core (pytest-xdist), a test file's tests together on one worker (its
+# module fixtures are built once): the suite is mostly model compiles and subprocesses.
+PYTEST := HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile
+test: check $(INSPECTOR) $(CONFORMANCE) $(AXE) $(PG_BIN)/initdb /usr/bin/chromedriver
+	$(PYTEST)
+	FAULTMAVEN_TEST_DATABASE=postgresql $(PYTEST) -m "not real_model" $(STORE_TESTS)
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
-BENCHMARKS := retrieval_quality startup search_latency indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store
+BENCHMARKS := retrieval_quality calibrate startup first_answer search_latency scale indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store console_pages
 bench: $(BIN)/faultmaven-runbooks $(CONFORMANCE) $(PG_BIN)/initdb
 	for b in $(BENCHMARKS); do echo "== $$b"; HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/$$b.py || exit 1; done
 

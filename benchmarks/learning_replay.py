@@ -21,9 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from faultmaven_runbooks.learning import LearningService  # noqa: E402
-from faultmaven_runbooks.learning.config import FeatureSettings  # noqa: E402
 from faultmaven_runbooks.service import RunbookService  # noqa: E402
-from faultmaven_runbooks.settings import Settings  # noqa: E402
+from faultmaven_runbooks.settings import (
+    LearningSettings,  # noqa: E402
+    Settings,  # noqa: E402
+)
 
 # Underlying causes. Types overlap on purpose (pod_crash appears under several causes), and two
 # pairs are near neighbours (container OOM vs node memory pressure; node disk vs PVC full).
@@ -136,7 +138,7 @@ def main() -> None:
     model = "hash:256" if args.embedder == "hash" else Settings.model_fields["embedding_model"].default
     settings = Settings(library_dir=tmp / "library", data_dir=tmp / "data", embedding_model=model, _env_file=None)
     service = RunbookService(settings)
-    features = FeatureSettings(**({"pattern_threshold": args.threshold} if args.threshold else {}))
+    features = LearningSettings(**({"pattern_threshold": args.threshold} if args.threshold else {}))
     incidents = generate(args.n, args.seed)
     # Embed every incident text in one batch up front (the model is the slow part on small CPUs);
     # learn() then asks the same embedder through this cache, so results are unchanged.

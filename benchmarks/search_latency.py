@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 from mcp import Client, StdioServerParameters
 
-from _common import WORK, median, percentile, scratch, service, table
+from _common import WORK, median, percentile, process_memory_mb, scratch, server_pid, service, table
 from synthetic import SERVICES, build
 
 QUERIES = [
@@ -28,26 +28,6 @@ QUERIES = [
     "rollout stuck progress deadline exceeded", "PVC pending no storage class", "CPU throttling high latency",
     "evicted pods disk pressure", "network policy blocks traffic", "too many open files",
 ]
-
-
-def server_pids(data: Path) -> list[int]:
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if "serve" in cmd and str(data) in cmd and "search_latency" not in cmd:
-                pids.append(int(proc.name))
-    return pids
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def measure(library: Path, data: Path, count: int) -> tuple[list[float], float, int]:
@@ -63,8 +43,8 @@ async def measure(library: Path, data: Path, count: int) -> tuple[list[float], f
             latencies.append((time.perf_counter() - started) * 1000)
             assert not result.is_error, result.content
         total = result.structured_content["total"]
-        pid = server_pids(data)
-        return latencies, peak_rss_mb(pid[0]) if pid else float("nan"), total
+        pid = server_pid(data)
+        return latencies, process_memory_mb(pid)[1] if pid else float("nan"), total
 
 
 def main() -> None:

@@ -70,7 +70,7 @@ def populate_learning(service, incidents: int) -> None:
 
     population = generate(incidents, POPULATION_SEED)
     texts = sorted({incident_text(check_incident(inc)) for _, inc, _ in population})
-    cache = dict(zip(texts, service.embed(texts)))
+    cache = dict(zip(texts, service.embed(texts), strict=True))
     learning, embed = service.learning, service.learning.embed
     learning.embed = lambda batch: [cache[t] for t in batch]
     try:

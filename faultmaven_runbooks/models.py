@@ -59,27 +59,70 @@ class Runbook(RunbookInfo):
     metadata: dict = Field(default_factory=dict, description="Front-matter keys not modelled above.")
 
 
+RunbookStatus = Literal["verified", "draft", "deprecated"]
+RUNBOOK_STATUSES: tuple[str, ...] = RunbookStatus.__args__
+
+
+class MatchSignals(BaseModel):
+    """Why a runbook matched, signal by signal, each a number a client can use on its own."""
+
+    exact_identifier: float = Field(
+        description="1 when the query names this runbook (alert name, file name, title); less for a name "
+        "matched in parts (KubeAPI -> KubeAPIDown); 0 for none.")
+    identifiers: list[str] = Field(default_factory=list, description="Names in the query that matched.")
+    keyword_coverage: float = Field(
+        description="Share of the query's words (rare words weigh more) the runbook contains, 0..1.")
+    keywords: list[str] = Field(default_factory=list, description="Query words the runbook contains, rarest first.")
+    semantic_similarity: float = Field(
+        description="Cosine similarity between the query and the runbook's closest chunk (-1..1; related "
+        "texts are above about 0.5 on the default model).")
+    note: str | None = Field(None, description="What else shaped the score: a draft, a helper page, a stub.")
+
+
+class RunbookRef(BaseModel):
+    id: str
+    path: str
+
+
 class SearchHit(BaseModel):
     id: str
     title: str
     type: RunbookType
     severity: Severity
-    relevance_score: float = Field(description="0..1; only matches above the confidence bar (0.38) are returned.")
+    status: RunbookStatus = Field("verified",
+                                  description="verified, draft (e.g. learned from incidents) or deprecated.")
+    relevance_score: float = Field(
+        description="Calibrated confidence, 0..1, that this runbook addresses the query; results are sorted by it.")
     summary: str
     last_updated: str | None
     path: str
     section: str = Field(description="Heading path of the best-matching section.")
     snippet: str
-    why: str = Field(description="What matched: exact identifiers, keywords, meaning.")
+    why: MatchSignals
+    also_in: list[RunbookRef] = Field(
+        default_factory=list,
+        description="Near-duplicates of this runbook in other places (the same alert documented twice).")
+    see: RunbookRef | None = Field(None, description="For a page that only points elsewhere: the runbook it points to.")
     tags: list[str] = Field(default_factory=list)
     stats: dict | None = Field(None, description="Outcome statistics learned for this runbook, if any.")
 
 
+class IndexState(BaseModel):
+    indexing: bool = Field(
+        description="True while runbooks are still being indexed; results cover what is indexed so far.")
+    indexed_runbooks: int
+    total_runbooks: int | None = Field(None, description="Runbooks the running index pass covers, when known.")
+
+
 class SearchResponse(BaseModel):
-    results: list[SearchHit]
-    total: int = Field(description="How many runbooks matched confidently before `limit` was applied.")
+    results: list[SearchHit] = Field(description="Best first, by relevance_score.")
+    confident: bool = Field(
+        False, description="True when the best hit is a confident match (relevance_score >= 0.2); when False, "
+        "the library likely has no runbook for this and the results are only the closest ones.")
+    total: int = Field(description="How many runbooks matched before `limit` was applied.")
     search_time: str
     message: str | None = None
+    index: IndexState | None = None
 
 
 class SuggestedAction(BaseModel):

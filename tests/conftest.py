@@ -18,9 +18,11 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Each run compiles the real model into a cache of its own, as on a fresh machine; servers the
-# tests start inherit it.
-_MODEL_CACHE = tempfile.TemporaryDirectory(prefix="faultmaven-model-cache-")
-os.environ["FAULTMAVEN_RUNBOOKS_MODEL_CACHE"] = _MODEL_CACHE.name
+# tests start inherit it, and so do pytest-xdist's workers (the first one to need the model
+# compiles it; a second compile under way at the same time keeps the first one's result).
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    _MODEL_CACHE = tempfile.TemporaryDirectory(prefix="faultmaven-model-cache-")
+    os.environ["FAULTMAVEN_RUNBOOKS_MODEL_CACHE"] = _MODEL_CACHE.name
 
 from faultmaven_runbooks.service import RunbookService  # noqa: E402
 from faultmaven_runbooks.settings import Settings  # noqa: E402

@@ -17,6 +17,7 @@ from ..errors import RunbookError
 from .audit import AuditLog
 from .kube import KubeError, KubeGateway
 from .models import ExecutionResult
+from .operation import Refused
 from .planner import PlannedStep
 from .process import current_owner, owner_alive
 from .records import ExecutionRecords
@@ -76,6 +77,8 @@ def send(store: ExecutionRecords, audit: AuditLog, runner: Runner, gateway: Kube
             res.reason = None
         except KubeError as exc:
             res.result, res.reason, failed = "failed", str(exc), True
+        except Refused as exc:  # the policy, once discovery named a custom kind's API group: nothing was sent
+            res.result, res.reason, failed = "refused", str(exc), True
         except Exception:  # a bug mid-send: the change may have left; say so, never leave it "applying"
             log.exception("sending step %s of %s failed unexpectedly", res.step, record.execution_id)
             res.result, res.reason, failed = "interrupted", INTERRUPTED, True

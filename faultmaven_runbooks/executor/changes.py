@@ -55,8 +55,9 @@ def label_patch(op: Operation, live: dict) -> tuple[dict, str]:
     return {"metadata": {field: dict(op.options["changes"])}}, MERGE
 
 
-def user_patch(op: Operation) -> tuple[dict, str]:
-    return op.options["patch"], STRATEGIC if op.options.get("patch_type", "strategic") == "strategic" else MERGE
+def user_patch(op: Operation) -> tuple[dict | list, str]:
+    kind = op.options.get("patch_type", "strategic")
+    return op.options["patch"], {"strategic": STRATEGIC, "merge": MERGE, "json": JSON_PATCH}[kind]
 
 
 def undo_deployment_patch(op: Operation, replicasets: list[dict], live: dict) -> tuple[list, str, int]:

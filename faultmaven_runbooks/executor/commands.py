@@ -1,106 +1,212 @@
-"""A runbook step + context -> a typed Kubernetes operation, a manual step, or a refusal.
+"""A runbook step + context -> a typed Kubernetes operation, a set-up binding, a manual step, or a refusal.
 
-No string from a runbook or a caller ever reaches a shell: the command line is split into
-tokens (shlex, no expansion), placeholders are filled per token with validated values, and the
-kubectl grammar below turns the tokens into an `Operation` the kube module runs through the
-official client. Anything the grammar does not know is a manual step with the reason.
+No string from a runbook or a caller ever reaches a shell: the line is split into words by a
+strict lexer (shellwords.py), every placeholder and `$VARIABLE` is filled per word with a
+validated value (so a value can never become a flag or a second word), the kubectl (or oc)
+grammar turns the words into an `Operation`, and what follows a pipe becomes a typed filter
+the executor applies in-process. A set-up line (`export NS="$(kubectl get ... | awk ...)"`,
+`NS=<namespace>`, `oc project NAME`) binds a context value for the later steps.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
-from . import grammar
+from . import filters, grammar, oc
+from .names import key_for
 from .operation import Manual, Operation, Refused
-from .placeholders import PLACEHOLDER, PlaceholderError, fill, validate
+from .placeholders import PLACEHOLDER, PlaceholderError, sample_value, validate
+from .shellwords import ALERT_LABEL, HOLE, Line, Word, lex, plain
 
-MAX_COMMAND = 1000
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+# an output template (`-o jsonpath={.x}`, `--sort-by={.x}`): `{name}` inside it is jsonpath, not a placeholder
+_TEMPLATE_WORD = re.compile(r"^(-o=?|--output=|--sort-by=|--template=)?(jsonpath|custom-columns|go-template|template|"
+                            r"\{[.@\[]|\{range )")
+_TEMPLATE_FLAGS = {"-o", "--output", "--sort-by", "--template"}
+
+
+@dataclass
+class Binding:
+    """A variable a set-up line gives the later steps."""
+
+    var: str  # as the runbook writes it: CDI_NAMESPACE
+    key: str  # the context key: cdi_namespace
+    source: Literal["read", "value", "input"]  # from a read, a literal, or asked of the caller
+    value: str | None = None
 
 
 @dataclass
 class ParsedStep:
     command: str
-    classification: Literal["read", "change", "manual", "refused"]
+    classification: Literal["read", "change", "setup", "manual", "refused"]
     operation: Operation | None = None
     reason: str | None = None
     missing: list[str] = field(default_factory=list)
+    binds: list[Binding] = field(default_factory=list)
 
 
-def _scan_shell(text: str) -> None:
-    """Refuse or hand over command lines that only a shell could run."""
-    if len(text) > MAX_COMMAND:
-        raise Refused(f"the command is {len(text)} characters; the limit is {MAX_COMMAND} (over-long input)")
-    if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in text):
-        # Newlines and NUL smuggle a second command or cut a string short in C-based tools.
-        raise Refused("the command contains control characters (newline, NUL); one step is one command line")
-    if not text.isascii():
-        # Look-alike characters (fullwidth '－－', Cyrillic 'а') dodge flag and name checks.
-        raise Refused("the command contains non-ASCII characters (possible look-alike letters or dashes)")
-    quote = ""
-    for i, c in enumerate(text):
-        if quote == "'":
-            quote = "" if c == "'" else quote
-            continue
-        if c in "`$" or (c == "\\" and quote == ""):
-            # Command substitution and expansion run code before kubectl even starts.
-            raise Manual(f"uses shell expansion ({c!r}); the executor runs no shell")
-        if quote == '"':
-            quote = "" if c == '"' else quote
-            continue
-        if c in "'\"":
-            quote = c
-        elif c in "|;&<>":
-            what = {"|": "a pipe", ";": "a command separator", "&": "a background or && operator",
-                    "<": "a redirection or <placeholder>", ">": "a redirection"}[c]
-            raise Manual(f"uses {what} ({c!r}); only single kubectl commands run as typed operations")
-        elif c in "()*?~":
-            raise Manual(f"uses shell syntax ({c!r}); the executor runs no shell")
-    if quote:
-        raise Manual("has an unterminated quote")
+class _Filler:
+    """Fills words with validated context values; missing ones get a sample and are recorded."""
+
+    def __init__(self, context: dict):
+        self.context = context
+        self.missing: set[str] = set()
+        self.substituted = False  # an argument is another command's output: said after the verb's own reason
+
+    def value(self, key: str) -> str:
+        if self.context.get(key) in (None, ""):
+            self.missing.add(key)
+            return sample_value(key)
+        return validate(key, self.context[key])
+
+    def text(self, text: str, braces: bool) -> str:
+        text = HOLE.sub(lambda m: self.value(key_for(m.group(1))), text)
+        text = ALERT_LABEL.sub(lambda m: self.value(key_for(m.group(1))), text)
+        return PLACEHOLDER.sub(lambda m: self.value(m.group(1)), text) if braces else text
+
+    def word(self, word: Word, braces: bool = True) -> str:
+        out = []
+        for part in word:
+            if part.kind == "var":
+                out.append(self.value(key_for(part.value)))
+            elif part.kind == "subst":
+                self.substituted = True
+                out.append("example")
+            else:
+                out.append(self.text(part.value, braces))
+        return "".join(out)
+
+    def command_words(self, words: list[Word]) -> list[str]:
+        out, previous = [], ""
+        for word in words:
+            raw = "".join(p.value for p in word)
+            out.append(self.word(word, braces=not (_TEMPLATE_WORD.match(raw) or previous in _TEMPLATE_FLAGS)))
+            previous = raw
+        return out
 
 
-def _render(template: str, context: dict) -> str:
-    """The command as shown to people: validated values in place, invalid ones left as {name}."""
+def render(template: str, context: dict) -> str:
+    """The command as shown to people: validated values in place, the rest as written."""
 
-    def repl(m):
-        name = m.group(1)
+    def fill(key: str, original: str) -> str:
         try:
-            return validate(name, context[name]) if context.get(name) not in (None, "") else m.group(0)
+            return validate(key, context[key]) if context.get(key) not in (None, "") else original
         except PlaceholderError:
-            return m.group(0)
+            return original
 
-    return PLACEHOLDER.sub(repl, template)
+    text = PLACEHOLDER.sub(lambda m: fill(m.group(1), m.group(0)), template)
+    text = HOLE.sub(lambda m: fill(key_for(m.group(1)), m.group(0)), text)
+    text = ALERT_LABEL.sub(lambda m: fill(key_for(m.group(1)), m.group(0)), text)
+    return _VAR.sub(lambda m: fill(key_for(m.group(1) or m.group(2)), m.group(0)), text)
+
+
+def _pipeline(stages: list[list[Word]], filler: _Filler, default_namespace: str | None) -> Operation:
+    first = stages[0]
+    tool = plain(first[0]) if first else None
+    if tool not in ("kubectl", "oc"):
+        shown = tool if tool is not None else "".join(p.value for p in first[0])
+        raise Manual(f"`{shown[:40]}` is not kubectl; the executor only runs typed Kubernetes API calls, so a "
+                     "human runs this on the right host")
+    tokens = filler.command_words(first[1:])
+    if tool == "oc":
+        mapped = oc.to_kubectl(tokens)
+        if isinstance(mapped, tuple):
+            raise Manual("oc project switches the namespace; it is a set-up line of its own")
+        tokens = mapped
+    op = grammar.parse_kubectl(tokens, filler.context.get("namespace") or default_namespace, tool)
+    if filler.substituted:
+        raise Manual("runs a second command inside an argument ($(...)); put it on a set-up line of its own "
+                     "(VAR=$(kubectl get ...)) so the executor can run it as a read")
+    specs = []
+    for stage in stages[1:]:
+        if op.change:
+            raise Manual(f"pipes the output of a change ({op.verb}) into another command")
+        spec = filters.parse(stage, lambda w, braces: filler.word(w, braces))
+        if filler.substituted:
+            raise Manual("runs a second command inside a filter's argument ($(...))")
+        spec["shown"] = shlex.join(filler.word(w, braces=False) for w in stage)[:120]
+        specs.append(spec)
+    if specs:
+        op.options["filters"] = specs
+    return op
+
+
+def _setup(line: Line, filler: _Filler, default_namespace: str | None) -> tuple[Operation | None, list[Binding]]:
+    op, binds = None, []
+    for var, word in line.assignments:
+        key = key_for(var)
+        parts = [p for p in word if not (p.kind == "text" and p.value == "")]
+        if len(parts) == 1 and parts[0].kind == "subst":
+            if len(line.assignments) > 1:
+                raise Manual("binds several variables from commands in one line; use one line per variable")
+            inner = parts[0].line
+            op = _pipeline(inner.commands, filler, default_namespace)
+            if op.change:
+                raise Refused(f"binds {var} from a change ({op.verb}); only reads bind values")
+            binds.append(Binding(var, key, "read"))
+        elif all(p.kind == "text" for p in parts):
+            text = "".join(p.value for p in parts)
+            hole = HOLE.fullmatch(text) or ALERT_LABEL.fullmatch(text)
+            before = set(filler.missing)
+            filled = filler.text(text, braces=True)
+            if hole or not text:
+                binds.append(Binding(var, key, "input"))  # `NS=<namespace>`: the caller gives it
+                filler.value(key)
+            elif filler.missing - before:
+                binds.append(Binding(var, key, "input"))  # `NS=openshift-<name>-operator` waits for <name>
+            else:
+                binds.append(Binding(var, key, "value", validate(key, filled)))
+        else:
+            raise Manual(f"builds {var} from other variables or text and commands; the executor binds a variable "
+                         "from one read, one value, or the caller's context")
+    return op, binds
+
+
+def _oc_project(line: Line, filler: _Filler) -> list[Binding] | None:
+    words = line.commands[0] if len(line.commands) == 1 else []
+    if not words or plain(words[0]) != "oc":
+        return None
+    try:
+        mapped = oc.to_kubectl(filler.command_words(words[1:]))
+    except (Manual, Refused):
+        return None
+    if isinstance(mapped, tuple):
+        return [Binding("project", "namespace", "value", validate("namespace", mapped[1]))]
+    return None
 
 
 def parse_step(template: str, context: dict, default_namespace: str | None = None) -> ParsedStep:
     """Parse one runbook command line with the call's (flattened) context."""
     template = template.strip()
     try:
-        _scan_shell(template)
-        raw_tokens = shlex.split(template, comments=True, posix=True)
+        line = lex(template)
     except Manual as exc:
-        return ParsedStep(_render(template, context), "manual", reason=str(exc))
+        return ParsedStep(render(template, context), "manual", reason=str(exc))
     except Refused as exc:
         return ParsedStep(template[:200], "refused", reason=str(exc))
-    except ValueError as exc:  # shlex: unbalanced quotes
-        return ParsedStep(_render(template, context), "manual", reason=f"cannot be split into arguments ({exc})")
-    shown = _render(template, context)
-    missing: set[str] = set()
+    shown = render(template, context)
+    filler = _Filler(context)
     try:
-        tokens = [fill(tok, context, missing) for tok in raw_tokens]
+        if line.assignments and not line.commands:
+            op, binds = _setup(line, filler, default_namespace)
+            return ParsedStep(shown, "read" if op else "setup", op, missing=sorted(filler.missing), binds=binds)
+        if line.assignments:
+            var = line.assignments[0][0]
+            raise Manual(f"the line sets {var}=... for the command that follows, so it is not kubectl itself; "
+                         "the executor runs kubectl with the server's settings only")
+        if not line.commands:
+            return ParsedStep(shown, "manual", reason="empty command")
+        project = _oc_project(line, filler)
+        if project is not None:
+            return ParsedStep(shown, "setup", binds=project)
+        op = _pipeline(line.commands, filler, default_namespace)
     except PlaceholderError as exc:
         return ParsedStep(shown, "refused", reason=str(exc))
-    if not tokens:
-        return ParsedStep(shown, "manual", reason="empty command")
-    if tokens[0] != "kubectl":
-        return ParsedStep(shown, "manual", reason=f"`{tokens[0][:40]}` is not kubectl; the executor only runs "
-                          "typed Kubernetes API calls, so a human runs this on the right host")
-    try:
-        op = grammar.parse_kubectl(tokens[1:], context.get("namespace") or default_namespace)
     except Manual as exc:
-        return ParsedStep(shown, "manual", reason=str(exc), missing=sorted(missing))
+        return ParsedStep(shown, "manual", reason=str(exc), missing=sorted(filler.missing))
     except Refused as exc:
-        return ParsedStep(shown, "refused", reason=str(exc), missing=sorted(missing))
-    return ParsedStep(shown, "change" if op.change else "read", op, missing=sorted(missing))
+        return ParsedStep(shown, "refused", reason=str(exc), missing=sorted(filler.missing))
+    return ParsedStep(shown, "change" if op.change else "read", op, missing=sorted(filler.missing))

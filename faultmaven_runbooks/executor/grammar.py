@@ -7,14 +7,17 @@ API (literal or filled in) is checked again here, so a runbook line cannot smugg
 
 from __future__ import annotations
 
-import json
 import re
 
+from . import printing
+from .patches import patch_options
+from .jsonpath import JsonPathError
 from .operation import Manual, Operation, Refused
-from .placeholders import PlaceholderError, validate
+from .placeholders import PlaceholderError, dns_name, validate
 from .vocabulary import (
-    ALIAS, BOOL, BULK_FLAGS, FIELD_SELECTOR, FORBIDDEN_FLAGS, GLOBAL_FLAGS, INT, KINDS, MANUAL_VERBS, OPT,
-    POD_SECURITY_PREFIX, RESOURCE_KEYS, SORT_BY, SPECS, VERB_KINDS, WORKLOADS, DANGEROUS_PATCH_KEYS,
+    ALIAS, ALL_NAMESPACES_FLAGS, BOOL, BULK_FLAGS, CUSTOM_ALIAS, CUSTOM_KINDS, CUSTOM_VERBS, FIELD_SELECTOR,
+    FORBIDDEN_FLAGS, GLOBAL_FLAGS, INT, KINDS, LIST_VERBS, MANUAL_VERBS, OPT, POD_SECURITY_PREFIX, RESOURCE_KEYS,
+    RESOURCE_WORD, SORT_BY, SPECS, VERB_KINDS, WORKLOADS, DANGEROUS_PATCH_KEYS,
 )
 
 __all__ = ["KINDS", "FORBIDDEN_FLAGS", "DANGEROUS_PATCH_KEYS", "parse_kubectl"]
@@ -82,21 +85,36 @@ def _parse(tokens: list[str], spec: dict, stop_at_verb: bool = False) -> tuple[l
 
 
 def _name(value: str, what: str = "name") -> str:
+    # Strict DNS-1123: a name goes into an API path, so `a/b` or `..` would address another object.
     try:
-        return validate("namespace" if what == "namespace" else "name", value)
+        if what == "namespace":
+            return validate("namespace", value)
+        if value.startswith("-") or not dns_name(value):
+            raise PlaceholderError(value)
+        return value
     except PlaceholderError:
         raise Refused(f"{what} {value[:60]!r} is not a valid Kubernetes {what} (DNS-1123)") from None
 
 
-def _kind(word: str) -> str:
-    base = word.lower().split(".", 1)[0]  # deployment.apps -> deployment
-    kind = ALIAS.get(base)
-    if kind is None:
-        raise Manual(f"resource type {word[:40]!r} is not supported by the executor")
-    return kind
+def _kind(word: str) -> tuple[str, str | None]:
+    """A resource word -> (plural, group): group None for the typed client's kinds, the API
+    group for others, "?" when only discovery on the cluster can say."""
+    lower = word.lower()
+    base, _, group = lower.partition(".")  # deployment.apps -> deployment; kubevirt.kubevirt.io -> kubevirt
+    if base in ALIAS and (not group or group in ("apps", "batch", "v1", "core") or "k8s.io" in group
+                          or group in ("autoscaling", "policy")):
+        return ALIAS[base], None
+    if base in CUSTOM_ALIAS and (not group or CUSTOM_KINDS[CUSTOM_ALIAS[base]][0] == group):
+        plural = CUSTOM_ALIAS[base]
+        return plural, CUSTOM_KINDS[plural][0]
+    if base == "all":
+        raise Manual("`all` is a category of several kinds; name each kind (one step per kind)")
+    if RESOURCE_WORD.fullmatch(lower):
+        return base, group or "?"  # API discovery on the cluster resolves it when the step runs
+    raise Manual(f"resource type {word[:40]!r} is not a Kubernetes resource name")
 
 
-def _target(args: list[str], *, need_name: bool) -> tuple[str, str | None]:
+def _target(args: list[str], *, need_name: bool) -> tuple[str, str | None, str | None]:
     if not args:
         raise Manual("names no resource type")
     first, rest = args[0], args[1:]
@@ -104,15 +122,15 @@ def _target(args: list[str], *, need_name: bool) -> tuple[str, str | None]:
         raise Manual("names several resource types at once; split it into one step per type")
     if "/" in first:
         kind_word, _, name = first.partition("/")
-        kind, names = _kind(kind_word), [name] + rest
+        (kind, group), names = _kind(kind_word), [name] + rest
     else:
-        kind, names = _kind(first), rest
+        (kind, group), names = _kind(first), rest
     if len(names) > 1:
         raise Refused("names several objects in one step (bulk); use one step per object")
     name = _name(names[0]) if names else None
     if need_name and name is None:
-        raise Refused(f"acts on every {kind[:-1]} (bulk); name one object")
-    return kind, name
+        raise Refused(f"acts on every {kind.rstrip('s')} (bulk); name one object")
+    return kind, name, group
 
 
 def _resources(text: str, flag: str) -> dict:
@@ -126,17 +144,6 @@ def _resources(text: str, flag: str) -> dict:
         except PlaceholderError:
             raise Refused(f"{flag} value {value[:40]!r} is not a Kubernetes quantity") from None
     return out
-
-
-def _dangerous_keys(obj: object) -> set[str]:
-    if isinstance(obj, dict):
-        found = {k for k in obj if k in DANGEROUS_PATCH_KEYS}
-        for v in obj.values():
-            found |= _dangerous_keys(v)
-        return found
-    if isinstance(obj, list):
-        return set().union(*(_dangerous_keys(v) for v in obj)) if obj else set()
-    return set()
 
 
 def _labels(args: list[str], verb: str) -> dict:
@@ -167,13 +174,34 @@ def _labels(args: list[str], verb: str) -> dict:
     return out
 
 
-def parse_kubectl(tokens: list[str], default_namespace: str | None) -> Operation:
-    """kubectl arguments (without 'kubectl') -> Operation, or Manual / Refused."""
+def _all_namespaces(tokens: list[str]) -> tuple[list[str], bool]:
+    """Take -A / --all-namespaces[=true] out of the tokens (`-Aowide` is `-A -owide`)."""
+    out, every = [], False
+    for i, tok in enumerate(tokens):
+        if tok == "--":
+            return out + tokens[i:], every
+        name, value = _split_flag(tok) if tok.startswith("-") else (tok, None)
+        if tok.startswith("-A") and not tok.startswith("--") and len(tok) > 2 and tok[2] != "=":
+            every = True
+            out.append("-" + tok[2:])
+        elif name in ALL_NAMESPACES_FLAGS:
+            if value not in (None, "true", "false", "True", "False"):
+                raise Manual(f"{name} expects true or false")
+            every = every or value in (None, "true", "True")
+        else:
+            out.append(tok)
+    return out, every
+
+
+def parse_kubectl(tokens: list[str], default_namespace: str | None, tool: str = "kubectl") -> Operation:
+    """kubectl arguments (without 'kubectl') -> Operation, or Manual / Refused. `tool` only names
+    the command in reasons (oc runs through the same grammar)."""
     for tok in tokens:  # forbidden flags are refused wherever they sit before `--`
         if tok == "--":
             break
         if tok.startswith("-"):
             _check_flag(_split_flag(tok)[0])
+    tokens, every = _all_namespaces(tokens)
     _, pre, start = _parse(tokens, GLOBAL_FLAGS, stop_at_verb=True)
     if start >= len(tokens):
         raise Manual("names no kubectl command")
@@ -181,7 +209,7 @@ def parse_kubectl(tokens: list[str], default_namespace: str | None) -> Operation
     if verb == "config":
         raise Refused("kubectl config reads or changes kubeconfig credentials")
     if verb in MANUAL_VERBS:
-        raise Manual(f"kubectl {verb} {MANUAL_VERBS[verb]}; the executor does not run it, a human may")
+        raise Manual(f"{tool} {verb} {MANUAL_VERBS[verb]}; the executor does not run it, a human may")
     if verb not in SPECS:
         raise Manual(f"kubectl {verb[:30]} is not supported by the executor")
     args, opts, _ = _parse(tokens[start + 1:], {**GLOBAL_FLAGS, **SPECS[verb]})
@@ -192,10 +220,23 @@ def parse_kubectl(tokens: list[str], default_namespace: str | None) -> Operation
             raise Manual(f"kubectl {verb} needs a subcommand")
         sub, args = args[0], args[1:]
     namespace = opts.get("namespace") or default_namespace or "default"
+    if every and verb not in LIST_VERBS:
+        # a change (or logs) with -A acts in every namespace at once
+        raise Refused(f"-A/--all-namespaces with kubectl {verb} spans every namespace at once (bulk, and beyond "
+                      "the namespace allowlist); name one namespace with -n and one object")
     op = _build(verb, sub, args, opts)
-    if KINDS[op.kind][1]:
+    if every and op.name is None:
+        op.options["all_namespaces"] = True  # items outside the namespace allowlist are dropped when read
+    elif _namespaced(op):
         op.namespace = _name(namespace, "namespace")
     return op
+
+
+def _namespaced(op: Operation) -> bool:
+    if op.group is None:
+        return KINDS[op.kind][1]
+    known = CUSTOM_KINDS.get(op.kind)
+    return known[1] if known else True  # unknown: as the runbook wrote it; discovery corrects it
 
 
 def _build(verb: str, sub: str | None, args: list[str], opts: dict) -> Operation:
@@ -215,98 +256,100 @@ def _build(verb: str, sub: str | None, args: list[str], opts: dict) -> Operation
         raise Manual(f"--sort-by {opts['sort_by'][:40]!r} is not a simple field path")
     if opts.get("watch") or opts.get("follow"):
         raise Manual("watches or follows forever (-w/-f); the executor takes one snapshot")
-    opts.pop("watch", None)
-    opts.pop("follow", None)
+    for flag in ("watch", "follow", "ignore_not_found", "chunk_size", "prefix", "max_log_requests"):
+        opts.pop(flag, None)
+    if opts.get("output") is not None:
+        try:
+            printing.check_output(opts["output"])
+        except JsonPathError as exc:
+            raise Manual(f"the output template does not parse ({exc})") from None
+        except printing.OutputError as exc:
+            raise Manual(str(exc)) from None
     if verb == "events":
-        kind, name = "events", None
         target = opts.pop("for", None)
         if target:
-            _, tname = _target([target], need_name=True)
+            _, tname, _ = _target([target], need_name=True)
             opts["field_selector"] = f"involvedObject.name={tname}"
-        return _op("get", kind, name, opts, selector, dry)
+        return _op("get", ("events", None), None, opts, selector, dry)
     if verb in ("get", "describe"):
-        kind, name = _target(args, need_name=False)
-        out = opts.get("output")
-        if out is not None and out not in ("wide", "yaml", "json", "name"):
-            raise Manual(f"output format {out[:30]!r} is not supported; use -o yaml, json, wide or name")
-        return _op(verb, kind, name, opts, selector, dry)
+        kind, name, group = _target(args, need_name=False)
+        return _op(verb, (kind, group), name, opts, selector, dry)
     if verb == "logs":
-        if opts.get("tail") is not None and opts["tail"] < 0:
-            opts.pop("tail")
-        if not args:
-            raise Manual("kubectl logs names no pod")
-        kind, name = _target(args if "/" in args[0] else ["pods", *args], need_name=True)
-        return _op("logs", kind, name, opts, None, dry)
+        return _logs(args, opts, selector, dry)
     if verb == "top":
-        kind, name = _target([sub, *args], need_name=False)
-        return _op("top", kind, name, opts, selector, dry)
+        kind, name, group = _target([sub, *args], need_name=False)
+        return _op("top", (kind, group), name, opts, selector, dry)
+    if opts.get("output") is not None:
+        opts.pop("output")  # what a change prints back is ours to show (the dry run's diff)
     if selector is not None:
         # A selector on a change hits every matching object: bulk change.
         raise Refused(f"kubectl {verb} with a label selector changes every matching object (bulk); name one object")
     if verb == "rollout":
         if sub not in ("status", "history", "restart", "undo", "pause", "resume"):
             raise Manual(f"kubectl rollout {str(sub)[:20]} is not supported")
-        kind, name = _target(args, need_name=True)
-        if kind not in WORKLOADS:
+        kind, name, group = _target(args, need_name=True)
+        if kind not in WORKLOADS or group is not None:
             raise Manual(f"rollout works on deployments, statefulsets and daemonsets, not {kind}")
-        return _op(f"rollout-{sub}", kind, name, opts, None, dry)
+        return _op(f"rollout-{sub}", (kind, group), name, opts, None, dry)
     if verb == "set":
         if sub != "resources":
             raise Manual(f"kubectl set {str(sub)[:20]} is not supported (only set resources)")
-        kind, name = _target(args, need_name=True)
+        kind, name, group = _target(args, need_name=True)
         for key in ("limits", "requests"):
             if key in opts:
                 opts[key] = _resources(opts[key], f"--{key}")
         if not opts.get("limits") and not opts.get("requests"):
             raise Manual("set resources needs --limits or --requests")
-        return _op("set-resources", kind, name, opts, None, dry)
+        return _op("set-resources", (kind, group), name, opts, None, dry)
     if verb in ("label", "annotate"):
-        kind, name = _target(args[:1], need_name=False)
+        kind, name, group = _target(args[:1], need_name=False)
         rest = args[1:]
         if name is None and rest and "=" not in rest[0] and not rest[0].endswith("-"):
             name, rest = _name(rest[0]), rest[1:]
         if name is None:
             raise Refused(f"{verb} without an object name changes every {kind} (bulk)")
         opts["changes"] = _labels(rest, verb)
-        return _op(verb, kind, name, opts, None, dry)
+        return _op(verb, (kind, group), name, opts, None, dry)
     if verb in ("cordon", "uncordon") and args and "/" not in args[0] and args[0].lower() not in ALIAS:
         args = ["nodes", *args]  # kubectl cordon NODE
-    kind, name = _target(args, need_name=True)
+    kind, name, group = _target(args, need_name=True)
     if verb == "scale" and "replicas" not in opts:
         raise Manual("scale needs --replicas")
     if verb == "delete" and opts.get("field_selector"):
         raise Refused("delete with a field selector removes every matching object (bulk); name one object")
     if verb == "patch":
-        _patch_options(opts)
-    return _op(verb, kind, name, opts, None, dry)
+        patch_options(opts, custom=group is not None)
+    return _op(verb, (kind, group), name, opts, None, dry)
 
 
-def _patch_options(opts: dict) -> None:
-    if "patch_file" in opts:
-        raise Manual("--patch-file reads a local file; paste the patch with -p")
-    ptype = opts.pop("type", "strategic")
-    if ptype not in ("strategic", "merge"):
-        raise Manual(f"patch --type {ptype[:20]} is not supported (strategic or merge only)")
-    try:
-        body = json.loads(opts.get("patch", ""))
-    except ValueError:
-        raise Manual("the patch is not valid JSON") from None
-    if not isinstance(body, dict) or not body:
-        raise Manual("the patch must be a JSON object")
-    bad = _dangerous_keys(body)
-    if bad:
-        raise Refused(f"the patch touches {sorted(bad)}, which change what code runs or with which "
-                      "privileges (remote code execution through a patch)")
-    opts["patch"] = body
-    opts["patch_type"] = ptype
+def _logs(args: list[str], opts: dict, selector: str | None, dry) -> Operation:
+    """`logs POD [CONTAINER]`, `logs deployment/NAME`, `logs -l SELECTOR [CONTAINER]`."""
+    if opts.get("tail") is not None and opts["tail"] < 0:
+        opts.pop("tail")  # --tail=-1: everything, within the policy's log_tail_max
+    if selector is not None:
+        if len(args) > 1:
+            raise Manual("kubectl logs -l takes at most a container name besides the selector")
+        if args:
+            opts["container"] = opts.get("container") or _name(args[0], "container")
+        return _op("logs", ("pods", None), None, opts, selector, dry)
+    if not args:
+        raise Manual("kubectl logs names no pod")
+    if len(args) == 2 and "/" not in args[1]:
+        opts["container"] = opts.get("container") or _name(args[1], "container")
+        args = args[:1]
+    kind, name, group = _target(args if "/" in args[0] else ["pods", *args], need_name=True)
+    return _op("logs", (kind, group), name, opts, None, dry)
 
 
-def _op(verb: str, kind: str, name: str | None, opts: dict, selector: str | None, dry) -> Operation:
-    allowed = VERB_KINDS.get(verb)
-    if allowed is not None and kind not in allowed:
-        raise Manual(f"kubectl {verb} on {kind} is not supported by the executor")
+def _op(verb: str, kind: tuple[str, str | None], name: str | None, opts: dict, selector: str | None, dry) -> Operation:
+    plural, group = kind
+    allowed = CUSTOM_VERBS if group is not None else VERB_KINDS.get(verb)
+    if group is not None and verb not in CUSTOM_VERBS:
+        raise Manual(f"kubectl {verb} on {plural} is not supported by the executor")
+    if group is None and allowed is not None and plural not in allowed:
+        raise Manual(f"kubectl {verb} on {plural} is not supported by the executor")
     if selector is not None:
         opts["selector"] = selector
     if dry not in (None, False, "none"):
         opts["dry_run_only"] = True  # the step itself asks for a dry run: never applied
-    return Operation(verb, kind, name, None, {k: v for k, v in opts.items() if v is not None})
+    return Operation(verb, plural, name, None, {k: v for k, v in opts.items() if v is not None}, group)

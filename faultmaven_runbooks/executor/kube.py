@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from ..clock import Clock, utc_now
-from . import changes, summaries
+from . import changes, filters, printing, summaries
+from .apiresult import KubeError, Outcome, api_message
+from .custom import CustomResources
+from .discovery import Discovery, NotServed, Resource
 from .grammar import KINDS
-from .operation import Operation
-from .redact import clean_object, object_diff, to_json, to_yaml
+from .operation import FilterError, Operation
+from .redact import object_diff
+from .vocabulary import BUILTIN_GROUPS, kind_name
 
 _API = {"deployments": "apps", "statefulsets": "apps", "daemonsets": "apps", "replicasets": "apps",
         "jobs": "batch", "cronjobs": "batch", "horizontalpodautoscalers": "autoscaling",
@@ -35,30 +38,7 @@ _SINGULAR = {"statefulsets": "stateful_set", "daemonsets": "daemon_set", "replic
              "endpointslices": "endpoint_slice", "poddisruptionbudgets": "pod_disruption_budget"}
 
 
-class KubeError(Exception):
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class Outcome:
-    output: str
-    diff: str | None = None
-    objects: list[tuple[str, dict]] = field(default_factory=list)  # (kind, object) for analysis
-    ok: bool = True
-
-
-def _api_message(exc: ApiException) -> str:
-    try:
-        message = json.loads(exc.body or "{}").get("message") or exc.reason
-    except ValueError:
-        message = exc.reason
-    if exc.status == 403:
-        return f"forbidden by the cluster's RBAC (403): {message}"
-    if exc.status == 404:
-        return f"not found (404): {message}"
-    return f"the API answered {exc.status}: {message}"
+MAX_LOG_PODS = 10
 
 
 def _seconds(text: str) -> int | None:
@@ -74,22 +54,21 @@ def _quantity(text: str) -> float:
     return float(m.group(1)) * scale.get(m.group(2), 1)
 
 
-def _path(obj: dict, path: str):
-    for key in path.strip("{}").lstrip(".").split("."):
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
-
-
 class KubeGateway:
     """One ApiClient for the executor's lifetime; each method is one typed API operation."""
 
     def __init__(self, configuration: k8s.Configuration, timeout: float = 20.0, log_tail_max: int = 500,
-                 clock: Clock = utc_now):
+                 clock: Clock = utc_now, policy=None):
         self.host = configuration.host
         self.clock = clock
+        # Reads across every namespace drop what lies outside the allowlist before anything is shown;
+        # custom kinds are checked against the policy again once discovery names their API group.
+        self.policy = policy
         self.timeout = timeout
         self.log_tail_max = log_tail_max
         self.client = k8s.ApiClient(configuration)
+        self.custom = CustomResources(self.client, self.host, timeout)
+        self.discovery = Discovery(lambda path: self.custom.json("GET", path))
         self._apis = {"core": k8s.CoreV1Api(self.client), "apps": k8s.AppsV1Api(self.client),
                       "batch": k8s.BatchV1Api(self.client), "autoscaling": k8s.AutoscalingV2Api(self.client),
                       "networking": k8s.NetworkingV1Api(self.client), "rbac": k8s.RbacAuthorizationV1Api(self.client),
@@ -105,7 +84,7 @@ class KubeGateway:
         try:
             return fn(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs).data
         except ApiException as exc:
-            raise KubeError(_api_message(exc), exc.status) from None
+            raise KubeError(api_message(exc), exc.status) from None
         except (HTTPError, OSError) as exc:
             raise KubeError(f"cannot reach the Kubernetes API at {self.host} ({type(exc).__name__})") from None
 
@@ -133,37 +112,102 @@ class KubeGateway:
 
     # -- operations ------------------------------------------------------------------------
     def run(self, op: Operation, apply: bool = False) -> Outcome:
-        """Run a read, or dry-run a change on the server (and apply it when `apply`)."""
+        """Run a read, or dry-run a change on the server (and apply it when `apply`); a read's
+        filters (grep, jq, ...) apply to its text in-process."""
+        resource = self._resolve(op) if op.custom else None
+        if resource is not None:
+            op = Operation(op.verb, resource.plural, op.name, op.namespace if resource.namespaced else None,
+                           op.options, resource.group)
         if op.change:
-            return self._change(op, apply and not op.options.get("dry_run_only"))
-        return getattr(self, "_" + op.verb.replace("-", "_"))(op)
+            return self._change(op, apply and not op.options.get("dry_run_only"), resource)
+        stage = f"-o {op.options['output']}" if op.options.get("output") else op.verb
+        try:
+            out = getattr(self, "_" + op.verb.replace("-", "_"))(op, resource)
+            for spec in op.options.get("filters", []):
+                stage = spec.get("shown", spec["filter"])
+                out.output = filters.apply(spec, out.output)
+        except FilterError as exc:  # a template or filter that fails on this output, as kubectl or grep would
+            raise KubeError(f"{stage[:80]}: {exc}", 400) from None
+        if not out.output and not op.options.get("filters") and op.verb == "get" and not op.name:
+            out.output = "No resources found" + (f" in {op.namespace} namespace." if op.namespace else ".")
+        return out
 
-    def _get(self, op: Operation) -> Outcome:
+    def _resolve(self, op: Operation) -> Resource:
+        try:
+            resource = self.discovery.resolve(op.kind, op.group)
+        except NotServed as exc:
+            raise KubeError(str(exc), 404) from None
+        if self.policy is not None:
+            self.policy.check(Operation(op.verb, resource.plural, op.name, op.namespace, op.options,
+                                        resource.group if resource.group else None))
+        return resource
+
+    def _visible(self, item: dict) -> bool:
+        ns = (item.get("metadata") or {}).get("namespace")
+        return ns is None or self.policy is None or self.policy.namespace_allowed(ns)
+
+    def _items(self, op: Operation, resource: Resource | None, limit: int | None = None) -> list[dict]:
         o = op.options
-        if op.name:
+        if resource is not None:
+            if op.name:
+                items = [self.custom.json("GET", resource.path(op.namespace, op.name))]
+            else:
+                query = [(k, v) for k, v in (("labelSelector", o.get("selector")), ("fieldSelector", o.get("field_selector"))) if v]
+                items = self.custom.json("GET", resource.path(None if op.all_namespaces else op.namespace), query).get("items") or []
+            api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
+            for item in items:  # list items come without them; kubectl fills them in
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", resource.kind)
+        elif op.name:
             items = [self.read(op.kind, op.name, op.namespace)]
+        elif op.all_namespaces and KINDS[op.kind][1]:
+            items = self._list_all(op.kind, o.get("selector"), o.get("field_selector"))
         else:
             items = self.list(op.kind, op.namespace, o.get("selector"), o.get("field_selector"))
-            if o.get("sort_by"):
-                items.sort(key=lambda i: str(_path(i, o["sort_by"]) or ""))
-        objects = [(op.kind, i) for i in items]
-        if o.get("output") in ("yaml", "json"):
-            shown = clean_object(items[0] if op.name else {"kind": "List", "items": items}, op.kind)
-            return Outcome(to_yaml(shown) if o["output"] == "yaml" else to_json(shown), objects=objects)
-        return Outcome(summaries.table(op.kind, items, o.get("output") == "wide", o.get("output") == "name"), objects=objects)
+        # every namespace at once: what lies outside the namespace allowlist is never shown
+        items = [i for i in items if self._visible(i)] if op.all_namespaces else items
+        return items[:limit] if limit else items
 
-    def _describe(self, op: Operation) -> Outcome:
-        items = [self.read(op.kind, op.name, op.namespace)] if op.name else \
-            self.list(op.kind, op.namespace, op.options.get("selector"))[:20]
+    def _list_all(self, kind: str, selector: str | None, field_selector: str | None) -> list[dict]:
+        api, method, _ = self._method("list", kind, None)
+        singular = _SINGULAR.get(kind, kind[:-1])
+        kwargs = {k: v for k, v in (("label_selector", selector), ("field_selector", field_selector)) if v}
+        return self._json(api, f"list_{singular}_for_all_namespaces", **kwargs).get("items") or []
+
+    def _get(self, op: Operation, resource: Resource | None = None) -> Outcome:
+        o = op.options
+        items = self._items(op, resource)
+        kind = resource.kind if resource else kind_name(op.kind)
+        group = resource.group if resource else BUILTIN_GROUPS.get(op.kind, "")
+        text = printing.render(
+            items, single=bool(op.name), output=o.get("output"), kind=kind, group=group,
+            table=lambda rows, wide, no_headers: summaries.table(op.kind, rows, wide, no_headers, op.all_namespaces),
+            no_headers=bool(o.get("no_headers")), sort_by=o.get("sort_by"))
+        return Outcome(text, objects=[(op.kind, i) for i in items])
+
+    def _describe(self, op: Operation, resource: Resource | None = None) -> Outcome:
+        items = self._items(op, resource, limit=20)
         parts, objects = [], []
         for item in items:
-            name = (item.get("metadata") or {}).get("name", "")
-            events = self.list("events", op.namespace or "default", field_selector=f"involvedObject.name={name}")
+            meta = item.get("metadata") or {}
+            events = self.list("events", meta.get("namespace") or op.namespace or "default",
+                               field_selector=f"involvedObject.name={meta.get('name', '')}")
             parts.append(summaries.describe(op.kind, item, events))
             objects += [(op.kind, item)] + [("events", e) for e in events]
         return Outcome("\n\n".join(parts) or f"No {op.kind} found.", objects=objects)
 
-    def _logs(self, op: Operation) -> Outcome:
+    def _logs(self, op: Operation, resource: Resource | None = None) -> Outcome:
+        o = op.options
+        if op.name is None:  # logs -l SELECTOR: each matching pod's last lines (10 each, as kubectl does)
+            pods = self.list("pods", op.namespace, o.get("selector"))[:MAX_LOG_PODS]
+            if not pods:
+                return Outcome(f"No resources found in {op.namespace} namespace.")
+            texts, objects = [], []
+            for pod in pods:
+                out = self._pod_log(pod["metadata"]["name"], op, default_tail=10)
+                texts.append(out.output if out.output != "(no log lines)" else "")
+                objects += out.objects
+            return Outcome("".join(texts) or "(no log lines)", objects=objects)
         pod = op.name
         if op.kind != "pods":  # logs job/x, deployment/x: the newest pod they own
             live = self.read(op.kind, op.name, op.namespace)
@@ -172,21 +216,27 @@ class KubeGateway:
             if not pods:
                 raise KubeError(f"{op.kind[:-1]} {op.name} has no pods")
             pod = max(pods, key=lambda p: (p.get("metadata") or {}).get("creationTimestamp", ""))["metadata"]["name"]
+        return self._pod_log(pod, op)
+
+    def _pod_log(self, pod: str, op: Operation, default_tail: int | None = None) -> Outcome:
         o = op.options
-        kwargs = {"tail_lines": min(o.get("tail") or self.log_tail_max, self.log_tail_max),
+        tail = o.get("tail") if o.get("tail") is not None else default_tail
+        kwargs = {"tail_lines": min(tail or self.log_tail_max, self.log_tail_max),
                   "previous": bool(o.get("previous")), "timestamps": bool(o.get("timestamps"))}
         if o.get("container"):
             kwargs["container"] = o["container"]
         if o.get("since") and _seconds(o["since"]):
             kwargs["since_seconds"] = _seconds(o["since"])
         text = self._call("core", "read_namespaced_pod_log", pod, op.namespace, **kwargs).decode("utf-8", "replace")
+        if text and not text.endswith("\n"):
+            text += "\n"  # kubectl prints each log line with its newline
         log = {"pod": pod, "container": o.get("container"), "previous": bool(o.get("previous")), "text": text}
         return Outcome(text or "(no log lines)", objects=[("log", log)])
 
-    def _top(self, op: Operation) -> Outcome:
+    def _top(self, op: Operation, resource: Resource | None = None) -> Outcome:
         plural = op.kind
         try:
-            if op.kind == "nodes":
+            if op.kind == "nodes" or (op.all_namespaces and not op.name):
                 raw = [self._json("custom", "get_cluster_custom_object", "metrics.k8s.io", "v1beta1", plural, op.name)] if op.name \
                     else self._json("custom", "list_cluster_custom_object", "metrics.k8s.io", "v1beta1", plural).get("items", [])
             else:
@@ -197,6 +247,7 @@ class KubeGateway:
             if exc.status == 404 and not op.name:
                 raise KubeError("the metrics API (metrics.k8s.io) is not available: is metrics-server installed?", 404) from None
             raise
+        raw = [i for i in raw if self._visible(i)] if op.all_namespaces else raw
         rows = []
         for item in raw:
             name = (item.get("metadata") or {}).get("name", "")
@@ -216,8 +267,12 @@ class KubeGateway:
 
     def _usage_against_limits(self, op: Operation, metrics: list[dict]) -> list[tuple[str, dict]]:
         """Each container's usage next to its limits (read from the pods), for the findings."""
-        pods = [self.read("pods", op.name, op.namespace)] if op.name else \
-            self.list("pods", op.namespace, op.options.get("selector"))
+        if op.name:
+            pods = [self.read("pods", op.name, op.namespace)]
+        elif op.all_namespaces:
+            pods = [p for p in self._list_all("pods", op.options.get("selector"), None) if self._visible(p)]
+        else:
+            pods = self.list("pods", op.namespace, op.options.get("selector"))
         limits = {((p.get("metadata") or {}).get("name"), c.get("name")): (c.get("resources") or {}).get("limits") or {}
                   for p in pods for c in (p.get("spec") or {}).get("containers") or []}
         out = []
@@ -233,7 +288,7 @@ class KubeGateway:
                 out.append(("usage", row))
         return out
 
-    def _rollout_status(self, op: Operation) -> Outcome:
+    def _rollout_status(self, op: Operation, resource: Resource | None = None) -> Outcome:
         live = self.read(op.kind, op.name, op.namespace)
         done, text = summaries.rollout_status(op.kind, live)
         return Outcome(text, objects=[("rollout", {"name": f"{op.kind[:-1]}/{op.name}", "done": done, "text": text})])
@@ -246,14 +301,16 @@ class KubeGateway:
         return self._json("apps", "list_namespaced_controller_revision", op.namespace,
                           **({"label_selector": selector} if selector else {})).get("items") or []
 
-    def _rollout_history(self, op: Operation) -> Outcome:
+    def _rollout_history(self, op: Operation, resource: Resource | None = None) -> Outcome:
         live = self.read(op.kind, op.name, op.namespace)
         owned = self._owned_history(op, live)
         history = {"kind": op.kind[:-1], "name": op.name, "revisions": changes.revisions(op.kind, owned, live)}
         return Outcome(changes.history(op.kind, owned, live), objects=[("history", history)])
 
     # -- changes ---------------------------------------------------------------------------
-    def _change(self, op: Operation, apply: bool) -> Outcome:
+    def _change(self, op: Operation, apply: bool, resource: Resource | None = None) -> Outcome:
+        if resource is not None:
+            return self.custom.change(op, apply, resource)
         live = self.read(op.kind, op.name, op.namespace)  # pre-check: the target exists and we may read it
         label = f"{op.kind[:-1]}/{op.name}"
         try:
@@ -263,7 +320,7 @@ class KubeGateway:
                 return self._scale(op, apply, label)
             body, ctype = self._body(op, live)
         except changes.ChangeError as exc:
-            raise KubeError(str(exc)) from None
+            raise KubeError(str(exc), 422) from None
         after = self.patch(op.kind, op.name, op.namespace, body, ctype, dry_run=True)
         diff = object_diff(live, after, label)
         if not apply:

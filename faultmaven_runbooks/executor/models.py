@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
-Classification = Literal["read", "change", "manual", "refused"]
+Classification = Literal["read", "change", "setup", "manual", "refused"]  # setup: binds a variable, calls nothing
 Role = Literal["diagnose", "mitigate", "verify", "rollback"]
 StepOutcome = Literal[
     "success",  # a read ran, or a change was applied
@@ -49,12 +49,16 @@ class ExecuteParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_titles)
 
-    dry_run: bool = Field(True, description="Named changes are only dry-run (dryRun=All).")
-    auto_execute: bool = Field(False, description="Fully-automated mode, if the policy allows it.")
+    dry_run: StrictBool = Field(True, description="Named changes are only dry-run (dryRun=All).")
+    auto_execute: StrictBool = Field(False, description="Fully-automated mode, if the policy allows it.")
     mode: Mode | None = Field(None, description="A stricter mode, e.g. manual (plan only).")
-    steps: list[int] = Field(default_factory=list, max_length=100, description="These step numbers.")
-    section: str = Field("", max_length=200, description="Every step of this section, e.g. Immediate Fix.")
-    option: str = Field("", max_length=10, description="One alternative fix by its id from plan, e.g. B.")
+    # null is read as "not given" (older clients send it), and the schema says so.
+    steps: list[StrictInt] = Field(default_factory=list, max_length=100, description="These step numbers.",
+                             json_schema_extra={"type": ["array", "null"]})
+    section: str = Field("", max_length=200, description="Every step of this section, e.g. Immediate Fix.",
+                         json_schema_extra={"type": ["string", "null"]})
+    option: str = Field("", max_length=10, description="One alternative fix by its id from plan, e.g. B.",
+                        json_schema_extra={"type": ["string", "null"]})
 
     @field_validator("steps", "section", "option", mode="before")
     @classmethod
@@ -91,6 +95,8 @@ class StepResult(BaseModel):
     classification: Classification
     risk: Literal["low", "high"] | None = None
     operation: str | None = Field(None, description="The typed operation, e.g. 'get pods/web-1 in production'.")
+    binds: str | None = Field(None, description="Variables this set-up step gives the later steps, e.g. "
+                                                "'CDI_NAMESPACE -> cdi_namespace (read from the cluster)'.")
     result: StepOutcome
     reason: str | None = None
     output: str = ""

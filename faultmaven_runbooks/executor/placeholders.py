@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# `{name}`; `{end}` closes a jsonpath range and is never a placeholder.
+PLACEHOLDER = re.compile(r"\{(?!end\})([a-z_][a-z0-9_]*)\}")
 MAX_VALUE = 253
 
 # DNS-1123 subdomain: what Kubernetes accepts for most object names and namespaces.
@@ -24,6 +25,9 @@ _LABEL_VALUE = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?"
 # Equality-based selectors only (k=v, k==v, k!=v, k, !k), comma-separated.
 _SELECTOR_TERM = re.compile(rf"^(!?{_LABEL_KEY}|{_LABEL_KEY}(=|==|!=){_LABEL_VALUE})$")
 _REVISION = _INTEGER
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
+# `pod/web-1`, `deployment.apps/web`: what `kubectl get ... -o name` prints, bound to a variable.
+_REF = re.compile(r"^([a-z][a-z0-9]*)(\.[a-z0-9.-]+)?/(.+)$")
 
 # Which pattern each placeholder name must match; unknown names default to a DNS-1123 name.
 _KINDS: dict[str, str] = {
@@ -34,13 +38,15 @@ _KINDS: dict[str, str] = {
     "cpu_request": "quantity", "value": "quantity", "storage": "quantity", "size": "quantity",
     "label_selector": "selector", "selector": "selector",
 }
-_SAMPLES = {"name": "example", "label": "example", "integer": "1", "quantity": "1", "selector": "app=example"}
+_SAMPLES = {"name": "example", "label": "example", "integer": "1", "quantity": "1", "selector": "app=example",
+            "mac": "02:00:00:00:00:01"}
 _HELP = {
     "name": "a Kubernetes object name (DNS-1123: lowercase letters, digits, '-' and '.', up to 253)",
     "label": "a DNS-1123 label (lowercase letters, digits and '-', up to 63)",
     "integer": "a whole number (0-999999)",
     "quantity": "a Kubernetes quantity such as 500m, 1.5, 512Mi or 2Gi",
     "selector": "an equality label selector such as app=web,tier!=cache",
+    "mac": "a MAC address such as 02:00:00:aa:bb:cc",
 }
 
 
@@ -49,7 +55,43 @@ class PlaceholderError(ValueError):
 
 
 def kind_of(name: str) -> str:
-    return _KINDS.get(name, "name")
+    """The rule a key's values follow: exact keys first, then what the name ends with
+    (`cdi_namespace` is a namespace, `virt_launcher_pod` an object name)."""
+    if name in _KINDS:
+        return _KINDS[name]
+    if name.endswith(("namespace", "_ns")) or name in ("ns", "project", "container") or name.endswith("_container"):
+        return "label"
+    if name.endswith("selector"):
+        return "selector"
+    if name.endswith(("_replicas", "_revision", "_port", "_count")):
+        return "integer"
+    if name == "mac" or name.endswith(("_mac", "mac_address")):
+        return "mac"
+    return "name"
+
+
+def dns_name(value: str) -> bool:
+    """A DNS-1123 subdomain: the strict rule for a name that goes into an API path."""
+    return len(value) <= MAX_VALUE and _DNS_SUBDOMAIN.fullmatch(value) is not None
+
+
+def _implied_kind(key: str) -> str | None:
+    from .vocabulary import ALIAS  # the kind a key's name points at: pod_name -> pods
+
+    words = [w for w in key.split("_") if w not in ("name", "id")]
+    return ALIAS.get(words[-1]) if words else None
+
+
+def _ref_ok(key: str, text: str) -> bool:
+    """`pod/web-1` for a pod key: the type must be the key's own kind, so a value bound from
+    `-o name` cannot turn a pod step into a step on another kind (`secrets/db`)."""
+    m = _REF.fullmatch(text)
+    if not m or not dns_name(m.group(3)):
+        return False
+    from .vocabulary import ALIAS
+
+    implied = _implied_kind(key)
+    return implied is not None and ALIAS.get(m.group(1)) == implied
 
 
 def sample_value(name: str) -> str:
@@ -81,11 +123,12 @@ def validate(name: str, value: object) -> str:
         raise PlaceholderError(f"context value {name!r}={_show(text)} starts with '-' and would become a flag; "
                                f"it must be {_HELP[kind]}")
     ok = {
-        "name": lambda t: _DNS_SUBDOMAIN.fullmatch(t) is not None,
+        "name": lambda t: _DNS_SUBDOMAIN.fullmatch(t) is not None or _ref_ok(name, t),
         "label": lambda t: len(t) <= 63 and _DNS_LABEL.fullmatch(t) is not None,
         "integer": lambda t: _INTEGER.fullmatch(t) is not None,
         "quantity": lambda t: _QUANTITY.fullmatch(t) is not None,
         "selector": lambda t: all(_SELECTOR_TERM.fullmatch(term) for term in t.split(",")),
+        "mac": lambda t: _MAC.fullmatch(t) is not None,
     }[kind](text)
     if not ok:
         # Shell metacharacters, spaces, quotes, newlines and NUL all fail these patterns, so
@@ -108,11 +151,16 @@ def fill(token: str, context: dict, missing: set[str]) -> str:
 
 
 def flatten_context(context: dict | None) -> dict:
-    """The spec's nested context ({'resource': {'type','name'}}) flattened to placeholder names."""
+    """The spec's nested context ({'resource': {'type','name'}}) flattened to placeholder names;
+    a key given in another style (`NAMESPACE`, `pod`) also answers its canonical key."""
+    from .names import key_for
+
     flat: dict = {}
     for key, value in (context or {}).items():
         flat[str(key)] = value  # a nested value used as a placeholder is refused by validate()
         if isinstance(value, dict):
             for sub, subval in value.items():
                 flat.setdefault(f"{key}_{sub}", subval)
+    for key in list(flat):
+        flat.setdefault(key_for(key), flat[key])
     return flat

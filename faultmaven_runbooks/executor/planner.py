@@ -54,6 +54,7 @@ class Plan:
     options: list[Option] = field(default_factory=list)
     rollbacks: list[Rollback] = field(default_factory=list)
     flat: dict = field(default_factory=dict)
+    bound_by: dict[str, int] = field(default_factory=dict)  # context key -> the set-up step that binds it
 
     def offered(self) -> tuple[list[Option], list[Rollback]]:
         """Options and rollbacks this plan does not run (what the caller may name next)."""
@@ -66,7 +67,8 @@ def _role(phase: str, parsed: ParsedStep) -> str:
     op = parsed.operation
     if op is not None and op.change:
         return "rollback" if phase == "rollback" else "mitigate"
-    if op is not None:
+    if op is not None or parsed.classification == "setup":
+        # a read, or a set-up line binding a variable: never an alternative fix of its own
         return "verify" if phase in ("verify", "mitigate", "rollback") else "diagnose"
     return phase or "diagnose"  # manual or refused before parsing: the headings decide
 
@@ -86,18 +88,24 @@ def analyse(runbook: Runbook, context: dict | None, policy: Policy) -> Plan:
     flat = flatten_context(context)
     shapes = align(runbook)
     every: dict[int, PlannedStep] = {}
+    running = dict(flat)  # what a shell would have set when each step runs
+    bound_by: dict[str, int] = {}
     for step in runbook.steps:
         shape = shapes[step.number]
         if shape.mention:
             continue
-        parsed = parse_step(step.command, flat)
+        parsed = parse_step(step.command, running)
         if parsed.operation is not None:
             try:
                 policy.check(parsed.operation)
             except Refused as exc:
-                parsed = ParsedStep(parsed.command, "refused", parsed.operation, str(exc), parsed.missing)
+                parsed = ParsedStep(parsed.command, "refused", parsed.operation, str(exc), parsed.missing, parsed.binds)
+        for binding in parsed.binds:
+            bound_by.setdefault(binding.key, step.number)
+            if binding.source == "value" and flat.get(binding.key) in (None, ""):
+                running[binding.key] = binding.value  # the caller's own value wins over the runbook's
         every[step.number] = PlannedStep(step.number, step.description, shape, parsed, _role(shape.phase, parsed))
-    plan = Plan(runbook.id, [], every, flat=flat)
+    plan = Plan(runbook.id, [], every, flat=flat, bound_by=bound_by)
     _find_options(plan)
     _find_rollbacks(plan)
     return plan

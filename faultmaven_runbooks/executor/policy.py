@@ -9,6 +9,7 @@ an approval.
 from __future__ import annotations
 
 import fnmatch
+import re
 from pathlib import Path
 
 import yaml
@@ -17,9 +18,10 @@ from pydantic import BaseModel, Field, ValidationError
 from ..errors import InvalidInput
 from .models import Mode
 from .operation import Operation, Refused
-from .vocabulary import HIGH_RISK_PATCH_KEYS, REPLICA_KEYS
+from .vocabulary import BUILTIN_GROUPS, HIGH_RISK_PATCH_KEYS, REPLICA_KEYS
 
 SENSITIVE_KINDS = {"secrets"}
+_SECRET_LIKE = re.compile(r"secret|credential|token", re.I)
 RBAC_KINDS = {"roles", "rolebindings", "clusterroles", "clusterrolebindings", "serviceaccounts"}
 ALL_VERBS = [
     "get", "describe", "logs", "top", "rollout-status", "rollout-history", "rollout-restart",
@@ -34,13 +36,23 @@ class NamespacePolicy(BaseModel):
     deny: list[str] = Field(default_factory=lambda: ["kube-system", "kube-public", "kube-node-lease"])
 
 
+class GroupPolicy(BaseModel):
+    allow: list[str] = Field(default_factory=lambda: ["*"], description="Glob patterns of API groups ('' is core).")
+    deny: list[str] = Field(default_factory=list)
+
+
 class Policy(BaseModel):
     model_config = {"extra": "forbid"}
 
     mode: Mode = "semi-automated"
     namespaces: NamespacePolicy = Field(default_factory=NamespacePolicy)
+    cluster_wide_reads: bool = Field(
+        True, description="Reads with -A list every namespace; objects outside the namespace allowlist are dropped.")
+    api_groups: GroupPolicy = Field(default_factory=GroupPolicy)
     verbs: list[str] = Field(default_factory=lambda: list(ALL_VERBS))
-    kinds_denied: list[str] = Field(default_factory=list, description="Extra kinds to refuse.")
+    kinds_denied: list[str] = Field(default_factory=list,
+                                    description="Kinds to refuse: 'plural' or 'plural.group' "
+                                                "(e.g. routes.route.openshift.io).")
     allow_secrets: bool = False
     allow_rbac: bool = False
     delete_kinds: list[str] = Field(default_factory=lambda: ["pods"])
@@ -60,14 +72,25 @@ class Policy(BaseModel):
     # -- checks ---------------------------------------------------------------------------
     def check(self, op: Operation) -> None:
         """Raise Refused with the reason when the policy forbids the operation."""
-        if op.kind in SENSITIVE_KINDS and not self.allow_secrets:
+        if op.kind in SENSITIVE_KINDS and (op.group is None or op.group == "?") and not self.allow_secrets:
             # Read-only modes that list Secrets leak credentials to the model.
             raise Refused("Secrets are off by default (credential exposure); the policy must set allow_secrets")
+        if op.group is not None and _SECRET_LIKE.search(op.kind) and not self.allow_secrets:
+            # ExternalSecret, SealedSecret, SecretStore ...: custom resources that carry or fetch credentials
+            raise Refused(f"{op.kind} look like credential-carrying resources, off with Secrets (credential "
+                          "exposure); the policy must set allow_secrets")
         if op.kind in RBAC_KINDS and not self.allow_rbac:
             raise Refused(f"{op.kind} are RBAC objects, off by default (privilege escalation); "
                           "the policy must set allow_rbac")
-        if op.kind in self.kinds_denied:
+        group = BUILTIN_GROUPS.get(op.kind, "") if op.group is None else op.group
+        if op.kind in self.kinds_denied or (group not in ("", "?") and f"{op.kind}.{group}" in self.kinds_denied):
             raise Refused(f"the policy denies {op.kind}")
+        if group != "?" and not self.group_allowed(group):
+            raise Refused(f"the policy denies the API group {group or 'core'!r} (api_groups allow "
+                          f"{self.api_groups.allow}, deny {self.api_groups.deny})")
+        if op.all_namespaces and not self.cluster_wide_reads:
+            raise Refused("-A/--all-namespaces lists every namespace at once (bulk, and beyond the namespace "
+                          "allowlist) and the policy's cluster_wide_reads is off; name one namespace with -n")
         if op.verb not in self.verbs:
             raise Refused(f"the policy does not allow `{op.verb}`")
         if op.namespace is not None and not self.namespace_allowed(op.namespace):
@@ -112,6 +135,11 @@ class Policy(BaseModel):
             return "high", "high risk: labels on a Namespace change which policies select it"
         low = op.verb in self.low_risk or f"{op.verb} {op.kind}" in self.low_risk
         return ("low" if low else "high"), None
+
+    def group_allowed(self, group: str) -> bool:
+        if any(fnmatch.fnmatchcase(group, p) for p in self.api_groups.deny):
+            return False
+        return any(fnmatch.fnmatchcase(group, p) for p in self.api_groups.allow)
 
     def namespace_allowed(self, namespace: str) -> bool:
         if any(fnmatch.fnmatchcase(namespace, p) for p in self.namespaces.deny):
@@ -162,9 +190,26 @@ def _walk(body: object):
             yield from _walk(value)
 
 
+def _json_patch(body: object) -> bool:
+    return isinstance(body, list) and all(isinstance(e, dict) and "op" in e and "path" in e for e in body)
+
+
+def _segments(path: str) -> list[str]:
+    return [seg.replace("~1", "/").replace("~0", "~") for seg in path.split("/") if seg]
+
+
 def _patch_keys(body: object) -> set[str]:
+    if _json_patch(body):
+        paths = {seg for e in body for seg in _segments(str(e["path"]))}
+        return paths | {k for e in body for k, _ in _walk(e.get("value"))}
     return {key for key, _ in _walk(body)}
 
 
 def _replica_fields(body: object) -> list[tuple[str, object]]:
+    if _json_patch(body):
+        # `{"op": "replace", "path": "/spec/replicas", "value": 5000}` sets a replica count too
+        direct = [(_segments(str(e["path"]))[-1], e.get("value")) for e in body
+                  if e.get("op") in ("add", "replace") and _segments(str(e["path"]))
+                  and _segments(str(e["path"]))[-1] in REPLICA_KEYS]
+        return direct + [(k, v) for e in body for k, v in _walk(e.get("value")) if k in REPLICA_KEYS]
     return [(key, value) for key, value in _walk(body) if key in REPLICA_KEYS]

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .findings import Analysis
-from .kube import KubeError, KubeGateway
+from .kube import KubeError, KubeGateway, Outcome
 from .models import ExecutionResult, StepResult
+from .operation import Refused
 from .planner import PlannedStep
 from .policy import Policy
 from .redact import redact_text, trim
@@ -29,11 +30,23 @@ class RunState:
     failed_targets: dict[tuple, int] = field(default_factory=dict)
     analysis: Analysis = field(default_factory=Analysis)
     problems: list[str] = field(default_factory=list)  # context that could not be derived
+    prefetched: dict[int, Outcome] = field(default_factory=dict)  # set-up reads already run to bind a value
 
 
 def _target(p: PlannedStep) -> tuple:
     op = p.parsed.operation
     return (op.kind, op.name, op.namespace) if op is not None and op.name else ()
+
+
+_HOW = {"read": "read from the cluster", "value": "set by the runbook", "input": "asked of the caller"}
+
+
+def _binds(p: PlannedStep) -> str | None:
+    shown = []
+    for b in p.parsed.binds:
+        value = f" = {b.value}" if b.value else ""
+        shown.append(f"{b.var} -> {b.key}{value} ({_HOW[b.source]})")
+    return "; ".join(shown) or None
 
 
 def new_result(p: PlannedStep) -> StepResult:
@@ -42,19 +55,27 @@ def new_result(p: PlannedStep) -> StepResult:
                       classification=ps.classification,
                       # a step missing values shows no operation: it would show invented sample values
                       operation=op.describe() if op is not None and not ps.missing else None,
-                      result="planned", reason=ps.reason)
+                      binds=_binds(p), result="planned", reason=ps.reason)
 
 
-def preview_step(p: PlannedStep, policy: Policy, derivable: set[str]) -> StepResult:
+def needs(p: PlannedStep, derivable: set[str], bound_by: dict[str, int]) -> str:
+    """`needs cdi_namespace (step 2 binds it)`: what a step lacks, and who can give it."""
+    text = f"needs {', '.join(p.parsed.missing)}"
+    binding = sorted({f"step {bound_by[k]} binds {k}" for k in p.parsed.missing
+                      if k in bound_by and bound_by[k] != p.number})
+    readable = sorted((set(p.parsed.missing) & derivable) - set(bound_by))
+    notes = binding + ([f"execute reads {', '.join(readable)} from the cluster"] if readable else [])
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def preview_step(p: PlannedStep, policy: Policy, derivable: set[str],
+                 bound_by: dict[str, int] | None = None) -> StepResult:
     """A step as `plan` shows it: nothing ran; what it needs, and whether execute can read it."""
     res = new_result(p)
     res.result = p.classification if p.classification in ("manual", "refused") else \
         ("skipped" if p.parsed.missing else "planned")
     if p.parsed.missing:
-        res.reason = f"needs {', '.join(p.parsed.missing)}"
-        readable = sorted(set(p.parsed.missing) & derivable)
-        if readable:
-            res.reason += f" (execute reads {', '.join(readable)} from the cluster)"
+        res.reason = needs(p, derivable, bound_by or {})
     if p.is_change and p.classification == "change":
         res.risk, why = policy.risk(p.parsed.operation)
         res.reason = res.reason or why
@@ -74,6 +95,11 @@ class Runner:
         res = new_result(p)
         if ps.classification in ("manual", "refused"):
             res.result = ps.classification
+            return res
+        if ps.classification == "setup":
+            res.result = "skipped" if ps.missing else "success"
+            res.reason = f"needs {', '.join(ps.missing)}" if ps.missing else None
+            res.dry_run = False
             return res
         if op.change:
             res.risk, why = self.policy.risk(op)
@@ -95,7 +121,10 @@ class Runner:
             res.result, res.reason = "skipped", f"step {state.failed} failed; no change runs after a failed step"
             return res
         try:
-            out = state.gateway.run(op, apply=False)
+            out = state.prefetched.get(p.number) or state.gateway.run(op, apply=False)
+        except Refused as exc:  # the policy, once discovery named the kind's API group
+            res.result, res.reason = "refused", str(exc)
+            return res
         except KubeError as exc:
             if exc.status is None:  # unreachable: every further call would say the same
                 state.no_cluster = str(exc)

@@ -21,6 +21,7 @@ from . import applying
 from .approvals import ApprovalExpired, check_approver, check_open, new_approval, record_decision
 from .approvers import Approvers
 from .audit import AuditLog
+from .bindings import Binder
 from .cluster import NoCluster, connect, identity_of
 from .derive import DERIVABLE, WORKLOAD_KEYS, Deriver
 from .findings import recommend
@@ -70,7 +71,8 @@ class ExecutionService:
                     cfg, identity = self._kube_configuration, identity_of(self._kube_configuration)
                 else:
                     cfg, identity = connect(self.settings)
-                gateway = KubeGateway(cfg, self.policy.step_timeout_seconds, self.policy.log_tail_max, self.clock)
+                gateway = KubeGateway(cfg, self.policy.step_timeout_seconds, self.policy.log_tail_max, self.clock,
+                                      policy=self.policy)
                 self._connection = (gateway, identity)
             return self._connection
 
@@ -101,7 +103,7 @@ class ExecutionService:
         cluster = self.cluster()
         mode = self.policy.effective_mode(params.mode, params.auto_execute)
         derivable = any(plan.flat.get(k) for k in ("pod_name", *WORKLOAD_KEYS.values()))
-        steps = [preview_step(p, self.policy, DERIVABLE if derivable else set()) for p in plan.steps]
+        steps = [preview_step(p, self.policy, DERIVABLE if derivable else set(), plan.bound_by) for p in plan.steps]
         options, rollbacks = plan.offered()
         preview = PlanPreview(runbook_id=runbook.id, mode=mode, cluster=cluster, steps=steps, options=options,
                               rollbacks=rollbacks, plan_hash=plan_hash(runbook.id, plan.steps, cluster),
@@ -130,9 +132,11 @@ class ExecutionService:
             cluster, state = None, RunState(None, no_cluster=None if mode == "manual" else str(exc))
         given = dict(context or {})
         derived: dict[str, str] = {}
-        if state.no_cluster is None and mode != "manual":
-            plan, given, derived = self._derive(runbook, plan, params, given, state)
         exec_id = "exec-" + uuid.uuid4().hex[:12]
+        if state.no_cluster is None and mode != "manual":
+            plan, given, derived = self._bind(runbook, plan, params, given, state, exec_id, requester)
+            plan, given, more = self._derive(runbook, plan, params, given, state)
+            derived.update(more)
         digest = plan_hash(runbook.id, plan.steps, cluster)
         self.audit.record("execute.plan", execution_id=exec_id, runbook_id=runbook.id, requester=requester, mode=mode,
                           dry_run=params.dry_run, plan_hash=digest, cluster=cluster.server if cluster else None,
@@ -169,6 +173,24 @@ class ExecutionService:
         self._count(record, time.monotonic() - started)
         return record
 
+    def _bind(self, runbook, plan: Plan, params, given: dict, state: RunState, exec_id: str, requester: str):
+        """Set-up lines: run their reads and bind the values the later steps need (bindings.py);
+        each read is audited before it is sent, like every step."""
+        if not plan.bound_by:
+            return plan, given, {}
+
+        def audit(step: int, operation: str) -> None:
+            self.audit.record("execute.bind", execution_id=exec_id, runbook_id=runbook.id, requester=requester,
+                              step=step, operation=operation)
+
+        binder = Binder(state.gateway, audit)
+        binder.run(plan, given, lambda ctx: analyse(runbook, ctx, self.policy))
+        state.prefetched, state.problems = binder.outcomes, state.problems + binder.problems
+        if not binder.values:
+            return plan, given, {}
+        given = {**given, **binder.values}
+        return self._plan(runbook, given, params), given, dict(binder.sources)
+
     def _derive(self, runbook, plan: Plan, params, given: dict, state: RunState):
         # only steps that could run are worth reading the cluster for
         missing = {m for p in plan.steps if p.classification in ("read", "change") for m in p.parsed.missing}
@@ -176,7 +198,7 @@ class ExecutionService:
             return plan, given, {}
         deriver = Deriver(state.gateway, self.policy, plan.flat.get("namespace"))
         deriver.derive(plan.flat, missing)
-        state.problems = deriver.problems
+        state.problems = state.problems + deriver.problems
         found = {k: v for k, v in deriver.values.items() if k in missing}  # only what the plan lacks
         if not found:
             return plan, given, {}
@@ -313,6 +335,9 @@ class ExecutionService:
 
     def get(self, execution_id: str) -> ExecutionResult:
         record = self.store.get(execution_id)
-        if record.status == "applying" and self._recover():
+        if record.status == "applying":
+            # Read again whatever this recovery did: the start-up recovery (open_state) may have
+            # just marked it interrupted, and this one then had nothing left to do.
+            self._recover()
             record = self.store.get(execution_id)
         return record

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .printing import tabulate
 from .redact import clean_object, to_yaml
 
 
@@ -100,15 +101,17 @@ _HEADERS = {
 }
 
 
-def table(kind: str, items: list[dict], wide: bool = False, names_only: bool = False) -> str:
-    if names_only:
-        return "\n".join(f"{kind}/{_g(o, 'metadata', 'name', default='?')}" for o in items)
+def table(kind: str, items: list[dict], wide: bool = False, no_headers: bool = False,
+          namespaces: bool = False) -> str:
+    """kubectl's table for `get`: a NAMESPACE column first when listing every namespace."""
     if not items:
-        return f"No {kind} found."
+        return ""  # kubectl says "No resources found" on stderr: a pipe reads nothing
     head = _HEADERS.get(kind, ["NAME", "AGE"]) + (["IP", "NODE"] if wide and kind == "pods" else [])
-    rows = [head] + [_row(kind, o, wide) for o in items]
-    widths = [max(len(str(r[i])) for r in rows if i < len(r)) for i in range(len(head))]
-    return "\n".join("   ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows)
+    rows = [_row(kind, o, wide) for o in items]
+    if namespaces:
+        head = ["NAMESPACE", *head]
+        rows = [[_g(o, "metadata", "namespace", default=""), *r] for o, r in zip(items, rows, strict=True)]
+    return tabulate(([] if no_headers else [head]) + [[str(c) for c in r] for r in rows])
 
 
 def describe(kind: str, o: dict, events: list[dict]) -> str:

@@ -20,9 +20,9 @@ from ..errors import RunbookError
 from ..library.markdown import slugify
 from ..library.store import RunbookLibrary
 from ..library.writer import LibraryWriter
+from ..settings import LearningSettings
 from .case_render import render_case_runbook
 from .cases import CaseFacts, parse_case
-from .config import FeatureSettings
 from .problems import Embed, case_problem, runbook_problem, similarities
 
 log = logging.getLogger(__name__)
@@ -75,14 +75,14 @@ class CaseRunbooks:
     context, write_runbooks)` counts the case's resolution (the learning feature's)."""
 
     def __init__(self, library: RunbookLibrary, writer: LibraryWriter, search: Callable, embed: Embed,
-                 learn: Callable, clock: Clock, features: FeatureSettings | None = None):
+                 learn: Callable, clock: Clock, features: LearningSettings | None = None):
         self.library = library
         self.writer = writer
         self.search = search
         self.embed = embed
         self.learn = learn
         self.clock = clock
-        self.features = features or FeatureSettings()
+        self.features = features or LearningSettings()
 
     def create(self, case: dict, force: bool = False) -> CaseRunbookResult:
         facts = parse_case(case)

@@ -22,7 +22,7 @@ from ..library.markdown import slugify
 from ..library.store import RunbookLibrary
 from ..library.writer import LibraryWriter, WriteSession
 from ..paging import DEFAULT_LIMIT, page
-from .config import FeatureSettings
+from ..settings import LearningSettings
 from .patterns import (
     Embed,
     Match,
@@ -62,13 +62,13 @@ class LearnResult(BaseModel):
 
 class LearningService:
     def __init__(self, store, writer: LibraryWriter, library: RunbookLibrary, embed: Embed, clock: Clock,
-                 features: FeatureSettings | None = None):
+                 features: LearningSettings | None = None):
         self.store = store  # patterns, incidents, outcomes, usage: storage/
         self.writer = writer
         self.library = library
         self.embed = embed
         self.clock = clock
-        self.features = features or FeatureSettings()
+        self.features = features or LearningSettings()
         self._outcomes: tuple[float, dict] | None = None  # (read at, runbook id -> outcome row)
         self._outcomes_lock = threading.Lock()
 
@@ -108,6 +108,9 @@ class LearningService:
             if earlier is not None:
                 # The same incident again: it stays in its pattern, its earlier outcome comes out.
                 stored = tx.patterns.get(earlier.pattern_id, lock=True)
+                if stored is None:  # the incidents table's foreign key keeps it; a bug if not
+                    raise RunbookError(f"incident {incident_id!r} names pattern {earlier.pattern_id!r}, "
+                                       "which is not stored")
                 pattern, revision = stored.pattern, stored.revision
                 detected = before["detected"] if before else True
                 match = Match(pattern["id"], before["score"], before["runner_up"]) if before else \

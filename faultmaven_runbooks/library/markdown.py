@@ -24,7 +24,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _COMMAND_TOOLS = {
     "kubectl", "helm", "etcdctl", "redis-cli", "psql", "mysql", "curl", "openssl", "dig",
     "nslookup", "journalctl", "systemctl", "crictl", "docker", "df", "du", "promtool", "amtool",
-    "aws", "gcloud", "az", "ss", "netstat", "top", "free", "iostat", "ping", "kafka-consumer-groups",
+    "aws", "gcloud", "az", "ss", "netstat", "top", "free", "iostat", "ping", "kafka-consumer-groups", "oc",
 }
 _SHELL_LANGS = {"", "bash", "sh", "shell", "console", "zsh", "shell-session"}
 _SEVERITY_ALIASES = {
@@ -152,23 +152,73 @@ def _steps(sections: list[Section]) -> list[Step]:
     return steps
 
 
-def _block_commands(block: str) -> list[str]:
-    """Lines of a shell block with backslash continuations joined and prompts removed."""
+# A console prompt before a command: `$ kubectl ...`, `user@host:~$ oc ...`, `[root@node ~]# ...`.
+_PROMPT = re.compile(r"^(?:\[[^\]\s]{1,60}(?: [^\]]{1,60})?\]|[\w.@-]{1,60}:[~\w./-]{0,80})?[$#]\s|^\$\s|^\$$")
+# A here-document opener (`cat <<EOF | kubectl apply -f -`): the lines up to the delimiter are its input.
+_HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
+# Output printed under a command in a block without prompts: aligned columns (`NAME   READY   STATUS`,
+# `web-1   1/1   Running`) or describe fields (`Name:         web`).
+_OUTPUT = re.compile(r"\S {3,}\S|^[A-Z][A-Za-z ]{0,30}:\s{2,}\S|^\s*[A-Z][A-Z0-9_-]+(\s{2,}[A-Z][A-Z0-9_-]+)+\s*$")
+_ASSIGNMENT = re.compile(r"^(export\s+)?[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _starts_command(line: str) -> bool:
+    return bool(_ASSIGNMENT.match(line)) or line.startswith(("#", "$ ")) or line.split(" ", 1)[0] in _COMMAND_TOOLS
+
+
+def _logical_lines(block: str) -> list[str]:
+    """Physical lines with backslash continuations joined and here-document bodies dropped."""
     out: list[str] = []
     pending = ""
-    for raw in block.splitlines():
-        line = raw.rstrip()
+    lines = block.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip()
+        i += 1
         if line.endswith("\\"):
             pending += line[:-1].strip() + " "
             continue
         line = (pending + line.strip()).strip()
         pending = ""
-        if line.startswith("$ "):
-            line = line[2:]
-        if line:
-            out.append(line)
+        heredoc = _HEREDOC.search(line)
+        if heredoc:  # the body is the command's input, not commands of its own
+            while i < len(lines) and lines[i].strip() != heredoc.group(1):
+                i += 1
+            i += 1
+        out.append(line)
     if pending.strip():
         out.append(pending.strip())
+    return out
+
+
+def _block_commands(block: str) -> list[str]:
+    """The commands of a shell block: continuations joined, prompts removed, output left out.
+
+    A block that shows prompts (`$ kubectl get pods` then what it printed) holds commands only
+    on the prompted lines. Without prompts, a line under a command that looks like its output
+    (aligned columns, `Field:   value`) is output, not a step.
+    """
+    lines = [line for line in _logical_lines(block) if line]
+    prompted = any(_PROMPT.match(line) and not line.startswith("# ") for line in lines)
+    out: list[str] = []
+    after_command = False
+    for line in lines:
+        if prompted:
+            match = _PROMPT.match(line)
+            if not match or line.startswith("# "):
+                if line.startswith("#"):
+                    out.append(line)  # a comment still labels the next command
+                continue
+            line = line[match.end():].strip()
+            if line:
+                out.append(line)
+            continue
+        if after_command and _OUTPUT.search(line) and not _starts_command(line):
+            continue
+        if line.startswith("$ "):
+            line = line[2:]
+        out.append(line)
+        after_command = not line.startswith("#")
     return out
 
 

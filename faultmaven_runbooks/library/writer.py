@@ -83,7 +83,7 @@ class LibraryWriter:
         session = WriteSession(self)
         try:
             with self.store.transaction() as tx:
-                session.tx = tx
+                session._tx = tx
                 yield session
         except BaseException:
             session.undo()
@@ -117,10 +117,17 @@ class WriteSession:
     def __init__(self, writer: LibraryWriter):
         self.writer = writer
         self.library = writer.library
-        self.tx: Repositories | None = None
+        self._tx: Repositories | None = None  # set by LibraryWriter.session()
         self.paths: list[str] = []  # library paths written, to index after the commit
         self.written: list[Written] = []
         self._undo: list[tuple[Path, bytes | None]] = []
+
+    @property
+    def tx(self) -> Repositories:
+        """The session's transaction (its repositories), for any state written with the files."""
+        if self._tx is None:
+            raise RuntimeError("a WriteSession is used inside `with writer.session() as session:`")
+        return self._tx
 
     def _today(self) -> str:
         return self.writer.clock().date().isoformat()

@@ -17,10 +17,10 @@ import weakref
 
 from ..clock import Clock
 from ..errors import InvalidInput, NotFound, StoreUnavailable
-from ..learning.config import FeatureSettings
 from ..learning.stats import format_duration, runbook_summary
 from ..library.store import RunbookLibrary
 from ..paging import DEFAULT_LIMIT, page
+from ..settings import LearningSettings
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,11 @@ def _date(value: object) -> dt.date | None:
 
 
 class Analytics:
-    def __init__(self, store, library: RunbookLibrary, clock: Clock, features: FeatureSettings | None = None):
+    def __init__(self, store, library: RunbookLibrary, clock: Clock, features: LearningSettings | None = None):
         self.store = store  # usage counters, learning outcomes, kept versions
         self.library = library
         self.clock = clock
-        self.features = features or FeatureSettings()
+        self.features = features or LearningSettings()
         self._pending: dict[str, int] = {}
         self._pending_lock = threading.Lock()
         self._flushed = time.monotonic()

@@ -31,8 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InvalidInput, NotFound
-from ..learning.config import FeatureSettings
 from ..library.store import atomic_write, file_hash
+from ..settings import LearningSettings
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +82,11 @@ class Backups:
     from the restored files."""
 
     def __init__(self, library_dir: Path, data_dir: Path, store, reindex: Callable[[], object] | None = None,
-                 features: FeatureSettings | None = None):
+                 features: LearningSettings | None = None):
         self.library_dir, self.data_dir = Path(library_dir), Path(data_dir)
         self.store = store
         self.reindex = reindex
-        self.features = features or FeatureSettings()
+        self.features = features or LearningSettings()
         self.root = self.data_dir / "backups"
         self.keep = {"daily": self.features.keep_daily, "weekly": self.features.keep_weekly,
                      "monthly": self.features.keep_monthly, "pre-restore": 3}
@@ -168,8 +168,9 @@ class Backups:
             try:
                 files = _extract_verified(archive, staging)
                 safety = self._backup("pre-restore")["name"]
-                changed = {"library": _sync(staging / "library", self.library_dir, set(), add_only=False),
-                           "data": _sync(staging / "data", self.data_dir, DATA_SKIP, add_only=True)}
+                changed: dict[str, dict | None] = {
+                    "library": _sync(staging / "library", self.library_dir, set(), add_only=False),
+                    "data": _sync(staging / "data", self.data_dir, DATA_SKIP, add_only=True)}
                 state = staging / STATE_FILE
                 changed["state"] = merge_snapshot(self.store.open(), state) if state.is_file() else None
             finally:

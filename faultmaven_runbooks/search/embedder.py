@@ -1,9 +1,14 @@
 """Text embedders. Every one returns L2-normalised float32 vectors, so cosine is a dot product.
 
 The default runs the sentence-transformers model compiled to ONNX (see model_export.py) with
-ONNX Runtime: a short query embeds in about half the time torch takes here, and the serving
-process never imports torch, which saves several hundred MB. A model that cannot be compiled
-faithfully runs on sentence-transformers itself.
+ONNX Runtime, weights quantised to int8: a short query embeds in about a millisecond, and the
+serving process never imports torch, which saves several hundred MB. `<model>:fp32` runs the
+full-precision export instead. A model that cannot be compiled faithfully runs on
+sentence-transformers itself.
+
+Each forward pass runs on its caller's thread, at most one per core at a time: a bulk embed
+spreads its length-sorted batches over the cores (independent passes scale better than one
+pass split across threads), and a query never waits behind a whole indexing batch.
 """
 
 from __future__ import annotations
@@ -27,8 +32,13 @@ from ..settings import BUNDLED_MODEL
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1  # bump when model_export.py changes what it writes
-BATCH = 16  # texts per forward pass when indexing; sorted by length, so padding stays small
+EXPORT_FORMAT = 2  # bump when model_export.py changes what it writes (2: an int8 copy beside)
+BATCH = 32  # texts per forward pass at most; sorted by length, so padding stays small
+# A pass's activations grow with texts x tokens^2 (attention): four texts of 256 tokens take
+# about 90 MB, sixteen about 400. Long texts go a few at a time, short ones many.
+PASS_BUDGET = 4 * 256 * 256
+CORES = max(1, os.cpu_count() or 1)
+PRECISIONS = ("int8", "fp32")
 
 
 class Embedder(Protocol):
@@ -71,31 +81,43 @@ def compiled_dir(name: str, cache: Path) -> Path:
 
 
 class OnnxEncoder:
-    """A compiled model (model.onnx, tokenizer.json, export.json) run by ONNX Runtime."""
+    """A compiled model (model.onnx or model.int8.onnx, tokenizer.json, export.json) run by ONNX
+    Runtime."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, precision: str = "fp32"):
         import onnxruntime
         from tokenizers import Tokenizer
 
         self.meta = json.loads((folder / "export.json").read_text())
+        self.precision = precision
         self.dimension = int(self.meta["dimension"])
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()  # each batch is padded to its own longest text below
         self.tokenizer.enable_truncation(int(self.meta["max_seq_length"]))
         options = onnxruntime.SessionOptions()
         options.enable_cpu_mem_arena = False  # give activations back after a big batch
-        self.session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        options.intra_op_num_threads = 1  # a pass runs on its caller's thread; passes run side by side
+        options.inter_op_num_threads = 1
+        model = folder / ("model.int8.onnx" if precision == "int8" else "model.onnx")
+        self.session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
-        self._lock = threading.Lock()  # one forward pass at a time: each one uses every core
+        self._slots = threading.BoundedSemaphore(CORES)  # forward passes at once: one per core
+        self._pool: ThreadPoolExecutor | None = None
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], urgent: bool = False) -> np.ndarray:
+        """`urgent`: queries, a few short texts, run at once beside indexing passes instead of
+        waiting for a core slot (they take a millisecond or two; a pass of long chunks, seconds)."""
         encodings = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), BATCH):
-            rows = order[start: start + BATCH]
+        batches: list[list[int]] = [[]]
+        for i in order:
+            width = len(encodings[i].ids)
+            if batches[-1] and (len(batches[-1]) >= BATCH or (len(batches[-1]) + 1) * width * width > PASS_BUDGET):
+                batches.append([])
+            batches[-1].append(i)
+
+        def run(rows: list[int]) -> None:
             width = max(len(encodings[i].ids) for i in rows)
             feeds = {name: np.zeros((len(rows), width), dtype=np.int64) for name in self.inputs}
             for row, i in enumerate(rows):
@@ -104,22 +126,42 @@ class OnnxEncoder:
                 feeds["attention_mask"][row, :n] = 1
                 if "token_type_ids" in feeds:
                     feeds["token_type_ids"][row, :n] = enc.type_ids
-            with self._lock:
+            if urgent:
                 out[rows] = self.session.run(None, feeds)[0]
+                return
+            with self._slots:
+                out[rows] = self.session.run(None, feeds)[0]
+
+        if len(batches) == 1 or CORES == 1:
+            for rows in batches:
+                run(rows)
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=CORES, thread_name_prefix="embed")
+            for _ in self._pool.map(run, batches):
+                pass
         return out
 
     def reproduces_its_reference(self) -> bool:
         """Does this file still give the vector the export checked against the model?"""
+        reference = self.meta.get("int8_reference_vector" if self.precision == "int8" else "reference_vector")
+        if not reference:
+            return False
         got = self.embed([self.meta["reference_text"]])[0]
-        return float(got @ np.asarray(self.meta["reference_vector"], dtype=np.float32)) > 0.9999
+        return float(got @ np.asarray(reference, dtype=np.float32)) > 0.9999
 
 
 class OnnxEmbedder:
     """The default embedder. Compiles the model once per model version into `cache` (in a child
     process, so torch stays out of this one) and loads it on first use, never at import."""
 
-    def __init__(self, name: str, cache: Path):
-        self.name = name
+    def __init__(self, name: str, cache: Path, precision: str = "int8"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        self.model = name
+        self.precision = precision
+        # What the index records: vectors of another precision are another model's vectors.
+        self.name = name if precision == "fp32" else f"{name}:{precision}"
         self.cache = cache
         self._backend: OnnxEncoder | SentenceTransformerEmbedder | None = None
         self._lock = threading.Lock()
@@ -133,6 +175,10 @@ class OnnxEmbedder:
         return self._backend
 
     @property
+    def loaded(self) -> bool:
+        return self._backend is not None
+
+    @property
     def dimension(self) -> int:
         return self.backend.dimension
 
@@ -141,27 +187,35 @@ class OnnxEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self.backend.embed(texts)
 
+    def embed_urgent(self, texts: list[str]) -> np.ndarray:
+        """Queries: see OnnxEncoder.embed."""
+        backend = self.backend
+        return backend.embed(texts, urgent=True) if isinstance(backend, OnnxEncoder) else backend.embed(texts)
+
     def _load(self) -> OnnxEncoder | SentenceTransformerEmbedder:
         offline_environment()
-        folder = compiled_dir(self.name, self.cache)
-        encoder = _open_compiled(folder)
+        folder = compiled_dir(self.model, self.cache)
+        encoder = _open_compiled(folder, self.precision)
         if encoder is not None:
             return encoder
-        failure = _compile(self.name, folder)
-        encoder = None if failure else _open_compiled(folder)
+        failure = _compile(self.model, folder)
+        encoder = None if failure else _open_compiled(folder, self.precision)
         if encoder is not None:
             return encoder
-        failure = failure or "the compiled model does not reproduce the model's embeddings"
-        log.warning("embedding model %s runs on sentence-transformers: %s", self.name, failure)
-        return SentenceTransformerEmbedder(self.name)
+        failure = failure or f"the compiled model ({self.precision}) does not reproduce the model's embeddings"
+        log.warning("embedding model %s runs on sentence-transformers: %s", self.model, failure)
+        return SentenceTransformerEmbedder(self.model)
 
 
-def _open_compiled(folder: Path) -> OnnxEncoder | None:
+def _open_compiled(folder: Path, precision: str = "fp32") -> OnnxEncoder | None:
     """The compiled model in `folder` if it is there and still faithful; a damaged one is removed."""
     if not (folder / "export.json").exists():
         return None
     try:
-        encoder = OnnxEncoder(folder)
+        if precision == "int8" and not json.loads((folder / "export.json").read_text()).get("int8_reference_vector"):
+            log.warning("the int8 copy of %s strayed from full precision at export; running fp32", folder.name)
+            precision = "fp32"
+        encoder = OnnxEncoder(folder, precision)
         if encoder.reproduces_its_reference():
             return encoder
         log.warning("compiled model %s no longer matches its reference; compiling again", folder)
@@ -205,6 +259,10 @@ class SentenceTransformerEmbedder:
                 if self._model is None:
                     self._model = load_sentence_transformer(self.name)
         return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
 
     @property
     def dimension(self) -> int:
@@ -251,7 +309,11 @@ class HashingEmbedder:
 
 
 def make_embedder(spec: str, cache: Path) -> Embedder:
-    """'hash:N' for the test embedder; anything else is a sentence-transformers model."""
+    """'hash:N' for the test embedder; anything else is a sentence-transformers model, run in
+    int8 unless the spec ends in ':fp32'."""
     if spec.startswith("hash:"):
         return HashingEmbedder(int(spec.split(":", 1)[1] or 256))
+    model, _, precision = spec.rpartition(":")
+    if precision in PRECISIONS:
+        return OnnxEmbedder(model, cache, precision)
     return OnnxEmbedder(spec, cache)

@@ -1,156 +1,303 @@
-"""Hybrid ranking: dense chunk similarity from Chroma, BM25 and idf coverage from the keyword
-index, exact identifier matches; fused per runbook, with an honest confidence."""
+"""Hybrid ranking: dense chunk similarity from Chroma, BM25F and coverage from the keyword
+index, names matched whole or in parts; one calibrated confidence per runbook, and results
+sorted by exactly that number."""
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..models import SearchHit
+from ..memory import release_free_memory
+from ..models import MatchSignals, RunbookRef, SearchHit
+from . import confidence as conf
+from .batching import QueryBatcher, ready_or_loading
+from .documents import SearchDoc, build_doc, effective_status
 from .embedder import Embedder
-from .index import Mirror, SearchIndex
-from .keyword import KeywordIndex
-from .text import identifiers, tokenize
+from .index import SearchIndex
+from .keyword import DocTerms, KeywordIndex, Query, Vocabulary, doc_terms
+from .mirror import LOADING, DocRecord, Mirror
+from .query import QueryText
+from .text import identifiers, spell_out, tokenize
 
-DENSE_K = 60  # chunks asked from Chroma; runbooks outside them fall back to the weakest seen
+DENSE_K = 80  # chunks asked from Chroma
+KEYWORD_K = 40  # runbooks taken from the top of BM25F
 SNIPPET_CHARS = 240
-
-# Weights of the fused score and the confidence bar, tuned on the benchmark in
-# benchmarks/retrieval_quality.py (see README for the figures).
-W_DENSE, W_BM25, W_COVER, W_EXACT = 0.5, 0.3, 0.2, 0.35
-CONFIDENT = 0.38
-# A query that is only a name (an alert name, an error code) and names no runbook is most
-# likely about something the library lacks: similar-sounding names are not confident matches.
-NAME_ONLY_DISCOUNT = 0.6
-SHORT_QUERY_WORDS = 6
+REBUILD_SECONDS = 1.0  # while a sync writes, the writer rebuilds the keyword index at most this often
 
 
 @dataclass
 class Match:
     doc: int
+    features: np.ndarray
     score: float
-    relevance: float
-    dense: float
-    bm25: float
-    coverage: float
-    exact: set[str]
-    mentioned: set[str]
-    chunk: int | None
+    relevance: float = 0.0
+    chunk: int | None = None
+    also: list[int] = field(default_factory=list)
+
+    def feature(self, name: str) -> float:
+        return float(self.features[conf.FEATURES.index(name)])
+
+
+@dataclass
+class Ranking:
+    """One query's candidates, best first, and what is needed to render them."""
+
+    matches: list[Match]
+    kw: KeywordIndex
+    mirror: Mirror
+    query: QueryText
+    terms: Query
+    model_ready: bool = True  # False: the model was still loading, the ranking is keywords only
+    loading: bool = False  # True: another thread was still loading the index; nothing was searched
 
 
 class HybridSearcher:
     def __init__(self, index: SearchIndex, embedder: Embedder):
         self.index = index
         self.embedder = embedder
-        self._keyword: KeywordIndex | None = None
-        self._keyword_of: Mirror | None = None
-        self._keyword_lock = threading.Lock()
+        self.queries = QueryBatcher(embedder)
+        self.vocab = Vocabulary()
+        self._docs: dict[tuple[str, str, str], tuple[SearchDoc, DocTerms]] = {}
+        self._keyword: tuple[int, KeywordIndex] | None = None
+        self._built_at = 0.0
+        self._lock = threading.Lock()
+        index.on_change.append(self._refresh)
 
-    def keyword(self, mirror: Mirror) -> KeywordIndex:
-        """The keyword index of exactly this mirror, built once even under concurrent searches."""
-        with self._keyword_lock:
-            if self._keyword_of is not mirror:
-                self._keyword = KeywordIndex(mirror)
-                self._keyword_of = mirror
-            return self._keyword
+    def _refresh(self, final: bool) -> None:
+        """After a write, in the writer's thread: rebuild the keyword index if it is in use (after
+        a step of a long sync, at most every REBUILD_SECONDS)."""
+        if self._keyword is None or self.index.snapshot() is None:
+            return
+        if final or time.monotonic() - self._built_at >= REBUILD_SECONDS:
+            with self._lock:
+                mirror = self.index.mirror()
+                if self._keyword is None or self._keyword[0] != mirror.version:
+                    self._keyword = (mirror.version, self._build(mirror))
+                    self._built_at = time.monotonic()
 
+    # -- the keyword index, per mirror version --------------------------------------------
+    def keyword(self, mirror: Mirror, wait: float | None = None) -> KeywordIndex | None:
+        """The keyword index of this mirror. While a sync writes, searches use the last one and
+        the writer rebuilds it. While another thread builds it, a caller passing `wait` gets the
+        last one after that long, or None when there is none yet (the first build of a large
+        library takes seconds)."""
+        current = self._keyword
+        if current is not None and (current[0] == mirror.version or self.index.writing):
+            return current[1]  # while a sync writes, the writer rebuilds it (see _refresh)
+        if not self._lock.acquire(timeout=-1 if wait is None else wait):
+            return current[1] if current is not None else None
+        try:
+            current = self._keyword
+            if current is not None and current[0] == mirror.version:
+                return current[1]
+            kw = self._build(mirror)
+            self._keyword = (mirror.version, kw)
+            self._built_at = time.monotonic()
+            return kw
+        finally:
+            self._lock.release()
+
+    def _build(self, mirror: Mirror) -> KeywordIndex:
+        docs, terms, keep = [], [], {}
+        for path in sorted(mirror.docs):
+            rec = mirror.docs[path]
+            key = (path, rec.file_hash, rec.info.id)
+            entry = self._docs.get(key)
+            if entry is None:
+                doc = build_doc(rec.info, list(rec.sections), list(rec.texts))
+                entry = (doc, doc_terms(doc, self.vocab))
+                doc.name = doc.lead = doc.body = ""  # tokenised: at 100k chunks the texts are 100 MB kept twice
+            keep[key] = entry
+            docs.append(entry[0])
+            terms.append(entry[1])
+        self._docs = keep
+        kw = KeywordIndex(docs, terms, self.vocab)
+        release_free_memory()  # the build's temporary arrays: tens of MB at 100k chunks
+        return kw
+
+    # -- ranking ---------------------------------------------------------------------------
     def rank(
-        self, query: str, where: dict | None = None, allowed: set[str] | None = None,
-        boost: Callable[[str], float] | None = None,
-    ) -> tuple[list[Match], KeywordIndex, Mirror]:
-        """Candidates from both retrievers, best first. `boost(runbook_id)` scales a runbook's
-        fused score (the service passes learned outcomes)."""
-        mirror = self.index.mirror()
-        kw = self.keyword(mirror)
-        if not kw.ids:
-            return [], kw, mirror
-        q = kw.prepare(query)
-        vector = self.embedder.embed([query])[0]
-        best_dense: dict[int, tuple[float, int]] = {}
-        floor = 0.0
-        name_only = is_name_only(query)
-        # A rare identifier the text mentions is telling in a short query ("disk full ENOSPC"),
-        # noise in a pasted alert description full of pod names and addresses.
-        short = len(query.split()) <= SHORT_QUERY_WORDS
-        for cid, sim in self.index.dense(vector, DENSE_K, where):
-            pos = kw.chunk_pos.get(cid)
-            if pos is None:
-                continue
-            doc = kw.position.get(mirror.chunk_owner[pos])
-            if doc is not None and (doc not in best_dense or sim > best_dense[doc][0]):
-                best_dense[doc] = (sim, pos)
-            floor = sim
-        bm25 = kw.scores(q)
-        top_bm25 = float(bm25.max()) if len(bm25) else 0.0
-        candidates = set(best_dense) | set(np.argsort(-bm25)[:DENSE_K].tolist() if top_bm25 > 0 else [])
-        matches = []
-        for doc in candidates:
-            rid = kw.ids[doc]
-            if allowed is not None and rid not in allowed:
-                continue
-            dense, chunk = best_dense.get(doc, (floor * 0.95, None))
-            bm = float(bm25[doc]) / top_bm25 if top_bm25 > 0 else 0.0
-            cover = kw.coverage(q, doc)
-            exact, mentioned = kw.exact(q, doc)
-            mentioned = mentioned if short else set()
-            score = W_DENSE * dense + W_BM25 * bm + W_COVER * cover
-            score += W_EXACT if exact else W_EXACT / 2 if mentioned else 0.0
-            if boost is not None:
-                score *= boost(rid)
-            relevance = 0.8 * max(dense, 0.0) + 0.2 * cover
-            if name_only and not (exact or mentioned):
-                relevance *= NAME_ONLY_DISCOUNT
-            relevance = min(1.0, relevance + (0.5 if exact else 0.3 if mentioned else 0.0))
-            matches.append(Match(doc, score, relevance, dense, bm, cover, exact, mentioned, chunk))
-        matches.sort(key=lambda m: -m.score)
-        return matches, kw, mirror
+        self, query: QueryText, where: dict | None = None, allowed: set[str] | None = None,
+        boost: Callable[[str], float] | None = None, wait: float | None = None,
+    ) -> Ranking:
+        """Candidates best first. `wait`: how long to wait for a first load of the index by
+        another thread before answering with nothing (`loading` set)."""
+        mirror = self.index.mirror(wait)
+        kw = self.keyword(mirror, wait) if mirror is not LOADING else None
+        if kw is None:
+            kw = KeywordIndex([], [], self.vocab)
+            return Ranking([], kw, mirror, query, kw.prepare(""), loading=True)
+        terms = kw.prepare(query.topic)
+        if not kw.n:
+            return Ranking([], kw, mirror, query, terms)
+        model_ready = ready_or_loading(self.embedder)
+        hits = self.index.dense(self.queries.embed_one(spell_out(query.topic)), DENSE_K, where) if model_ready else []
+        dense, floor = _best_chunks(hits, kw, mirror)
+        bm, coverage, lead, rare = kw.scores(terms)
+        # A query that is only a code or two names the runbooks that mention it, if few do and
+        # no runbook carries it as its name.
+        named = kw.named(query.names, query.name_only)
+        coded = kw.mentioning(identifiers(query.topic)) if query.name_only and not named else set()
+        candidates = set(dense) | named | coded
+        if bm.max(initial=0.0) > 0:
+            candidates |= set(np.argsort(-bm)[:KEYWORD_K].tolist())
+        for stub, target in kw.stub_target.items():  # a stub means what its target means
+            if target in dense and dense[target][0] > dense.get(stub, (floor, 0))[0]:
+                dense[stub] = (dense[target][0], -1)
+                candidates.add(stub)
+        if allowed is not None or where:
+            candidates = {d for d in candidates if _passes(kw.docs[d].info, allowed, where)}
+        if not candidates:
+            return Ranking([], kw, mirror, query, terms, model_ready)
+        docs = sorted(candidates)
+        sims = np.array([dense.get(d, (floor * 0.95, 0))[0] for d in docs], dtype=np.float32)
+        rows = np.zeros((len(docs), len(conf.FEATURES)), dtype=np.float32)
+        rows[:, 0] = sims
+        rows[:, 1] = bm[docs] / max(float(bm[docs].max()), 1e-9)
+        rows[:, 2] = coverage[docs]
+        rows[:, 3] = lead[docs]
+        rows[:, 4] = rare[docs]
+        rows[:, 5:8] = [(1.0, 0.0, 0.0) if d in coded else kw.name_match(query.names, d, query.name_only)
+                        for d in docs]
+        rows[:, 8] = [kw.name_coverage(terms, d) for d in docs]
+        rows[:, 9] = sims - sims.max()
+        adjust = np.array([
+            conf.adjustment(kw.docs[d].kind == "index", effective_status(kw.docs[d].info),
+                            boost(kw.ids[d]) if boost is not None else 1.0)
+            for d in docs
+        ], dtype=np.float32)
+        return Ranking(_score(docs, rows, adjust, dense, kw), kw, mirror, query, terms, model_ready)
 
-    @staticmethod
-    def _best_chunk(kw: KeywordIndex, mirror: Mirror, rid: str, words: set[str]) -> int | None:
-        """For a runbook found by keywords alone: its chunk mentioning the most query words."""
-        def hits(pos: int) -> int:
-            text = mirror.chunk_text[pos].lower()
-            return sum(w in text for w in words)
-
-        return max(kw.chunks_of.get(rid, []), key=hits, default=None)
-
-    def hit(self, match: Match, kw: KeywordIndex, mirror: Mirror, query: str) -> SearchHit:
-        info = mirror.infos[kw.ids[match.doc]]
+    # -- rendering -------------------------------------------------------------------------
+    def hit(self, match: Match, ranking: Ranking) -> SearchHit:
+        kw, mirror = ranking.kw, ranking.mirror
+        doc = kw.docs[match.doc]
+        info = doc.info
+        rec = mirror.docs.get(doc.path)
+        words = set(tokenize(ranking.query.topic))
         section, snippet = "", info.summary
-        words = set(tokenize(query))
-        if match.chunk is None:
-            match.chunk = self._best_chunk(kw, mirror, info.id, words)
-        if match.chunk is not None:
-            section = mirror.chunk_section[match.chunk]
-            snippet = snippet_of(mirror.chunk_text[match.chunk], words)
+        if rec is not None:
+            # A name or a code alone is best shown where the runbook says it; a description where
+            # the runbook means the same.
+            chunk = match.chunk
+            if chunk is None or ranking.query.name_only:
+                found = _best_chunk(rec, words)
+                chunk = found if found is not None else chunk
+            if chunk is not None and chunk < len(rec.texts):
+                section = rec.sections[chunk]
+                snippet = snippet_of(rec.texts[chunk], words)
+        see = None
+        if match.doc in kw.stub_target:
+            target = kw.docs[kw.stub_target[match.doc]]
+            see = RunbookRef(id=target.info.id, path=target.path)
+        status = effective_status(info)
+        keywords = kw.shared_words(ranking.terms, match.doc)
+        names = [key for key, _ in ranking.query.names if any(key == k for k, _ in doc.names)]
+        if match.feature("name_exact") and not names:  # a code the runbook mentions: ENOSPC
+            names = sorted(identifiers(ranking.query.topic) & set(keywords))
         return SearchHit(
-            id=info.id, title=info.title, type=info.type, severity=info.severity,
+            id=info.id, title=info.title, type=info.type, severity=info.severity, status=status,
             relevance_score=round(match.relevance, 3), summary=info.summary,
-            last_updated=info.last_updated, path=info.path, section=section or "(summary)",
-            snippet=snippet, why=why(match, kw, query), tags=info.tags,
+            last_updated=info.last_updated, path=info.path, section=section or "(summary)", snippet=snippet,
+            why=MatchSignals(
+                exact_identifier=round(max(match.feature("name_exact"), match.feature("name_prefix"),
+                                           match.feature("name_overlap")), 3),
+                identifiers=names,
+                keyword_coverage=round(match.feature("coverage"), 3),
+                keywords=keywords,
+                semantic_similarity=round(match.feature("dense"), 3),
+                note=_note(doc, status, see),
+            ),
+            also_in=[RunbookRef(id=kw.docs[d].info.id, path=kw.docs[d].path) for d in match.also],
+            see=see, tags=info.tags,
         )
 
 
-def is_name_only(query: str) -> bool:
-    words = query.split()
-    return len(words) <= 3 and all(identifiers(w) for w in words)
+def _best_chunks(hits: list[tuple[str, float]], kw: KeywordIndex, mirror: Mirror
+                 ) -> tuple[dict[int, tuple[float, int]], float]:
+    """Runbook -> (similarity, chunk) of its closest chunk among the dense hits, and the last
+    hit's similarity (a bound for runbooks no hit reached)."""
+    dense: dict[int, tuple[float, int]] = {}
+    floor = 0.0
+    for cid, sim in hits:
+        found = mirror.chunk(cid)
+        doc = kw.position.get(found[0].info.id) if found else None
+        if found is not None and doc is not None and (doc not in dense or sim > dense[doc][0]):
+            dense[doc] = (sim, found[1])
+        floor = sim
+    return dense, floor
 
 
-def why(match: Match, kw: KeywordIndex, query: str) -> str:
-    parts = []
-    if match.exact:
-        parts.append("exact name: " + ", ".join(sorted(match.exact)))
-    if match.mentioned:
-        parts.append("rare identifier in text: " + ", ".join(sorted(match.mentioned)))
-    shared = [t for t in dict.fromkeys(tokenize(query)) if t in kw.token_sets[match.doc]]
-    if shared:
-        parts.append("keywords: " + ", ".join(shared[:8]))
-    parts.append(f"meaning similarity {match.dense:.2f}")
-    return "; ".join(parts)
+def _score(docs: list[int], rows: np.ndarray, adjust: np.ndarray, dense: dict, kw: KeywordIndex) -> list[Match]:
+    """Matches best first: scored, near-duplicates folded, calibrated."""
+    scores = conf.evidence(rows, adjust)
+    matches = [Match(d, rows[i], float(scores[i]), chunk=_chunk(dense.get(d))) for i, d in enumerate(docs)]
+    keep = _fold_duplicates(matches, kw.group)
+    index_of = {id(m): i for i, m in enumerate(matches)}
+    kept = np.array([index_of[id(m)] for m in keep])
+    for m, p in zip(keep, conf.confidence(rows[kept], scores[kept]), strict=True):
+        m.relevance = float(p)
+    keep.sort(key=lambda m: (-m.relevance, -m.score, kw.ids[m.doc]))
+    return keep
+
+
+def _chunk(found: tuple[float, int] | None) -> int | None:
+    """The chunk a dense hit names; none for a stub scored by its target's meaning."""
+    return found[1] if found is not None and found[1] >= 0 else None
+
+
+def _passes(info, allowed: set[str] | None, where: dict | None) -> bool:
+    if allowed is not None and info.id not in allowed:
+        return False
+    if where:
+        clauses = where.get("$and", [where])
+        return all(getattr(info, key) == value for clause in clauses for key, value in clause.items())
+    return True
+
+
+def _fold_duplicates(matches: list[Match], group: dict[int, int]) -> list[Match]:
+    """Near-duplicates are one answer: the best of each group stays, the others become its
+    `also_in`, so either copy counts and neither pushes a different runbook off the list."""
+    best: dict[int, Match] = {}
+    out = []
+    for m in sorted(matches, key=lambda m: -m.score):
+        root = group.get(m.doc)
+        if root is None:
+            out.append(m)
+        elif root in best:
+            best[root].also.append(m.doc)
+        else:
+            best[root] = m
+            out.append(m)
+    return out
+
+
+def _note(doc: SearchDoc, status: str, see: RunbookRef | None) -> str | None:
+    notes = []
+    if see is not None:
+        notes.append(f"only points to {see.id}")
+    if doc.kind == "index":
+        notes.append("a README or list of links, not a runbook itself")
+    if status != "verified":
+        notes.append(f"status {status}")
+    return "; ".join(notes) or None
+
+
+def _best_chunk(rec: DocRecord, words: set[str]) -> int | None:
+    """The chunk naming the most query words (stems, found as substrings: cheap, and close
+    enough for choosing what to show)."""
+    best, best_n = None, 0
+    for n, text in enumerate(rec.texts):
+        lowered = text.lower()
+        shared = sum(w in lowered for w in words)
+        if shared > best_n:
+            best, best_n = n, shared
+    return best
 
 
 def snippet_of(chunk_text: str, words: set[str]) -> str:

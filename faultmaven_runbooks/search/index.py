@@ -1,10 +1,12 @@
-"""The search index: Chroma chunks kept in step with the library files, plus an in-memory
-keyword mirror built from the same chunks.
+"""The search index: Chroma chunks kept in step with the library files, and an in-memory
+mirror of the same chunks (texts, sections, runbook infos) for the keyword side.
 
 Sync is incremental by content hash: unchanged files are neither parsed nor embedded, deleted
-files leave the index. The keyword mirror is (re)built from the collection, so several
-replicas sharing one Chroma server see the same library: every sync that changes the
-collection stamps a new generation on it, and each replica checks the stamp every few seconds.
+files leave the index. Files are embedded in batches *outside* the lock searches take; each
+finished batch is written and shows up in the mirror at once, so a search during a long sync
+answers from what is indexed so far, and one huge file never stalls searching. Several
+replicas can share one Chroma server: every write stamps a new generation on the collection,
+and a replica that sees a stamp it did not write reloads its mirror.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 
@@ -25,12 +28,13 @@ from ..memory import release_free_memory
 from ..models import Runbook, RunbookInfo
 from ..settings import Settings
 from .embedder import Embedder
+from .mirror import LOADING, DocRecord, Mirror
 from .store import connect, open_collection, stored_metadata
-from .text import chunk_runbook
+from .text import MAX_CHUNKS_PER_FILE, iter_chunks
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 256  # chunks embedded per call: big enough for throughput, small enough to report progress
+BATCH_CHUNKS = 256  # chunks embedded and written per step: a search waits at most one step's write
 MIRROR_CHECK_SECONDS = 2.0  # how often a search checks whether another writer changed the collection
 MIRROR_PAGE = 1000  # chunks fetched per page when the mirror is (re)built
 
@@ -55,16 +59,12 @@ class SyncReport:
 
 
 @dataclass
-class Mirror:
-    """What search needs in memory: runbook infos and every chunk's text and owner."""
+class IndexStatus:
+    """What a sync is doing now, for search messages and health."""
 
-    infos: dict[str, RunbookInfo]
-    chunk_ids: list[str]
-    chunk_owner: list[str]
-    chunk_section: list[str]
-    chunk_text: list[str]
-    count: int
-    generation: str | None
+    running: bool = False
+    total: int = 0  # runbooks this sync indexes
+    done: int = 0
 
 
 class SearchIndex:
@@ -72,11 +72,20 @@ class SearchIndex:
         self.settings = settings
         self.library = library
         self.embedder = embedder
-        self._lock = threading.RLock()
+        self._state = threading.RLock()  # Chroma writes and mirror swaps; held for milliseconds
+        self._writer = threading.Lock()  # one sync step (parse, embed, write) at a time
         self._client = connect(settings)
         self.collection, self.rebuilt = open_collection(self._client, settings.collection, embedder)
         self._mirror: Mirror | None = None
         self._mirror_checked = 0.0
+        self._own_generations: set[str] = set()
+        self.status = IndexStatus()
+        # Called in the syncing thread after each written step (final=False) and after a sync
+        # that changed the index (final=True): the work that follows a change (the keyword
+        # index) is done by the writer, not by the next search.
+        self.on_change: list[Callable[[bool], None]] = []
+        self.writing = 0  # syncs in progress
+        self._writing_lock = threading.Lock()
 
     # -- sync ------------------------------------------------------------------------------
     def _stored(self) -> dict[str, tuple[str, str, str]]:
@@ -91,58 +100,94 @@ class SearchIndex:
         """Bring the index in line with the files: all of them, or just `relpaths`."""
         started = time.perf_counter()
         report = SyncReport(rebuilt=self.rebuilt)
-        with self._lock:
-            stored = self._stored()
-            on_disk = set(self.library.relpaths())
-            targets = sorted(on_disk) if relpaths is None else [p for p in relpaths if p in on_disk]
-            report.files = len(targets)
-            changed: dict[str, tuple[str, Runbook]] = {}
-            for relpath in targets:
-                try:
-                    digest = file_hash(self.library.resolve(relpath).read_bytes())
-                except OSError as exc:
-                    report.warnings.append(f"{relpath}: cannot be read ({exc})")
-                    continue
-                if relpath in stored and stored[relpath][0] == digest:
-                    report.unchanged += 1
-                    continue
-                parsed = self._parse(relpath, report)
-                if parsed is not None:
-                    changed[relpath] = (digest, parsed)
-                elif relpath in stored:  # it was a runbook before; it is not one now
-                    self._delete([relpath])
-                    del stored[relpath]
-                    report.removed += 1
-            gone = [p for p in stored if p not in on_disk and (relpaths is None or p in relpaths)]
-            if gone:
-                self._delete(gone)
-                report.removed += len(gone)
-            # Ids are unique across the library: a clash (or its end) can change the id of a
-            # file that did not change itself, and then that file is re-indexed too.
-            claims = {p: claimed for p, (_, _, claimed) in stored.items() if p not in gone}
-            claims.update({p: rb.id for p, (_, rb) in changed.items()})
-            ids = unique_ids(claims)
-            for relpath, (digest, _, _) in stored.items():
-                if relpath in ids and relpath not in changed and ids[relpath] != stored[relpath][1]:
-                    parsed = self._parse(relpath, report)
-                    if parsed is not None:
-                        changed[relpath] = (digest, parsed)
-                        report.unchanged = max(0, report.unchanged - 1)
-            if changed:
-                try:
-                    report.chunks = self._add(
-                        [(p, digest, rb, ids[p]) for p, (digest, rb) in sorted(changed.items())], progress
-                    )
-                except DimensionChanged as exc:
-                    log.warning("%s; re-indexing the whole library", exc)
+        full = relpaths is None
+        if full:
+            self.status = IndexStatus(running=True)
+        with self._writing_lock:
+            self.writing += 1
+        try:
+            with self._writer:
+                changed, ids = self._plan(relpaths, report)
+            if full:
+                self.status.total = len(changed)
+            done, pending = 0, sorted(changed)
+            while pending:
+                batch, pending = self._next_batch(pending, changed)
+                with self._writer:
+                    try:
+                        report.chunks += self._add(batch, ids, report)
+                        rebuild = False
+                    except DimensionChanged as exc:
+                        log.warning("%s; re-indexing the whole library", exc)
+                        rebuild = True
+                if rebuild:
                     return self.sync(None, progress)
-                report.indexed = len(changed)
-            if changed or report.removed:
-                self._mirror = None
-                self._stamp_generation()
+                done += len(batch)
+                if full:
+                    self.status.done = done
+                if progress:
+                    progress(done, len(changed), batch[-1])
+        finally:
+            with self._writing_lock:
+                self.writing -= 1
+            if full:
+                self.status.running = False
+        if report.indexed or report.removed:
+            for callback in self.on_change:
+                callback(True)
         report.seconds = time.perf_counter() - started
         self.rebuilt = False
         return report
+
+    def _plan(self, relpaths: list[str] | None, report: SyncReport) -> tuple[dict[str, Runbook], dict[str, str]]:
+        """Which files need embedding (parsed), with the id each is served under; removes
+        deleted files and files that stopped being runbooks right away."""
+        stored = self._stored()
+        on_disk = set(self.library.relpaths())
+        targets = sorted(on_disk) if relpaths is None else [p for p in relpaths if p in on_disk]
+        report.files = len(targets)
+        changed: dict[str, Runbook] = {}
+        gone = [p for p in stored if p not in on_disk and (relpaths is None or p in relpaths)]
+        for relpath in targets:
+            try:
+                digest = file_hash(self.library.resolve(relpath).read_bytes())
+            except OSError as exc:
+                report.warnings.append(f"{relpath}: cannot be read ({exc})")
+                continue
+            if relpath in stored and stored[relpath][0] == digest:
+                report.unchanged += 1
+                continue
+            parsed = self._parse(relpath, report)
+            if parsed is not None:
+                changed[relpath] = parsed
+            elif relpath in stored:  # it was a runbook before; it is not one now
+                gone.append(relpath)
+        if gone:
+            self._commit(removed=gone)
+            report.removed += len(gone)
+        # Ids are unique across the library: a clash (or its end) can change the id of a file
+        # that did not change itself, and then that file is re-indexed too.
+        claims = {p: claimed for p, (_, _, claimed) in stored.items() if p not in gone}
+        claims.update({p: rb.id for p, rb in changed.items()})
+        ids = unique_ids(claims)
+        for relpath, (_, served, _) in stored.items():
+            if relpath in ids and relpath not in changed and ids[relpath] != served:
+                parsed = self._parse(relpath, report)
+                if parsed is not None:
+                    changed[relpath] = parsed
+                    report.unchanged = max(0, report.unchanged - 1)
+        report.indexed = len(changed)
+        return changed, ids
+
+    @staticmethod
+    def _next_batch(pending: list[str], changed: dict[str, Runbook]) -> tuple[list[str], list[str]]:
+        """Files whose chunks fill about one step; a file is never split across steps."""
+        size = 0
+        for n, relpath in enumerate(pending):
+            size += min(len(changed[relpath].sections) + 1, MAX_CHUNKS_PER_FILE)
+            if size >= BATCH_CHUNKS:
+                return pending[: n + 1], pending[n + 1:]
+        return pending, []
 
     def _parse(self, relpath: str, report: SyncReport) -> Runbook | None:
         try:
@@ -156,43 +201,68 @@ class SearchIndex:
             report.skipped += 1
         return result.runbook
 
-    def _delete(self, relpaths: list[str]) -> None:
-        for i in range(0, len(relpaths), 100):
-            self.collection.delete(where={"path": {"$in": relpaths[i: i + 100]}})
-
-    def _add(self, changed: list[tuple[str, str, Runbook, str]], progress: Progress | None) -> int:
-        """Embed and store the chunks of (relpath, hash, runbook, served id) entries."""
-        self._delete([p for p, _, _, _ in changed])
-        ids, texts, metas = [], [], []
-        for relpath, digest, rb, served_id in changed:
-            info = RunbookInfo(**{**rb.model_dump(include=set(RunbookInfo.model_fields)), "id": served_id})
-            chunks = list(enumerate(chunk_runbook(rb)))
+    def _add(self, batch: list[str], ids: dict[str, str], report: SyncReport) -> int:
+        """Embed a batch of files (no lock held that searches need), then write it. A file that
+        another sync indexed meanwhile is skipped; one edited since the plan is read anew."""
+        indexed = {m["path"]: (m["file_hash"], m["runbook_id"]) for m in self.collection.get(
+            where={"$and": [{"chunk": 0}, {"path": {"$in": batch}}]}, include=["metadatas"])["metadatas"] or []}
+        records: dict[str, DocRecord] = {}
+        rows: list[tuple[str, str, dict]] = []  # (chunk id, text, metadata)
+        for relpath in batch:
+            try:
+                digest, result = self.library.load(relpath)
+            except OSError as exc:
+                report.warnings.append(f"{relpath}: cannot be read ({exc})")
+                continue
+            rb = result.runbook
+            served = ids.get(relpath, rb.id) if rb is not None else ""
+            if rb is None or indexed.get(relpath) == (digest, served):
+                continue
+            chunks = list(islice(iter_chunks(rb), MAX_CHUNKS_PER_FILE + 1))
+            if len(chunks) > MAX_CHUNKS_PER_FILE:
+                chunks = chunks[:MAX_CHUNKS_PER_FILE]
+                warning = (f"{relpath}: more than {MAX_CHUNKS_PER_FILE} chunks; only the first "
+                           f"{MAX_CHUNKS_PER_FILE} are searchable (split the file to search all of it)")
+                log.warning(warning)
+                report.warnings.append(warning)
+            info = RunbookInfo(**{**rb.model_dump(include=set(RunbookInfo.model_fields)), "id": served})
+            records[relpath] = DocRecord(info, digest, rb.id, tuple(sys.intern(c.section) for c in chunks),
+                                         tuple(c.text for c in chunks))
             # Chunk 0 carries the file hash that marks the file indexed, so it is written last:
             # a sync cut off halfway leaves no hash behind and the next sync redoes the file.
-            for n, chunk in chunks[1:] + chunks[:1]:
-                ids.append(f"{relpath}#{n}")
-                texts.append(chunk.text)
-                meta = {
-                    "runbook_id": served_id, "claimed_id": rb.id, "path": relpath, "chunk": n,
-                    "section": chunk.section,
-                    "type": rb.type, "severity": rb.severity, "file_hash": digest,
-                }
+            for n, chunk in list(enumerate(chunks))[1:] + [(0, chunks[0])]:
+                meta = {"runbook_id": served, "claimed_id": rb.id, "path": relpath, "chunk": n,
+                        "section": chunk.section, "type": rb.type, "severity": rb.severity, "file_hash": digest}
                 if n == 0:
                     meta["info"] = info.model_dump_json()
-                metas.append(meta)
-        total = len(texts)
-        for start in range(0, total, EMBED_BATCH):
-            end = min(start + EMBED_BATCH, total)
-            vectors = self.embedder.embed(texts[start:end])
-            if start == 0:
-                self._check_dimension(vectors.shape[1])
-            self.collection.upsert(
-                ids=ids[start:end], documents=texts[start:end],
-                metadatas=metas[start:end], embeddings=vectors,
-            )
-            if progress:
-                progress(end, total, metas[end - 1]["path"])
-        return total
+                rows.append((f"{relpath}#{n}", chunk.text, meta))
+        if not rows:
+            return 0
+        vectors = self.embedder.embed([text for _, text, _ in rows])
+        self._check_dimension(vectors.shape[1])
+        self._commit(records=records, rows=rows, vectors=vectors)
+        for callback in self.on_change:
+            callback(False)
+        return len(rows)
+
+    def _commit(self, records: dict[str, DocRecord] | None = None, rows: list | None = None,
+                vectors: np.ndarray | None = None, removed: list[str] | None = None) -> None:
+        """Write one step to Chroma and swap in the mirror that includes it."""
+        records = records or {}
+        paths = sorted(set(records) | set(removed or []))
+        with self._state:
+            for i in range(0, len(paths), 100):
+                self.collection.delete(where={"path": {"$in": paths[i: i + 100]}})
+            if rows:
+                self.collection.upsert(
+                    ids=[r[0] for r in rows], documents=[r[1] for r in rows],
+                    metadatas=[r[2] for r in rows], embeddings=vectors,
+                )
+            generation = self._stamp_generation()
+            if self._mirror is not None:
+                docs = {p: rec for p, rec in self._mirror.docs.items() if p not in paths}
+                docs.update(records)
+                self._mirror = Mirror(docs, self._mirror.version + 1, generation)
 
     def _check_dimension(self, dimension: int) -> None:
         """Record the model's dimension; vectors of another size mean the model behind the same
@@ -201,8 +271,10 @@ class SearchIndex:
         if meta.get("dimension") == dimension:
             return
         if meta.get("dimension") is not None:
-            self.collection, self.rebuilt = open_collection(self._client, self.settings.collection, self.embedder, dimension)
-            self._mirror = None
+            with self._state:
+                self.collection, self.rebuilt = open_collection(
+                    self._client, self.settings.collection, self.embedder, dimension)
+                self._mirror = None
             raise DimensionChanged(f"embedding dimension changed from {meta['dimension']} to {dimension}")
         meta["dimension"] = dimension
         self.collection.modify(metadata=meta)
@@ -210,61 +282,64 @@ class SearchIndex:
     def _generation(self) -> str | None:
         return stored_metadata(self._client, self.settings.collection, self.embedder).get("generation")
 
-    def _stamp_generation(self) -> None:
+    def _stamp_generation(self) -> str:
         """Mark the collection changed for every replica: an edit can leave the chunk count as
         it was, so the count alone does not tell."""
         meta = stored_metadata(self._client, self.settings.collection, self.embedder)
-        self.collection.modify(metadata={**meta, "generation": uuid.uuid4().hex})
+        generation = uuid.uuid4().hex
+        self.collection.modify(metadata={**meta, "generation": generation})
+        self._own_generations.add(generation)
+        return generation
 
     # -- reading ---------------------------------------------------------------------------
-    def mirror(self) -> Mirror:
-        """The in-memory view of the collection, rebuilt when another writer changed it."""
-        now = time.monotonic()
+    def mirror(self, wait: float | None = None) -> Mirror:
+        """The in-memory view of the collection, reloaded when another writer changed it. The
+        first load of a large index takes seconds: a caller that passes `wait` gets an empty
+        view (`loading` is set) if the load does not finish by then."""
         mirror = self._mirror
+        now = time.monotonic()
         if mirror is not None and now - self._mirror_checked < MIRROR_CHECK_SECONDS:
             return mirror
-        with self._lock:
-            count, generation = self.collection.count(), self._generation()
+        if mirror is not None and not self._state.acquire(blocking=False):
+            return mirror  # a step is being written; it swaps in a newer mirror when done
+        if mirror is None and not self._state.acquire(timeout=-1 if wait is None else wait):
+            return LOADING
+        try:
             self._mirror_checked = now
-            if self._mirror is not None and (self._mirror.count, self._mirror.generation) == (count, generation):
-                return self._mirror
-            self._mirror = self._load_mirror(count, generation)
+            generation = self._generation()
+            current = self._mirror
+            if current is not None and (generation == current.generation or generation in self._own_generations):
+                return current
+            self._mirror = self._load_mirror(generation, (current.version + 1) if current else 0)
             return self._mirror
+        finally:
+            self._state.release()
 
     def snapshot(self) -> Mirror | None:
-        """The mirror without waiting: the last one built while a sync holds the index."""
-        if not self._lock.acquire(blocking=False):
-            return self._mirror
-        try:
-            return self.mirror()
-        finally:
-            self._lock.release()
+        """The mirror as it is, without loading or checking anything."""
+        return self._mirror
 
-    def _load_mirror(self, count: int, generation: str | None) -> Mirror:
+    def _load_mirror(self, generation: str | None, version: int) -> Mirror:
         # Paged: one get() of every chunk holds all of them twice in transit, which for a large
         # library was most of the serving process's peak memory.
-        rows = []
+        count = self.collection.count()
+        chunks: dict[str, list[tuple[int, str, str]]] = {}
+        firsts: dict[str, dict] = {}
         for offset in range(0, count, MIRROR_PAGE):
             got = self.collection.get(include=["documents", "metadatas"], limit=MIRROR_PAGE, offset=offset)
-            rows += zip(got["ids"], got["documents"], got["metadatas"])
-        rows.sort(key=lambda r: (r[2]["path"], r[2]["chunk"]))
-        infos = {}
-        for _, _, meta in rows:
-            if meta["chunk"] == 0:
-                info = {**json.loads(meta["info"]), "id": meta["runbook_id"]}
-                infos[meta["runbook_id"]] = RunbookInfo(**info)
-        mirror = Mirror(
-            infos=infos,
-            chunk_ids=[r[0] for r in rows],
-            chunk_owner=[sys.intern(r[2]["runbook_id"]) for r in rows],
-            chunk_section=[r[2]["section"] for r in rows],
-            chunk_text=[r[1] for r in rows],
-            count=count,
-            generation=generation,
-        )
-        del rows
+            for text, meta in zip(got["documents"], got["metadatas"]):
+                chunks.setdefault(meta["path"], []).append((meta["chunk"], meta["section"], text))
+                if meta["chunk"] == 0:
+                    firsts[meta["path"]] = meta
+        docs = {}
+        for path, meta in firsts.items():  # a file without its chunk 0 is half-written: left out
+            parts = sorted(chunks[path])
+            info = RunbookInfo(**{**json.loads(meta["info"]), "id": meta["runbook_id"]})
+            docs[path] = DocRecord(info, meta["file_hash"], meta.get("claimed_id", meta["runbook_id"]),
+                                   tuple(sys.intern(s) for _, s, _ in parts), tuple(t for _, _, t in parts))
+        del chunks
         release_free_memory()
-        return mirror
+        return Mirror(docs, version, generation)
 
     def dense(self, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks."""

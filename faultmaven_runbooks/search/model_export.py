@@ -30,6 +30,10 @@ PROBES = [
     "disk full " * 200,  # longer than any max_seq_length: truncation must match too
 ]
 FAITHFUL = 0.9999  # cosine between the model's vector and the compiled one, for every probe
+# The int8 copy (weights quantised per channel, activations at run time) is kept only when every
+# probe stays this close to the full-precision vector; retrieval with it is measured in
+# benchmarks/retrieval_quality.py (README: recall within 0.01 of full precision).
+QUANTISED_FAITHFUL = 0.97
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -86,6 +90,7 @@ def export(location: str, folder: Path) -> None:
         if worst < FAITHFUL:
             raise SystemExit(f"the ONNX export of {location} is not faithful (cosine {worst:.6f} < {FAITHFUL})")
         meta["reference_vector"] = got[0].tolist()
+        meta["int8_reference_vector"] = quantise(build, texts, got)
         (build / "export.json").write_text(json.dumps(meta))
         try:
             os.rename(build, folder)
@@ -94,6 +99,23 @@ def export(location: str, folder: Path) -> None:
                 raise
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+def quantise(build: Path, texts: list[str], full: np.ndarray) -> list[float] | None:
+    """Write model.int8.onnx beside model.onnx: about four times smaller and several times
+    faster on CPUs with int8 dot products. Its reference vector, or None when it strays."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(build / "model.onnx"), str(build / "model.int8.onnx"), weight_type=QuantType.QInt8,
+                     per_channel=True, op_types_to_quantize=["MatMul"])
+    encoder = OnnxEncoder(build, precision="int8")
+    got = np.stack([encoder.embed([text])[0] for text in texts])
+    if float(np.min(np.sum(full * got, axis=1))) < QUANTISED_FAITHFUL:
+        (build / "model.int8.onnx").unlink()
+        return None
+    # Activations are quantised per pass, so a text's vector shifts a little with the texts
+    # beside it; the reference is the reference text alone, as the load check embeds it.
+    return got[0].tolist()
 
 
 def main() -> None:

@@ -14,6 +14,11 @@ from .embedder import Embedder
 
 log = logging.getLogger(__name__)
 
+# Bump when what is stored per chunk changes (chunking, metadata): an index of another format
+# is rebuilt, as for another model. 2: small sections packed per top-level heading. 3: names
+# spelled out in the text that is embedded.
+INDEX_FORMAT = 3
+
 
 def _adapter(embedder: Embedder):
     """Chroma must never fall back to its default embedding function (it downloads a model)."""
@@ -71,7 +76,7 @@ def open_collection(client, name: str, embedder: Embedder, dimension: int | None
     `dimension` is checked when known; it is left out when knowing it would mean loading the
     model just to find that nothing needs embedding.
     """
-    wanted: dict[str, Any] = {"embedding_model": embedder.name}
+    wanted: dict[str, Any] = {"embedding_model": embedder.name, "index_format": INDEX_FORMAT}
     if dimension is not None:
         wanted["dimension"] = dimension
     existing = {c.name if hasattr(c, "name") else c for c in client.list_collections()}
@@ -80,11 +85,13 @@ def open_collection(client, name: str, embedder: Embedder, dimension: int | None
         meta = collection.metadata or {}
         same_model = meta.get("embedding_model") == embedder.name
         same_dim = dimension is None or meta.get("dimension") in (None, dimension)
-        if same_model and same_dim:
+        same_format = meta.get("index_format", 1) == INDEX_FORMAT
+        if same_model and same_dim and same_format:
             return collection, False
         log.warning(
-            "index %r was built with %s (dimension %s); rebuilding it for %s (dimension %s)",
-            name, meta.get("embedding_model"), meta.get("dimension"), embedder.name, dimension,
+            "index %r was built with %s (dimension %s, format %s); rebuilding it for %s (dimension %s, format %s)",
+            name, meta.get("embedding_model"), meta.get("dimension"), meta.get("index_format", 1), embedder.name,
+            dimension, INDEX_FORMAT,
         )
         client.delete_collection(name)
         rebuilt = True

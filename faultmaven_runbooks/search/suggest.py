@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-# Label values that name infrastructure rather than the problem only add noise to a query.
-_NOISY_LABELS = {"instance", "job", "pod", "namespace", "container", "prometheus", "endpoint", "service", "uid"}
+from .text import looks_like_identifier
+
+_NAME_LABELS = {"alertname", "severity"}
+
+
+def _labels(alert: dict) -> dict:
+    labels = alert.get("labels") or {}
+    return labels if isinstance(labels, dict) else {}
 
 
 def alert_query(alert: dict) -> str:
-    """Alertmanager or Prometheus alert: its name, then summary and description."""
-    labels = alert.get("labels") or {}
+    """Alertmanager or Prometheus alert: its name, summary and description, and label values
+    that name a condition (reason="CrashLoopBackOff", condition="MemoryPressure")."""
+    labels = _labels(alert)
     annotations = alert.get("annotations") or {}
-    if not isinstance(labels, dict) or not isinstance(annotations, dict):
+    if not isinstance(annotations, dict):
         return ""
     name = alert.get("name") or alert.get("alertname") or labels.get("alertname") or ""
     texts = [
         annotations.get(k, "") for k in ("summary", "message", "description") if isinstance(annotations.get(k), str)
     ]
-    extra = [f"{v}" for k, v in labels.items() if k not in _NOISY_LABELS | {"alertname", "severity"} and isinstance(v, str)]
-    return " ".join(str(x) for x in [name, *texts, *extra[:3]] if x).strip()
+    conditions = [v for k, v in labels.items()
+                  if k not in _NAME_LABELS and isinstance(v, str) and looks_like_identifier(v) and "-" not in v]
+    return " ".join(str(x) for x in [name, *texts, *conditions[:3]] if x).strip()
+
+
+def alert_context(alert: dict) -> list[str]:
+    """The alert's label values: where it fired (namespace, pod, instance, job...), context for
+    the search, never its topic. Condition names kept by `alert_query` are not among them."""
+    return [v for k, v in _labels(alert).items()
+            if k not in _NAME_LABELS and isinstance(v, str) and v and not (looks_like_identifier(v) and "-" not in v)]
 
 
 def _text(value: object) -> str:

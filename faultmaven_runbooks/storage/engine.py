@@ -7,6 +7,8 @@ PostgreSQL (psycopg 3) is used when a URL is set, so replicas share one state.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,8 +70,8 @@ def _sqlite_engine(url: URL, timeout: float) -> Engine:
         # transactions late; we emit BEGIN ourselves in _begin below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
         cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")  # wait for a writer, then fail
+        _wal(cursor, timeout)  # readers never block the writer, nor it them
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint; safe under WAL
         cursor.close()
@@ -83,6 +85,21 @@ def _sqlite_engine(url: URL, timeout: float) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _wal(cursor, timeout: float) -> None:
+    """Switch to WAL (kept in the file: a no-op after the first time). The switch needs the
+    database to itself and SQLite answers "locked" at once, without its busy timeout, when another
+    process holds it (replicas starting together on a new data dir), so it is tried again here."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _postgres_engine(url: URL, timeout: float) -> Engine:

@@ -4,9 +4,10 @@ rewinding history.
 - State that describes the present (learned patterns and their incidents, outcome and usage
   counters, alert triage) is put back as the snapshot has it, in one transaction, as the
   library's files are.
-- History is only completed: executions and kept runbook versions the live store lacks are
-  added and never replaced (a decided approval is never re-opened, so one change can never be
-  approved and sent twice); audit entries the live log lacks are appended after it, and nothing
+- History is only completed: executions, kept runbook versions and notification deliveries the
+  live store lacks are added and never replaced (a decided approval is never re-opened, so one
+  change can never be approved and sent twice; a delivered notification is not sent again);
+  audit entries the live log lacks are appended after it, and nothing
   in it is rewritten or removed.
 - Approver credentials are never restored (a revoked one would come back); backups leave them out.
 """
@@ -23,6 +24,7 @@ from sqlalchemy.engine import URL
 
 from ..errors import InvalidInput
 from .base import dialect_insert
+from .deliveries import NotificationDelivery
 from .migrate import current_revision, head_revision, upgrade
 from .schema import (
     AlertTriage,
@@ -42,8 +44,10 @@ from .schema import (
 
 REWOUND = (Pattern, Incident, Counter, ResolutionStat, ResolutionSideEffect, RunbookOutcome, RunbookUsage,
            AlertTriage)
-COMPLETED = {Execution: ["id"], RunbookVersion: ["runbook_id", "version"], LegacyImport: ["key"]}
-SERIAL = {Incident: "seq"}  # numbered anew on the way in: the live sequence stays in step
+COMPLETED = {Execution: ["id"], RunbookVersion: ["runbook_id", "version"], LegacyImport: ["key"],
+             NotificationDelivery: ["event_key", "channel"]}
+# Numbered anew on the way in: the live sequence stays in step (and a live row's number is never taken).
+SERIAL = {Incident: "seq", NotificationDelivery: "seq"}
 BATCH = 1000
 
 
@@ -105,7 +109,7 @@ def _complete(source: Connection, live: Connection) -> dict:
     added = {}
     for model, key in COMPLETED.items():
         before = _count(live, model)
-        rows = _rows(source, model)
+        rows = _rows(source, model, SERIAL.get(model))
         statement = dialect_insert(live, model).on_conflict_do_nothing(index_elements=key)
         for start in range(0, len(rows), BATCH):
             live.execute(statement, rows[start:start + BATCH])
@@ -126,5 +130,5 @@ def _append_missing_audit(source: Connection, live: Connection) -> int:
         else:
             missing.append(dict(row))
     for start in range(0, len(missing), BATCH):
-        live.execute(insert(AuditEntry.__table__), missing[start:start + BATCH])
+        live.execute(insert(Base.metadata.tables[AuditEntry.__tablename__]), missing[start:start + BATCH])
     return len(missing)

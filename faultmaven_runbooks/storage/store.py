@@ -22,6 +22,7 @@ from ..clock import Clock, utc_now
 from .approvers import ApproverRepo
 from .audit import AuditRepo
 from .base import Connect
+from .deliveries import DeliveryRepo
 from .engine import describe, make_engine, translate_errors
 from .executions import ExecutionRepo
 from .importer import LegacyImportRepo, import_legacy_state
@@ -48,6 +49,7 @@ class Repositories:
         self.versions = VersionRepo(connect, clock)
         self.triage = TriageRepo(connect, clock)
         self.locks = LockRepo(connect, clock)  # transaction-scoped: use as tx.locks
+        self.deliveries = DeliveryRepo(connect, clock)  # notification delivery log (alerts/notify.py)
         self.legacy_imports = LegacyImportRepo(connect, clock)  # the importer's marker and raw rows
 
 

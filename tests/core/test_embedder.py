@@ -28,7 +28,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def compiled() -> OnnxEmbedder:
-    embedder = OnnxEmbedder(BUNDLED_MODEL, Path(os.environ["FAULTMAVEN_RUNBOOKS_MODEL_CACHE"]))
+    embedder = OnnxEmbedder(BUNDLED_MODEL, Path(os.environ["FAULTMAVEN_RUNBOOKS_MODEL_CACHE"]), precision="fp32")
     embedder.embed(["compile or load"])
     return embedder
 
@@ -65,7 +65,7 @@ def test_a_damaged_compiled_model_is_compiled_again(compiled, tmp_path):
     meta["reference_vector"] = [-x for x in meta["reference_vector"]]  # as if model.onnx had changed
     (folder / "export.json").write_text(json.dumps(meta))
 
-    embedder = OnnxEmbedder(BUNDLED_MODEL, tmp_path)
+    embedder = OnnxEmbedder(BUNDLED_MODEL, tmp_path, precision="fp32")
     got = embedder.embed(["OOMKilled"])[0]
     assert isinstance(embedder.backend, OnnxEncoder)
     assert float(got @ compiled.embed(["OOMKilled"])[0]) > 0.9999
@@ -89,3 +89,20 @@ def test_a_model_the_export_cannot_reproduce_runs_on_sentence_transformers(tmp_p
     expected = embedder.backend.model.encode(["OOMKilled"], normalize_embeddings=True)[0]
     assert float(got @ expected) > 0.9999
     assert not any((tmp_path / "cache").glob("*/export.json"))  # nothing half-made is left to be trusted
+
+
+def test_the_default_int8_copy_stays_close_to_full_precision(compiled):
+    """The served model is the int8 copy; the index records it as another model than fp32."""
+    quantised = OnnxEmbedder(BUNDLED_MODEL, compiled.cache)
+    assert quantised.name == f"{BUNDLED_MODEL}:int8" and compiled.name == BUNDLED_MODEL
+    got = quantised.embed(TEXTS)
+    assert quantised.backend.precision == "int8"
+    assert np.min(np.sum(got * compiled.embed(TEXTS), axis=1)) > 0.97
+    assert np.allclose(np.linalg.norm(got, axis=1), 1, atol=1e-4)
+
+
+def test_a_bulk_embed_spread_over_cores_gives_the_same_vectors(compiled):
+    texts = [f"pod {i} restarts with exit code {i % 7} " * (1 + i % 5) for i in range(70)]
+    together = compiled.embed(texts)  # several batches, run side by side
+    alone = np.stack([compiled.embed([t])[0] for t in texts[:10]])
+    assert np.min(np.sum(together[:10] * alone, axis=1)) > 0.9999

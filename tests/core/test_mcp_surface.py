@@ -67,32 +67,36 @@ async def test_log_messages_on_the_2026_protocol_need_the_request_opt_in(service
     assert any("learned before" in str(p.data) for p in received)
 
 
-class SlowFirstEmbedder(HashingEmbedder):
-    """Like a model that takes seconds to load: the first call waits."""
+class SlowingEmbedder(HashingEmbedder):
+    """Like a model on a busy machine: once `wait` is set, the next call takes that long."""
 
-    def __init__(self, wait: float):
+    def __init__(self):
         super().__init__(256)
-        self.wait = wait
+        self.wait = 0.0
 
     def embed(self, texts):
         if self.wait:
             time.sleep(self.wait)
-            self.wait = 0
+            self.wait = 0.0
         return super().embed(texts)
 
 
 async def test_a_long_call_sends_progress_notifications(settings):
-    cold = RunbookService(settings, embedder=SlowFirstEmbedder(wait=2.6))
+    embedder = SlowingEmbedder()
+    slow = RunbookService(settings, embedder=embedder)
+    slow.reindex()
+    embedder.wait = 2.6  # `learn` embeds the incident: this call takes 2.6 s
     progress = []
 
     async def on_progress(done, total, message):
         progress.append((done, message))
 
-    async with Client(build_server(cold)) as client:
-        result = await client.call_tool("search", {"query": "disk full"}, progress_callback=on_progress)
+    incident = {"type": "disk_full", "success": True, "symptoms": ["node DiskPressure"], "resolution": ["rotate logs"]}
+    async with Client(build_server(slow)) as client:
+        result = await client.call_tool("learn", {"incident_data": incident}, progress_callback=on_progress)
     assert not result.is_error
     assert len(progress) >= 2 and [p[0] for p in progress] == sorted(p[0] for p in progress)
-    assert all(message.startswith("search: working") for _, message in progress)
+    assert all(message.startswith("learn: working") for _, message in progress)
 
 
 async def test_completions_for_ids_sections_and_prompt_variants(service):

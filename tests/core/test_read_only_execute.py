@@ -6,10 +6,20 @@ from __future__ import annotations
 import pytest
 from mcp import Client, types
 
-from faultmaven_runbooks.adapters.mcp.server import PlanOnlyExecutions, build_server
+from faultmaven_runbooks.adapters.mcp.server import build_server
 from faultmaven_runbooks.errors import Forbidden
+from faultmaven_runbooks.read_only import PlanOnlyExecutions
 from tests.executor.conftest import (  # noqa: F401  (fixtures: the fake API server and an executor on it)
-    CTX, NS, POD, exec_library, exec_settings, executor, kube, make_executor, runbook_service)
+    CTX,
+    NS,
+    POD,
+    exec_library,
+    exec_settings,
+    executor,
+    kube,
+    make_executor,
+    runbook_service,
+)
 
 pytestmark = pytest.mark.anyio
 

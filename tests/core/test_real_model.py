@@ -24,12 +24,22 @@ def test_identifiers_and_descriptions_find_their_runbook_first(real_service, que
     result = real_service.search(query, limit=3)
     assert result.results, result.message
     assert result.results[0].id == expected
+    if " " not in query:  # a name or an error code alone: the runbook it names is a confident answer
+        assert result.confident, (result.results[0].relevance_score, result.message)
 
 
-def test_unrelated_question_gets_no_confident_match(real_service):
-    result = real_service.search("what is a good sourdough hydration for pizza dough")
-    assert result.results == []
-    assert result.message
+@pytest.mark.parametrize(
+    "query",
+    [
+        "what is a good sourdough hydration for pizza dough",
+        "Elasticsearch cluster health is red, primary shards unassigned",  # the library has no Elasticsearch runbook
+    ],
+)
+def test_a_question_the_library_does_not_cover_is_not_confident(real_service, query):
+    result = real_service.search(query)
+    assert not result.confident
+    assert all(h.relevance_score < 0.1 for h in result.results)
+    assert "No runbook" in result.message
 
 
 def test_real_embeddings_are_normalised_and_semantic(real_service):

@@ -18,7 +18,9 @@ from faultmaven_runbooks.errors import InvalidInput, NotFound
 def test_exact_identifiers_rank_first(service, query, expected):
     result = service.search(query)
     assert result.results[0].id == expected
-    assert result.results[0].relevance_score >= 0.5
+    assert result.confident
+    scores = [h.relevance_score for h in result.results]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_hit_shape(service):
@@ -27,7 +29,11 @@ def test_hit_shape(service):
     assert hit.path == "static/compute/pod-crashloop.md"
     assert hit.type == "static" and hit.severity == "high"
     assert hit.last_updated == "2026-11-01"
-    assert hit.section and hit.snippet and "keywords" in hit.why
+    assert hit.section and hit.snippet
+    assert hit.status == "verified" and hit.also_in == [] and hit.see is None
+    assert {"restart", "container"} <= set(hit.why.keywords)
+    assert 0 < hit.why.keyword_coverage <= 1 and 0 < hit.why.semantic_similarity <= 1
+    assert hit.why.exact_identifier == 0  # the query names no runbook
 
 
 def test_filters(service):
@@ -37,10 +43,11 @@ def test_filters(service):
     assert service.search("CrashLoopBackOff", type="template").results == []
 
 
-def test_no_confident_match_says_so(service):
+def test_unrelated_query_is_not_a_confident_match_and_says_so(service):
     result = service.search("chocolate cake baking temperature")
-    assert result.results == [] and result.total == 0
-    assert "No runbook is a confident match" in result.message
+    assert not result.confident
+    assert all(h.relevance_score < 0.1 for h in result.results)
+    assert "No runbook" in result.message
 
 
 @pytest.mark.parametrize(

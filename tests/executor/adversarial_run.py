@@ -38,7 +38,10 @@ class CaseLibrary:
 
 def hostile_policy() -> Policy:
     # The loosest reasonable policy: fully automated, every change low-risk. Even so nothing hostile may run.
+    # Cluster-wide reads are off here, so -A is refused as bulk; test_bindings_and_filters shows what the
+    # default (on) does: objects outside the allowlist never reach the output.
     return Policy(mode="fully-automated", namespaces=NamespacePolicy(allow=["production", "default"]),
+                  cluster_wide_reads=False,
                   low_risk=["delete", "scale", "patch", "set-resources", "label", "rollout-restart"])
 
 

@@ -30,17 +30,73 @@ GROUPS = {  # plural -> (path prefix, kind)
     "endpoints": ("api/v1", "Endpoints"), "persistentvolumeclaims": ("api/v1", "PersistentVolumeClaim"),
     "configmaps": ("api/v1", "ConfigMap"), "events": ("api/v1", "Event"), "secrets": ("api/v1", "Secret"),
     "namespaces": ("api/v1", "Namespace"), "resourcequotas": ("api/v1", "ResourceQuota"),
+    "persistentvolumes": ("api/v1", "PersistentVolume"),
     "deployments": ("apis/apps/v1", "Deployment"), "statefulsets": ("apis/apps/v1", "StatefulSet"),
     "daemonsets": ("apis/apps/v1", "DaemonSet"), "replicasets": ("apis/apps/v1", "ReplicaSet"),
     "controllerrevisions": ("apis/apps/v1", "ControllerRevision"), "jobs": ("apis/batch/v1", "Job"),
     "cronjobs": ("apis/batch/v1", "CronJob"),
     "horizontalpodautoscalers": ("apis/autoscaling/v2", "HorizontalPodAutoscaler"),
     "ingresses": ("apis/networking.k8s.io/v1", "Ingress"),
+    "storageclasses": ("apis/storage.k8s.io/v1", "StorageClass"),
+    "volumeattachments": ("apis/storage.k8s.io/v1", "VolumeAttachment"),
+    "leases": ("apis/coordination.k8s.io/v1", "Lease"),
     "metrics-pods": ("apis/metrics.k8s.io/v1beta1", "PodMetrics"),
     "metrics-nodes": ("apis/metrics.k8s.io/v1beta1", "NodeMetrics"),
+    # custom resources (kubevirt, CDI, HCO) and OpenShift kinds, served like any API group
+    "kubevirts": ("apis/kubevirt.io/v1", "KubeVirt"),
+    "virtualmachines": ("apis/kubevirt.io/v1", "VirtualMachine"),
+    "virtualmachineinstances": ("apis/kubevirt.io/v1", "VirtualMachineInstance"),
+    "dataimportcrons": ("apis/cdi.kubevirt.io/v1beta1", "DataImportCron"),
+    "storageprofiles": ("apis/cdi.kubevirt.io/v1beta1", "StorageProfile"),
+    "hyperconvergeds": ("apis/hco.kubevirt.io/v1beta1", "HyperConverged"),
+    "routes": ("apis/route.openshift.io/v1", "Route"),
+    "deploymentconfigs": ("apis/apps.openshift.io/v1", "DeploymentConfig"),
+    "clusteroperators": ("apis/config.openshift.io/v1", "ClusterOperator"),
+    "machineconfigpools": ("apis/machineconfiguration.openshift.io/v1", "MachineConfigPool"),
+    "widgets": ("apis/example.com/v1", "Widget"),  # a kind no table of the executor knows: discovery only
 }
-CLUSTER_SCOPED = {"nodes", "namespaces", "metrics-nodes"}
+CLUSTER_SCOPED = {"nodes", "namespaces", "persistentvolumes", "metrics-nodes", "storageclasses", "volumeattachments",
+                  "storageprofiles", "clusteroperators", "machineconfigpools"}
+SHORT_NAMES = {"pods": ["po"], "nodes": ["no"], "services": ["svc"], "persistentvolumeclaims": ["pvc"],
+               "configmaps": ["cm"], "events": ["ev"], "namespaces": ["ns"], "deployments": ["deploy"],
+               "statefulsets": ["sts"], "daemonsets": ["ds"], "replicasets": ["rs"], "storageclasses": ["sc"],
+               "persistentvolumes": ["pv"], "horizontalpodautoscalers": ["hpa"], "ingresses": ["ing"],
+               "virtualmachines": ["vm", "vms"], "virtualmachineinstances": ["vmi", "vmis"], "kubevirts": ["kv", "kvs"],
+               "dataimportcrons": ["dic", "dics"], "hyperconvergeds": ["hco", "hcos"], "deploymentconfigs": ["dc"],
+               "clusteroperators": ["co"], "machineconfigpools": ["mcp"]}
 SCALABLE = {"deployments", "statefulsets", "replicasets"}
+
+
+def _resource_list(group_version: str) -> dict:
+    """The APIResourceList discovery serves for one group version."""
+    prefix = ("api/" if group_version == "v1" else "apis/") + group_version
+    resources = []
+    for plural, (where, kind) in GROUPS.items():
+        if where != prefix:
+            continue
+        name = plural.removeprefix("metrics-")
+        resources.append({"name": name, "singularName": kind.lower(), "namespaced": plural not in CLUSTER_SCOPED,
+                          "kind": kind, "verbs": ["get", "list", "patch", "delete", "watch"],
+                          "shortNames": SHORT_NAMES.get(plural, [])})
+        if plural == "pods":
+            resources.append({"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]})
+        if plural in SCALABLE:
+            resources.append({"name": f"{plural}/scale", "singularName": "", "namespaced": True, "kind": "Scale",
+                              "group": "autoscaling", "version": "v1", "verbs": ["get", "patch"]})
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}
+
+
+def _group_list() -> dict:
+    versions: dict[str, list[str]] = {}
+    for where, _ in GROUPS.values():
+        if where.startswith("apis/"):
+            group, version = where.split("/")[1:3]
+            versions.setdefault(group, [])
+            if version not in versions[group]:
+                versions[group].append(version)
+    groups = [{"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
+               "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]}} for g, vs in versions.items()]
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
 def status(code: int, reason: str, message: str) -> dict:
@@ -275,6 +331,9 @@ class FakeKube:
 
     def route(self, method: str, path: str, query: dict, body, content_type: str | None):
         segs = [s for s in path.split("/") if s]
+        discovery = self._discovery(method, segs)
+        if discovery is not None:
+            return 200, discovery
         if segs[:2] == ["api", "v1"]:
             prefix, rest = "api/v1", segs[2:]
         elif segs[:1] == ["apis"] and len(segs) >= 3:
@@ -289,6 +348,15 @@ class FakeKube:
             plural = "metrics-" + plural
         if plural not in GROUPS or GROUPS[plural][0] != prefix:
             return 404, status(404, "NotFound", f"the server could not find the requested resource {path}")
+        if name is None and ns is None and plural not in CLUSTER_SCOPED:
+            # every namespace at once (kubectl get -A)
+            if method != "GET":
+                return 405, status(405, "MethodNotAllowed", "collection changes are not served")
+            everything = [o for (p, _), objs in sorted(self.objects.items(), key=lambda kv: str(kv[0])) if p == plural
+                          for o in objs.values()]
+            items = [o for o in everything
+                     if _match_labels(o, query.get("labelSelector", "")) and _match_fields(o, query.get("fieldSelector", ""))]
+            return 200, {"kind": GROUPS[plural][1] + "List", "apiVersion": "v1", "metadata": {}, "items": items}
         bucket = self.objects.setdefault((plural, ns), {})
         if name is None:
             if method != "GET":
@@ -302,7 +370,12 @@ class FakeKube:
             return 404, status(404, "NotFound", f'{what} "{name}" not found')
         dry = query.get("dryRun") == "All"
         if sub == "log":
-            text = self.logs.get((ns, name, query.get("container"), query.get("previous") == "true"), "")
+            previous, container = query.get("previous") == "true", query.get("container")
+            text = self.logs.get((ns, name, container, previous))
+            containers = [c.get("name") for c in (obj.get("spec") or {}).get("containers") or []]
+            if text is None and container is not None and containers[:1] == [container]:
+                text = self.logs.get((ns, name, None, previous))  # kubectl names the default container
+            text = text or ""
             tail = int(query.get("tailLines", 0) or 0)
             lines = text.splitlines()
             return 200, "\n".join(lines[-tail:] if tail else lines)
@@ -344,6 +417,23 @@ class FakeKube:
                 bucket[name] = new
             return 200, new
         return 405, status(405, "MethodNotAllowed", f"{method} not served")
+
+    @staticmethod
+    def _discovery(method: str, segs: list[str]) -> dict | None:
+        """/api, /api/v1, /apis and /apis/GROUP/VERSION, as kubectl and the executor discover types."""
+        if method != "GET":
+            return None
+        if segs == ["api"]:
+            return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
+        if segs == ["api", "v1"]:
+            return _resource_list("v1")
+        if segs == ["apis"]:
+            return _group_list()
+        if len(segs) == 3 and segs[0] == "apis" and f"apis/{segs[1]}/{segs[2]}" in {w for w, _ in GROUPS.values()}:
+            return _resource_list(f"{segs[1]}/{segs[2]}")
+        if segs == ["version"]:
+            return {"major": "1", "minor": "32", "gitVersion": "v1.32.0-fake"}
+        return None
 
 
 # -- a production namespace with a crash-looping web deployment -----------------------------
@@ -416,4 +506,83 @@ def seed(fake: FakeKube) -> FakeKube:
                               "containers": [{"name": "app", "usage": {"cpu": "250m", "memory": "240Mi"}}]})
     fake.add("namespaces", {"metadata": {"name": NS}})
     fake.add("namespaces", {"metadata": {"name": "kube-system"}})
+    return fake
+
+
+# -- a kubevirt-style cluster: operators in their own namespaces, custom resources --------------
+KUBEVIRT_NS, CDI_NS, HCO_NS = "kubevirt", "cdi", "kubevirt-hyperconverged"
+
+
+def _deployment(fake: FakeKube, ns: str, name: str, labels: dict, ready: int = 1) -> None:
+    fake.add("deployments", {"metadata": {"name": name, "namespace": ns, "labels": labels},
+                             "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                                      "template": {"metadata": {"labels": labels},
+                                                   "spec": {"containers": [{"name": name, "image": f"{name}:1.0"}]}}},
+                             "status": {"replicas": 1, "updatedReplicas": 1, "readyReplicas": ready,
+                                        "availableReplicas": ready, "observedGeneration": 1}})
+
+
+def seed_kubevirt(fake: FakeKube) -> FakeKube:
+    for ns in (KUBEVIRT_NS, CDI_NS, HCO_NS):
+        fake.add("namespaces", {"metadata": {"name": ns}})
+    _deployment(fake, KUBEVIRT_NS, "virt-controller", {"kubevirt.io": "virt-controller"}, ready=0)
+    _deployment(fake, KUBEVIRT_NS, "virt-api", {"kubevirt.io": "virt-api"})
+    _deployment(fake, CDI_NS, "cdi-operator", {"name": "cdi-operator"})
+    _deployment(fake, "kube-system", "coredns", {"k8s-app": "kube-dns"})
+    fake.add("pods", {"metadata": {"name": "virt-controller-7f9c-abcde", "namespace": KUBEVIRT_NS,
+                                   "labels": {"kubevirt.io": "virt-controller"}},
+                      "spec": {"nodeName": "node-1", "containers": [{"name": "virt-controller", "image": "vc:1"}]},
+                      "status": {"phase": "Running", "podIP": "10.0.1.5", "containerStatuses": [{
+                          "name": "virt-controller", "ready": False, "restartCount": 4,
+                          "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}})
+    fake.add("pods", {"metadata": {"name": "coredns-1", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+                      "spec": {"containers": [{"name": "coredns", "image": "coredns:1"}]},
+                      "status": {"phase": "Running", "containerStatuses": [{"name": "coredns", "ready": True,
+                                                                            "restartCount": 0}]}})
+    fake.logs[(KUBEVIRT_NS, "virt-controller-7f9c-abcde", None, False)] = (
+        "starting\nleader election: attempting to acquire lease kubevirt/virt-controller\n"
+        "webhook admission denied: forbidden\nsuccessfully acquired lease kubevirt/virt-controller\n")
+    fake.add("kubevirts", {"metadata": {"name": "kubevirt", "namespace": KUBEVIRT_NS},
+                           "spec": {"configuration": {"developerConfiguration": {"featureGates": []}}},
+                           "status": {"phase": "Deployed", "conditions": [
+                               {"type": "Available", "status": "False", "reason": "DeploymentsNotReady"},
+                               {"type": "Degraded", "status": "True", "reason": "VirtControllerDown"}]}})
+    fake.add("dataimportcrons", {"metadata": {"name": "fedora-image-cron", "namespace": CDI_NS},
+                                 "spec": {"template": {"spec": {"storage": {"storageClassName": "local"}}}},
+                                 "status": {"lastImportedPVC": {"name": "fedora-1a2b"},
+                                            "conditions": [{"type": "UpToDate", "status": "False"}]}})
+    fake.add("storageprofiles", {"metadata": {"name": "local"}, "spec": {},
+                                 "status": {"claimPropertySets": [{"accessModes": ["ReadWriteOnce"],
+                                                                   "volumeMode": "Filesystem"}]}})
+    fake.add("hyperconvergeds", {"metadata": {"name": "kubevirt-hyperconverged", "namespace": HCO_NS,
+                                              "annotations": {"kubevirt.kubevirt.io/jsonpatch": "[]"}},
+                                 "spec": {"featureGates": {"enableCommonBootImageImport": True}},
+                                 "status": {"conditions": [{"type": "Available", "status": "True"}]}})
+    for name, default in (("local", "true"), ("fast", "false")):
+        fake.add("storageclasses", {"metadata": {"name": name, "annotations": {
+            "storageclass.kubernetes.io/is-default-class": default}}, "provisioner": "kubernetes.io/no-provisioner"})
+    fake.add("leases", {"metadata": {"name": "virt-controller", "namespace": KUBEVIRT_NS},
+                        "spec": {"holderIdentity": "virt-controller-7f9c-abcde", "leaseDurationSeconds": 15}})
+    return fake
+
+
+# -- an OpenShift-style cluster: cluster operators, machine config pools, routes ---------------
+def seed_openshift(fake: FakeKube) -> FakeKube:
+    for ns in ("openshift-ingress", "openshift-monitoring", "openshift-etcd"):
+        fake.add("namespaces", {"metadata": {"name": ns}})
+    fake.add("clusteroperators", {"metadata": {"name": "ingress"}, "spec": {}, "status": {"conditions": [
+        {"type": "Available", "status": "True"}, {"type": "Degraded", "status": "True", "reason": "IngressDegraded",
+                                                   "message": "router pods are not ready"}]}})
+    fake.add("clusteroperators", {"metadata": {"name": "etcd"}, "spec": {}, "status": {"conditions": [
+        {"type": "Available", "status": "True"}, {"type": "Degraded", "status": "False"}]}})
+    fake.add("machineconfigpools", {"metadata": {"name": "worker"}, "spec": {"paused": False},
+                                    "status": {"machineCount": 3, "readyMachineCount": 2, "degradedMachineCount": 1}})
+    _deployment(fake, "openshift-ingress", "router-default", {"ingresscontroller.operator.openshift.io/deployment-ingresscontroller": "default"}, ready=1)
+    fake.add("routes", {"metadata": {"name": "console", "namespace": "openshift-monitoring"},
+                        "spec": {"host": "console.apps.example.test", "to": {"kind": "Service", "name": "console"}}})
+    fake.add("pods", {"metadata": {"name": "router-default-5d8-qwert", "namespace": "openshift-ingress",
+                                   "labels": {"ingresscontroller.operator.openshift.io/deployment-ingresscontroller": "default"}},
+                      "spec": {"nodeName": "node-1", "containers": [{"name": "router", "image": "router:4.16"}]},
+                      "status": {"phase": "Running", "containerStatuses": [{"name": "router", "ready": False,
+                                                                            "restartCount": 2}]}})
     return fake

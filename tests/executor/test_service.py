@@ -261,7 +261,7 @@ def test_no_cluster_configuration_is_one_message(exec_settings, runbook_service,
 
 def test_all_refused_outcome(executor, kube, exec_library):
     (exec_library / "static" / "bad.md").write_text(
-        "---\nid: bad\n---\n# Bad\n\n## Diagnosis\n```bash\nkubectl get secrets\nkubectl get pods -A\n```\n")
+        "---\nid: bad\n---\n# Bad\n\n## Diagnosis\n```bash\nkubectl get secrets\nkubectl -n kube-system get pods\n```\n")
     result = executor.execute("bad", CTX)
     assert result.outcome == "all_refused" and "none of the 2 planned step(s) can run" in result.message
     assert kube.requests == []

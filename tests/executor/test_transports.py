@@ -16,7 +16,7 @@ from mcp import Client, StdioServerParameters, types
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from faultmaven_runbooks.adapters.http import HttpSettings, build_app
+from faultmaven_runbooks.adapters.http import build_app
 from faultmaven_runbooks.adapters.mcp.server import build_server
 from faultmaven_runbooks.service import RunbookService
 from tests.http.http_support import LiveServer
@@ -48,7 +48,7 @@ def _always_yes():
     asked = []
 
     async def callback(context, params):
-        asked.append(params.message)
+        asked.append(params)
         return types.ElicitResult(action="accept", content={"approve": True, "reason": "the agent says yes"})
 
     return callback, asked
@@ -61,10 +61,10 @@ def _data(result) -> dict:
 @pytest.fixture
 def http_server(exec_settings, kube, tmp_path, clock):
     # trust_elicitation is on, and must still be ignored: over HTTP the client is a remote program
-    settings = exec_settings.model_copy(update={"kubeconfig": kube.kubeconfig(tmp_path / "kubeconfig"),
-                                                "auth_token": TOKEN, "trust_elicitation": True})
+    settings = exec_settings.replace(kubeconfig=kube.kubeconfig(tmp_path / "kubeconfig"), auth_token=TOKEN,
+                                     trust_elicitation=True)
     service = RunbookService(settings, clock=clock)
-    live = LiveServer(build_app(service, build_server(service), settings, HttpSettings())).start()
+    live = LiveServer(build_app(service, build_server(service), settings)).start()
     yield live, service
     live.stop()
 
@@ -82,7 +82,8 @@ async def test_over_streamable_http_the_agent_cannot_approve_and_a_person_applie
             run = await client.call_tool("execute", {"runbook_id": "agent-made", "context": CTX,
                                                      "parameters": {"dry_run": False, "steps": [1]}})
             data = _data(run)
-            assert data["outcome"] == "needs_approval" and asked == []
+            # the agent is only offered the console page (URL mode), and saying yes to it approves nothing
+            assert data["outcome"] == "needs_approval" and [p.mode for p in asked] == ["url"]
             shown = _data(await client.call_tool("get_execution", {"execution_id": data["execution_id"]}))
             assert shown["status"] == "awaiting_approval"
     assert kube.changes() == [] and kube.get("pods", POD, NS) is not None

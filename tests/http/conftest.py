@@ -7,9 +7,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faultmaven_runbooks.adapters.http import HttpSettings, build_app
+from faultmaven_runbooks.adapters.http import build_app
+from faultmaven_runbooks.adapters.metrics import Metrics
 from faultmaven_runbooks.service import RunbookService
-from tests.http.http_support import APPROVER_TOKEN, TOKEN, LiveServer, make_mcp_server, make_settings, write_library
+from tests.http.http_support import TOKEN, LiveServer, make_mcp_server, make_settings, write_library
 
 
 @pytest.fixture(scope="session")
@@ -27,13 +28,16 @@ def http_service(http_library, tmp_path_factory) -> RunbookService:
 
 @pytest.fixture(scope="session")
 def start_server(http_service):
-    """Factory: a live server for given Settings/HttpSettings overrides; all stopped at the end."""
+    """Factory: a live server for given settings overrides (flat names, e.g. webhook_dry_run=True);
+    all stopped at the end."""
     started: list[LiveServer] = []
 
-    def start(service=None, mcp=True, http: HttpSettings | None = None, **settings_overrides) -> LiveServer:
+    def start(service=None, mcp=True, read_only=False, **settings_overrides) -> LiveServer:
         service = service or http_service
-        settings = service.settings.model_copy(update=settings_overrides)
-        app = build_app(service, make_mcp_server(service) if mcp else None, settings, http or HttpSettings())
+        settings = service.settings.replace(**settings_overrides)
+        metrics = Metrics()
+        mcp_server = make_mcp_server(service, metrics) if mcp else None
+        app = build_app(service, mcp_server, settings, metrics=metrics, read_only=read_only)
         live = LiveServer(app).start()
         started.append(live)
         return live
@@ -45,8 +49,8 @@ def start_server(http_service):
 
 @pytest.fixture(scope="session")
 def live(start_server) -> LiveServer:
-    """The default server: auth token required, an approval token for approvals."""
-    return start_server(http=HttpSettings(approval_token=APPROVER_TOKEN))
+    """The default server: auth token required."""
+    return start_server()
 
 
 @pytest.fixture

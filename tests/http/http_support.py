@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import threading
 import time
@@ -11,12 +10,10 @@ from pathlib import Path
 
 import uvicorn
 
-from faultmaven_runbooks.models import SearchResponse
 from faultmaven_runbooks.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "test-token-0123456789abcdef"
-APPROVER_TOKEN = "approver-token-0123456789abcdef"
 
 RUNBOOKS = {
     "static/compute/pod-crashloop.md": """---
@@ -110,43 +107,10 @@ def make_settings(library: Path, data: Path, **extra) -> Settings:
     return Settings(library_dir=library, data_dir=data, embedding_model="hash:256", **extra)
 
 
-def make_mcp_server(service):
-    """The lead's MCP server when it exists, else a minimal one with a search tool."""
-    try:
-        from faultmaven_runbooks.adapters.mcp.server import build_server
-    except ImportError:
-        from mcp.server import MCPServer
+def make_mcp_server(service, metrics=None):
+    from faultmaven_runbooks.adapters.mcp.server import build_server
 
-        server = MCPServer("faultmaven-runbooks-test")
-
-        @server.tool()
-        def search(query: str, limit: int = 5) -> SearchResponse:
-            """Search runbooks."""
-            return service.search(query, limit=limit)
-
-        return server
-    return build_server(service)
-
-
-def attach_features(service) -> None:
-    """Hang the feature services on a RunbookService the way the lead's wiring does,
-    for whichever of them exist in this checkout."""
-    import importlib
-
-    for attr, module, cls in (
-        ("authoring", "faultmaven_runbooks.library.authoring", "AuthoringService"),
-        ("learning", "faultmaven_runbooks.learning.service", "LearningService"),
-        ("executions", "faultmaven_runbooks.executor.service", "ExecutionService"),
-        ("analytics", "faultmaven_runbooks.ops.analytics", "Analytics"),
-        ("backups", "faultmaven_runbooks.ops.backups", "Backups"),
-    ):
-        if getattr(service, attr, None) is not None:
-            continue
-        try:
-            feature_cls = getattr(importlib.import_module(module), cls)
-        except (ImportError, AttributeError):
-            continue
-        setattr(service, attr, feature_cls(service.settings, service))
+    return build_server(service, metrics=metrics)
 
 
 def free_socket() -> socket.socket:
@@ -166,7 +130,7 @@ class LiveServer:
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self.thread.start()
         deadline = time.time() + 20
         while not self.server.started:
@@ -187,8 +151,3 @@ def load_fixture(name: str) -> dict:
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-def copy_library(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst

@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faultmaven_runbooks.adapters.http import HttpSettings
 from faultmaven_runbooks.service import RunbookService
-from tests.http.http_support import RUNBOOKS, TOKEN, attach_features, free_socket, make_settings, write_library
+from tests.http.http_support import RUNBOOKS, TOKEN, free_socket, make_settings, write_library
 
 pytestmark = pytest.mark.chroma_server
 
@@ -29,7 +28,7 @@ def chroma_server(tmp_path_factory):
     port = sock.getsockname()[1]
     sock.close()
     path = tmp_path_factory.mktemp("chroma-db")
-    log = open(path.parent / "chroma.log", "wb")
+    log = open(path.parent / "chroma.log", "wb")  # noqa: SIM115 (the server writes it until the fixture ends)
     proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
@@ -60,8 +59,7 @@ def replicas(chroma_server, start_server, tmp_path_factory):
         settings = make_settings(library, tmp_path_factory.mktemp(f"replica-{name}"), auth_token=TOKEN,
                                  chroma_host="127.0.0.1", chroma_port=chroma_server, collection="shared-runbooks")
         service = RunbookService(settings)
-        attach_features(service)
-        servers.append((service, start_server(service=service, mcp=False, http=HttpSettings())))
+        servers.append((service, start_server(service=service, mcp=False)))
     return servers
 
 
@@ -69,13 +67,14 @@ def _get(live, path, **params):
     return httpx.get(f"{live.url}{path}", params=params, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
 
 
-def _eventually_first(live, query: str, runbook_id: str, seconds: float = 15) -> dict:
-    """The top hit for `query` once it is `runbook_id`: replicas re-check the shared collection
-    every few seconds, so another replica's write shows up within that."""
+def _eventually_first(live, query: str, runbook_id: str, seconds: float = 15, snippet: str = "") -> dict:
+    """The top hit for `query` once it is `runbook_id` (and its snippet shows `snippet`):
+    replicas re-check the shared collection every few seconds, so another replica's write
+    shows up within that. The shared vectors can lead the replica's text mirror by that much."""
     deadline = time.time() + seconds
     while True:
         hits = _get(live, "/runbooks/search", q=query).json()["results"]
-        if hits and hits[0]["id"] == runbook_id:
+        if hits and hits[0]["id"] == runbook_id and snippet in hits[0]["snippet"]:
             return hits[0]
         assert time.time() < deadline, hits
         time.sleep(0.5)
@@ -137,4 +136,4 @@ def test_an_edit_that_keeps_the_chunk_count_reaches_the_other_replica(replicas):
                   json={"content": body})
     assert r.status_code == 200, r.text
     # A made-up error name: only B's keyword mirror, rebuilt from the shared collection, knows it.
-    assert "QuokkaFluxError" in _eventually_first(live_b, "QuokkaFluxError", "disk-full")["snippet"]
+    assert _eventually_first(live_b, "QuokkaFluxError", "disk-full", snippet="QuokkaFluxError")

@@ -10,11 +10,11 @@ from urllib.parse import urlparse
 import httpx
 import yaml
 
-from faultmaven_runbooks.adapters.http import HttpSettings
-from faultmaven_runbooks.adapters.http.openapi import build_openapi
+from faultmaven_runbooks.adapters.http import build_app
+from faultmaven_runbooks.settings import AlertSettings, Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-PATHS = build_openapi()["paths"]
+PATHS = build_app(None, None, Settings(_env_file=None)).openapi()["paths"]  # the document; no service needed
 
 
 def test_alertmanager_receiver_example():
@@ -24,7 +24,7 @@ def test_alertmanager_receiver_example():
     assert urlparse(hook["url"]).path == "/webhooks/alertmanager" and "post" in PATHS["/webhooks/alertmanager"]
     assert hook["send_resolved"] is True
     assert hook["http_config"]["authorization"]["type"] == "Bearer"
-    assert hook["max_alerts"] <= HttpSettings().max_alerts_per_webhook
+    assert hook["max_alerts"] <= AlertSettings().max_alerts_per_webhook
 
 
 def test_n8n_workflow_example():
@@ -46,8 +46,7 @@ def test_n8n_workflow_example():
 def test_configured_public_host_is_accepted(start_server):
     from tests.http.http_support import TOKEN
 
-    live = start_server(mcp=False, http=HttpSettings(allowed_hosts=["runbooks.internal:*"],
-                                                     allowed_origins=["https://n8n.internal"]))
+    live = start_server(mcp=False, allowed_hosts=["runbooks.internal:*"], allowed_origins=["https://n8n.internal"])
     auth = {"Authorization": f"Bearer {TOKEN}"}
     ok = httpx.get(f"{live.url}/runbooks/search", params={"q": "disk"},
                    headers={**auth, "Host": "runbooks.internal:8080", "Origin": "https://n8n.internal"})

@@ -6,10 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from faultmaven_runbooks.adapters.http import HttpSettings
 from faultmaven_runbooks.service import RunbookService
 from tests.executor.fake_kube import FakeKube
-from tests.http.http_support import TOKEN, attach_features, load_fixture, make_settings, write_library
+from tests.http.http_support import TOKEN, load_fixture, make_settings, write_library
 
 SCALE_RUNBOOK = """---
 id: scale-web
@@ -50,9 +49,8 @@ def ex(start_server, tmp_path_factory):
     (library / "static" / "scale-web.md").write_text(SCALE_RUNBOOK)
     kubeconfig = kube.kubeconfig(tmp_path_factory.mktemp("kube") / "config")
     service = RunbookService(make_settings(library, tmp_path_factory.mktemp("exec-data"), auth_token=TOKEN,
-                                           kubeconfig=kubeconfig))
-    attach_features(service)
-    live = start_server(service=service, mcp=False, http=HttpSettings(webhook_dry_run=True, webhook_min_score=0.3))
+                                           kubeconfig=kubeconfig, webhook_dry_run=True, webhook_min_score=0.3))
+    live = start_server(service=service, mcp=False)
     api = httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
     anon = httpx.Client(base_url=live.url, timeout=60)
     yield kube, service, api, anon

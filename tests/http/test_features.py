@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from faultmaven_runbooks.adapters.http import HttpSettings
 from faultmaven_runbooks.service import RunbookService
-from tests.http.http_support import TOKEN, attach_features, make_settings, write_library
+from tests.http.http_support import TOKEN, make_settings, write_library
 
 NEW_RUNBOOK = {
     "title": "Kafka Consumer Lag Growing",
@@ -40,10 +39,7 @@ CASE = {
 def rw(start_server, tmp_path_factory):
     library = write_library(tmp_path_factory.mktemp("rw-library"))
     service = RunbookService(make_settings(library, tmp_path_factory.mktemp("rw-data"), auth_token=TOKEN))
-    attach_features(service)
-    if getattr(service, "authoring", None) is None or getattr(service, "learning", None) is None:
-        pytest.skip("authoring/learning services are not in this checkout")
-    live = start_server(service=service, mcp=False, http=HttpSettings())
+    live = start_server(service=service, mcp=False)
     with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as c:
         yield c
 

@@ -56,9 +56,8 @@ async def test_streamable_http_with_token(live):
 
 
 async def test_stateless_streamable_http_for_replicas(start_server):
-    from faultmaven_runbooks.adapters.http import HttpSettings
 
-    live = start_server(http=HttpSettings(mcp_stateless=True))
+    live = start_server(mcp_stateless=True)
     async with create_mcp_http_client(headers=AUTH) as http:
         async with Client(streamable_http_client(f"{live.url}/mcp", http_client=http)) as client:
             await _search_over(client)

@@ -24,7 +24,7 @@ sys.path.insert(0, {root!r})
 from tests.http.http_support import make_mcp_server
 settings = Settings(library_dir={library!r}, data_dir={data!r}, embedding_model="hash:256", auth_token={token!r})
 service = RunbookService(settings)
-run_http(service, make_mcp_server(service), settings, host="127.0.0.1", port={port}, transport={transport!r})
+run_http(service, make_mcp_server(service), settings.replace(host="127.0.0.1", port={port}), transport={transport!r})
 """
 
 
@@ -43,11 +43,11 @@ def test_loopback_needs_no_token(host):
 
 
 def test_build_app_and_run_http_refuse_too(http_service):
-    open_settings = http_service.settings.model_copy(update={"auth_token": None})
+    open_settings = http_service.settings.replace(auth_token=None)
     with pytest.raises(UnsafeBind):
         build_app(http_service, None, open_settings, bind_host="0.0.0.0")
     with pytest.raises(UnsafeBind):  # raises before uvicorn would bind anything
-        run_http(http_service, None, open_settings, host="0.0.0.0", port=1)
+        run_http(http_service, None, open_settings.replace(host="0.0.0.0", port=1))
 
 
 @pytest.mark.parametrize("transport", ["streamable-http", "sse"])

@@ -14,9 +14,9 @@ import pytest
 
 from faultmaven_runbooks.adapters.cli.backups import add_cli
 from faultmaven_runbooks.errors import InvalidInput, NotFound
-from faultmaven_runbooks.learning.config import FeatureSettings
 from faultmaven_runbooks.ops.analytics import Analytics
 from faultmaven_runbooks.ops.backups import Backups
+from faultmaven_runbooks.settings import LearningSettings
 
 
 def _resolved(service, incident_id: str, runbook: str | None, duration: str) -> None:
@@ -86,7 +86,7 @@ def test_search_counts_retrievals(fm_service):
 
 
 def test_stale_flags(fm_service):
-    a = Analytics(fm_service.store, fm_service.library, fm_service.clock, FeatureSettings(stale_days=1))
+    a = Analytics(fm_service.store, fm_service.library, fm_service.clock, LearningSettings(stale_days=1))
     fm_service.authoring.update_runbook("node-disk-pressure", metadata={"last_verified": "2020-01-01"})
     fm_service.authoring.update_runbook("image-pull-backoff", metadata={"status": "deprecated"})
     for ok in (False, False, False, True):
@@ -172,9 +172,34 @@ def test_a_restore_into_a_fresh_database_brings_history_back(fm_service, fm_sett
     fresh.close()
 
 
+def test_a_restore_into_a_fresh_database_keeps_delivered_notifications_delivered(fm_service, fm_settings):
+    """The delivery log is history: a lost database restored from an archive must not send a
+    notification that was delivered before the loss again (its claim is refused), and the rows
+    the new database wrote since keep theirs."""
+    if fm_service.store.dialect != "sqlite":
+        pytest.skip("archives hold the state only on SQLite; PostgreSQL is restored with pg_restore")
+    event = {"fingerprint": "3f9c2a1b7d4e5f60", "transition": "new"}
+    fm_service.store.deliveries.claim("3f9c:new", "slack", event)
+    fm_service.store.deliveries.delivered("3f9c:new", "slack")
+    b = fm_service.backups.backup("weekly")
+    fm_service.close()
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (fm_settings.data_dir / name).unlink(missing_ok=True)
+    from faultmaven_runbooks.service import RunbookService
+
+    fresh = RunbookService(fm_settings)
+    fresh.store.deliveries.claim("77aa:new", "webhook", {**event, "fingerprint": "77aa"})  # takes the first seq
+    result = fresh.backups.restore(b["name"], reindex=False)
+    assert result["changed"]["state"]["added"]["notification_deliveries"] == 1
+    assert fresh.store.deliveries.claim("3f9c:new", "slack", event) is False  # not sent a second time
+    assert fresh.store.deliveries.get("3f9c:new", "slack").status == "delivered"
+    assert fresh.store.deliveries.get("77aa:new", "webhook").status == "pending"
+    fresh.close()
+
+
 def test_retention_and_listing(fm_service):
     backups = Backups(fm_service.settings.library_dir, fm_service.settings.data_dir, fm_service.store,
-                      features=FeatureSettings(keep_daily=2))
+                      features=LearningSettings(keep_daily=2))
     names = [backups.backup("daily")["name"] for _ in range(4)]
     listed = [b["name"] for b in backups.list() if b["kind"] == "daily"]
     assert listed == sorted(names[-2:], reverse=True)

@@ -14,7 +14,7 @@ from faultmaven_runbooks.library.markdown import parse_runbook
 from tests.learning.support import load_case
 
 FIVE_PARTS = ["Problem Summary", "Diagnosis Steps", "Root Cause", "Solution", "Prevention"]
-NOW = dt.datetime(2031, 5, 17, 9, 30, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2031, 5, 17, 9, 30, tzinfo=dt.UTC)
 
 
 def render(name: str):

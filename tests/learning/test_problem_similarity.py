@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 
 from faultmaven_runbooks.learning.cases import CaseFacts, parse_case
-from faultmaven_runbooks.learning.config import FeatureSettings
+from faultmaven_runbooks.settings import LearningSettings
 from tests.learning.support import load_case
 
 pytestmark = pytest.mark.real_model
-REUSE, REVIEW = FeatureSettings().case_reuse_threshold, FeatureSettings().case_review_threshold
+REUSE, REVIEW = LearningSettings().case_reuse_threshold, LearningSettings().case_review_threshold
 
 
 def case(title: str, problem: str, symptoms: list[str], root_cause: str, services: list[str]) -> CaseFacts:

@@ -11,7 +11,6 @@ from faultmaven_runbooks.settings import Settings
 from faultmaven_runbooks.storage import StateStore, open_store
 
 
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request) -> str:
     return request.param

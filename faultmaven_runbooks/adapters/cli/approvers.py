@@ -10,15 +10,15 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from ...executor.approvers import for_settings
-from ...settings import Settings
 from .args import add_paths
 
 
-def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
+def add_cli(subparsers, make_service: Callable[[argparse.Namespace], Any]) -> None:
     def store(args: argparse.Namespace):
-        return for_settings(Settings().with_paths(args.library, args.data))
+        return for_settings(args.settings)
 
     def cmd_add(args: argparse.Namespace) -> int:
         token = store(args).add(args.name)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from .args import add_paths
 
 
-def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
+def add_cli(subparsers, make_service: Callable[[argparse.Namespace], Any]) -> None:
     def cmd_export(args: argparse.Namespace) -> int:
         service = make_service(args)
         try:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from typing import Any
 
 from .args import add_paths
 
 
-def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
+def add_cli(subparsers, make_service: Callable[[argparse.Namespace], Any]) -> None:
     """`backup [--kind K | --list]` and `restore NAME`."""
 
     def run_backup(args: argparse.Namespace) -> int:

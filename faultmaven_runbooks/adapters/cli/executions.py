@@ -15,11 +15,12 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
+from ...api.executions import ListExecutionsRequest, PlanRequest
 from ...errors import Forbidden, InvalidInput, NotFound, RunbookError
 from ...executor.models import ExecutionResult
 from ...executor.views import compact, compact_plan
-from ...settings import Settings
 from .args import add_paths
 
 TIMEOUT = 120
@@ -95,11 +96,11 @@ def _locally(args, service, token: str, decision: str) -> dict:
         executions.close()
 
 
-def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) -> None:
+def add_cli(subparsers, make_service: Callable[[argparse.Namespace], Any]) -> None:
     def cmd_approve(args: argparse.Namespace) -> int:
         decision = "reject" if args.reject else "approve"
         if args.server:  # the server holds the records and the cluster: nothing local is opened
-            result = _through_server(args, _token(Settings()), decision)
+            result = _through_server(args, _token(args.settings), decision)
         else:
             service = make_service(args)
             result = _locally(args, service, _token(service.settings), decision)
@@ -122,9 +123,10 @@ def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) ->
 
     def cmd_plan(args: argparse.Namespace) -> int:
         context = dict(item.split("=", 1) for item in args.set or [] if "=" in item)
-        params = {"steps": [int(s) for s in args.steps.split(",")] if args.steps else None,
-                  "section": args.section, "option": args.option}
-        preview = make_service(args).executions.plan(args.runbook_id, context, {k: v for k, v in params.items() if v})
+        request = PlanRequest.of({"runbook_id": args.runbook_id, "context": context, "section": args.section,
+                                  "option": args.option,
+                                  "steps": [int(s) for s in args.steps.split(",")] if args.steps else None})
+        preview = make_service(args).plan(request)
         print(json.dumps(compact_plan(preview), indent=2))
         return 0
 
@@ -138,11 +140,12 @@ def add_cli(subparsers, make_service: Callable[[argparse.Namespace], object]) ->
     plan.set_defaults(func=cmd_plan)
 
     def cmd_executions(args: argparse.Namespace) -> int:
-        executions = make_service(args).executions
+        service = make_service(args)
         if args.execution_id:
-            print(executions.get(args.execution_id).model_dump_json(indent=2, exclude={"owner", "version"}))
+            print(service.get_execution(args.execution_id).model_dump_json(indent=2, exclude={"owner", "version"}))
             return 0
-        listing = executions.list_executions(args.limit, args.runbook, args.status, args.cursor)
+        listing = service.list_executions(ListExecutionsRequest.of(
+            {"limit": args.limit, "runbook_id": args.runbook, "status": args.status, "cursor": args.cursor}))
         print(json.dumps(listing.model_dump(mode="json", exclude_none=True), indent=2))
         return 0
 

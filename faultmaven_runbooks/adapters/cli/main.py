@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 
+from ...api.search import SearchRequest
 from ...memory import limit_malloc_arenas
 from ...settings import Settings
 from . import approvers, audit, backups, executions
@@ -17,12 +18,18 @@ from .args import add_paths
 log = logging.getLogger("faultmaven_runbooks")
 
 
+def read_settings(args: argparse.Namespace) -> Settings:
+    """The one read of the environment (and .env), with this command's flags applied on top."""
+    settings = Settings().with_paths(getattr(args, "library", None), getattr(args, "data", None))
+    bind = {k: v for k, v in (("host", getattr(args, "host", None)), ("port", getattr(args, "port", None)))
+            if v is not None}
+    return settings.replace(**bind) if bind else settings
+
 
 def make_service(args: argparse.Namespace):
     from ...service import RunbookService
 
-    settings = Settings().with_paths(getattr(args, "library", None), getattr(args, "data", None))
-    return RunbookService(settings)
+    return RunbookService(args.settings)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -34,8 +41,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from ..metrics import Metrics
+
     service = make_service(args)
-    server = build_server(service, toolsets=toolsets, read_only=args.read_only)
+    metrics = Metrics()
+    server = build_server(service, toolsets=toolsets, read_only=args.read_only, metrics=metrics)
     # The model, index and state store load in the background: the handshake never waits for them.
     warm_up = service.warm_up()
     service.open_state()
@@ -48,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 0
         from ..http.app import run_http
 
-        run_http(service, server, service.settings, args.host, args.port, args.transport)
+        run_http(service, server, args.settings, transport=args.transport, metrics=metrics, read_only=args.read_only)
         return 0
     finally:
         _leave(service, warm_up)
@@ -81,7 +91,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         percent = done * 100 // max(total, 1)
         if percent != shown["last"]:
             shown["last"] = percent
-            print(f"\rembedding {done}/{total} chunks ({percent}%) {path[:60]:<60}", end="", file=sys.stderr, flush=True)
+            print(f"\rembedding {done}/{total} chunks ({percent}%) {path[:60]:<60}", end="", file=sys.stderr,
+                  flush=True)
 
     report = service.reindex(progress=progress)
     if report.chunks:
@@ -97,7 +108,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     service = make_service(args)
-    result = service.search(args.query, type=args.type, severity=args.severity, limit=args.limit)
+    result = service.search(SearchRequest(query=args.query, type=args.type, severity=args.severity, limit=args.limit))
     print(json.dumps(result.model_dump(), indent=2))
     return 0
 
@@ -139,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     limit_malloc_arenas()
     args = build_parser().parse_args(argv)
+    args.settings = read_settings(args)
     # stdout belongs to the MCP protocol on stdio: every log line goes to stderr. -v is debug for
     # this program only: libraries at debug (markdown-it alone writes ~68,000 lines per index pass)
     # would bury it.

@@ -1,6 +1,5 @@
-"""HTTP surface: REST API, webhooks, metrics and MCP streamable HTTP/SSE in one Starlette app."""
+"""HTTP surface: REST API, webhooks, metrics, docs and MCP streamable HTTP/SSE in one FastAPI app."""
 
 from .app import UnsafeBind, build_app, check_bind, run_http
-from .config import HttpSettings
 
-__all__ = ["HttpSettings", "UnsafeBind", "build_app", "check_bind", "run_http"]
+__all__ = ["UnsafeBind", "build_app", "check_bind", "run_http"]

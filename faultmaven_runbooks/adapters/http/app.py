@@ -1,35 +1,39 @@
-"""One Starlette app: the REST API, the webhooks, /metrics, and MCP over streamable HTTP and SSE."""
+"""One FastAPI app: the REST API, the webhooks, /metrics, the docs, and MCP over streamable HTTP
+and SSE (the SDK's Starlette routes, mounted as they are)."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Match, Mount, Route
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, compile_path
 from starlette.types import Scope
 
-from ...settings import Settings
+from ... import __version__
+from ...read_only import ReadOnlyService
+from ...settings import HttpSettings, Settings
 from ..mcp.transport import RefuseBatches
-from . import openapi, routes_api_v1, routes_executions, routes_runbooks, routes_storage, routes_webhooks
-from .config import HttpSettings, is_loopback
+from ..metrics import CONTENT_TYPE, Metrics
+from ..ui import PREFIX as CONSOLE_PATH
+from ..ui import build_console
+from . import docs, routes_api_v1, routes_executions, routes_ops, routes_runbooks, routes_webhooks
 from .context import AppContext, ctx
-from .metrics import MetricsMiddleware, new_metrics
-from .responses import EXCEPTION_HANDLERS, call
-from .security import Allowlist, GuardMiddleware
-
-log = logging.getLogger(__name__)
+from .metrics import MetricsMiddleware
+from .responses import ERRORS, EXCEPTION_HANDLERS, call
+from .security import Allowlist, GuardMiddleware, is_loopback
 
 MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
 SSE_MESSAGES = "/messages/"
 MIN_PUBLIC_TOKEN_LEN = 16
+DESCRIPTION = ("Runbook search, execution, learning and authoring. Send `Authorization: Bearer <token>` on every "
+               "call but health. MCP clients: streamable HTTP at /mcp, SSE at /sse.")
 
 
 class UnsafeBind(SystemExit):
@@ -46,16 +50,15 @@ def check_bind(host: str, auth_token: str | None) -> None:
             "or listen on 127.0.0.1"
         )
     if len(auth_token) < MIN_PUBLIC_TOKEN_LEN:
-        raise UnsafeBind(f"the auth token is too short to expose on {host}: use at least {MIN_PUBLIC_TOKEN_LEN} characters")
+        raise UnsafeBind(f"the auth token is too short to expose on {host}: use at least {MIN_PUBLIC_TOKEN_LEN} "
+                         "characters")
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    c = ctx(request)
-
-    def gauges() -> dict[str, tuple[str, float]]:
-        out = {"faultmaven_uptime_seconds": ("Seconds since the app started.", time.time() - c.metrics.started)}
+def _health_gauges(service: Any, metrics: Metrics):
+    def read() -> dict[str, tuple[str, float]]:
+        out = {"faultmaven_uptime_seconds": ("Seconds since the app started.", time.time() - metrics.started)}
         try:
-            health = c.service.health()
+            health = service.health()
         except Exception:  # a broken index shows up as a missing gauge and up=0, not a failed scrape
             out["faultmaven_index_up"] = ("1 when the search index answers health checks.", 0)
             return out
@@ -64,8 +67,7 @@ async def metrics_endpoint(request: Request) -> Response:
             out[f"faultmaven_index_{key}"] = (f"Search index: {key.replace('_', ' ')}.", value)
         return out
 
-    text = c.metrics.render(await call(gauges))
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+    return read
 
 
 def _numbers(data: Any, prefix: str = "") -> list[tuple[str, float]]:
@@ -83,25 +85,20 @@ def _numbers(data: Any, prefix: str = "") -> list[tuple[str, float]]:
     return found
 
 
-async def healthz(request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
-def _route_namer(routes: list[BaseRoute]):
-    """Route template for a request: a bounded label set, whatever paths clients invent."""
+def _route_namer(app: FastAPI, prefixes: tuple[str, ...]):
+    """Route template for a request, matched by path alone so refused requests (401, 421, 405)
+    are labelled too: a bounded label set, whatever paths clients invent."""
+    templates: list[tuple[Any, str]] = []
 
     def route_of(scope: Scope) -> str:
-        partial = None
-        for r in routes:
-            try:
-                match = r.matches(scope)[0]
-            except Exception:
-                continue
-            if match == Match.FULL:
-                return r.path.rstrip("/") or "/"
-            if match == Match.PARTIAL and partial is None:
-                partial = r.path.rstrip("/") or "/"
-        return partial or "unmatched"
+        if not templates:  # built on first use: the OpenAPI document lists every API path
+            paths = [*app.openapi()["paths"], "/docs", "/healthz", "/openapi.json", MCP_PATH, SSE_PATH]
+            templates.extend((compile_path(p)[0], p) for p in paths)
+        path = scope.get("path", "")
+        for regex, template in templates:
+            if regex.match(path):
+                return template
+        return next((p.rstrip("/") for p in prefixes if path.startswith(p)), "unmatched")
 
     return route_of
 
@@ -118,41 +115,27 @@ def _mcp_routes(mcp_server: Any, allow: Allowlist, http: HttpSettings) -> tuple[
         max_request_body_size=http.max_body_bytes,
     )
     wanted = {MCP_PATH, SSE_PATH, SSE_MESSAGES.rstrip("/")}
-    routes = [r for r in [*streamable.routes, *sse.routes] if isinstance(r, (Route, Mount)) and r.path in wanted]
+    routes: list[BaseRoute] = [r for r in [*streamable.routes, *sse.routes]
+                               if isinstance(r, (Route, Mount)) and r.path in wanted]
     return routes, session_manager
 
 
-def build_app(
-    service: Any,
-    mcp_server: Any,
-    settings: Settings,
-    http: HttpSettings | None = None,
-    bind_host: str | None = None,
-) -> Starlette:
-    """The whole HTTP surface. `mcp_server` may be None to serve the REST API alone."""
-    http = http or HttpSettings()
-    bind_host = bind_host or settings.host
-    check_bind(bind_host, settings.auth_token)
-    allow = Allowlist(bind_host, settings.port, http)
-    metrics = new_metrics()
-
-    routes: list[BaseRoute] = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
-        *openapi.ROUTES,
-        *routes_executions.ROUTES,  # before /runbooks/{runbook_id}, which would shadow them
-        *routes_storage.ROUTES,
-        *routes_runbooks.ROUTES,
-        *routes_api_v1.ROUTES,
-        *routes_webhooks.ROUTES,
-    ]
+def build_app(service: Any, mcp_server: Any, settings: Settings, *, metrics: Metrics | None = None,
+              read_only: bool = False, bind_host: str | None = None) -> FastAPI:
+    """The whole HTTP surface. `mcp_server` may be None to serve the REST API alone; give it the
+    same `metrics` so /metrics counts its tool calls. `read_only` refuses every write."""
+    http = settings.http
+    bind_host = bind_host or http.host
+    check_bind(bind_host, http.auth_token)
+    allow = Allowlist(bind_host, http)
+    metrics = metrics or Metrics()
     session_manager = None
+    mcp_routes: list[BaseRoute] = []
     if mcp_server is not None:
         mcp_routes, session_manager = _mcp_routes(mcp_server, allow, http)
-        routes.extend(mcp_routes)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The streamable HTTP session manager owns a task group; it must run for the app's life.
         if session_manager is None:
             yield
@@ -160,44 +143,73 @@ def build_app(
         async with session_manager.run():
             yield
 
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(MetricsMiddleware, metrics=metrics, route_of=_route_namer(routes)),
-            Middleware(GuardMiddleware, allow=allow, auth_token=settings.auth_token, http=http),
-            Middleware(RefuseBatches, paths=(MCP_PATH, SSE_MESSAGES)),
-        ],
-        exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=lifespan,
-    )
-    app.state.ctx = AppContext(service=service, settings=settings, http=http, metrics=metrics)
-    app.state.openapi = openapi.build_openapi()
+    app = FastAPI(title="FaultMaven runbooks", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", strict_content_type=False,
+                  exception_handlers=EXCEPTION_HANDLERS)
+    # Order matters: the executions' fixed paths and the ops routes come before /runbooks/{runbook_id}.
+    for router in (routes_executions, routes_ops, routes_runbooks, routes_api_v1, routes_webhooks):
+        app.include_router(router.router)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_model=None,
+             responses={**ERRORS, 200: {"description": "Prometheus text exposition",
+                                        "content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}})
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(await call(ctx(request).metrics.render), media_type=CONTENT_TYPE)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    docs.install(app)
+    app.router.routes.extend(mcp_routes)
+    served = ReadOnlyService(service) if read_only else service
+    if settings.ui.console:  # the console's own pages, signed in with a session cookie instead of a bearer token
+        app.mount(CONSOLE_PATH, build_console(served, settings, metrics))
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    metrics.gauges(_health_gauges(service, metrics))
+    app.add_middleware(RefuseBatches, paths=(MCP_PATH, SSE_MESSAGES))
+    app.add_middleware(GuardMiddleware, allow=allow, auth_token=http.auth_token, max_body=http.max_body_bytes,
+                       session_paths=(CONSOLE_PATH,) if settings.ui.console else ())
+    # Outermost: refused requests are counted too.
+    app.add_middleware(MetricsMiddleware, metrics=metrics,
+                       route_of=_route_namer(app, (SSE_MESSAGES, docs.ASSETS, f"{CONSOLE_PATH}/")))
+    app.state.ctx = AppContext(service=served, settings=settings, metrics=metrics)
     return app
 
 
-def run_http(
-    service: Any,
-    mcp_server: Any,
-    settings: Settings,
-    host: str | None = None,
-    port: int | None = None,
-    transport: str = "streamable-http",
-    http: HttpSettings | None = None,
-) -> None:
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, built once, with bearer auth declared and its 422 replaced by our 400."""
+    if app.openapi_schema is None:
+        doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for methods in doc.get("paths", {}).values():
+            for op in methods.values():
+                op.get("responses", {}).pop("422", None)
+        doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"].pop("application/json", None)  # text only
+        schemas = doc.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        doc.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        doc["security"] = [{"bearer": []}]
+        app.openapi_schema = doc
+    return app.openapi_schema
+
+
+def run_http(service: Any, mcp_server: Any, settings: Settings, *, transport: str = "streamable-http",
+             metrics: Metrics | None = None, read_only: bool = False) -> None:
     """Serve until interrupted. Both MCP transports are always mounted; `transport` only picks
     the URL printed first, so one flag works for either kind of client."""
     import uvicorn
 
-    host = host or settings.host
-    port = settings.port if port is None else port  # --port 0: any free port (tests, side-by-side replicas)
-    http = http or HttpSettings()
-    check_bind(host, settings.auth_token)
-    app = build_app(service, mcp_server, settings.model_copy(update={"host": host, "port": port}), http, host)
+    http = settings.http
+    host, port = http.host, http.port
+    check_bind(host, http.auth_token)
+    app = build_app(service, mcp_server, settings, metrics=metrics, read_only=read_only)
     shown = f"[{host}]" if ":" in host else host
     first, second = (SSE_PATH, MCP_PATH) if transport == "sse" else (MCP_PATH, SSE_PATH)
     print(
         f"faultmaven-runbooks: MCP at http://{shown}:{port}{first} (also {second}), REST at "
-        f"http://{shown}:{port}/docs{'' if settings.auth_token else ' (no auth token: loopback only)'}",
+        f"http://{shown}:{port}/docs{'' if http.auth_token else ' (no auth token: loopback only)'}"
+        + (f", console at http://{shown}:{port}{CONSOLE_PATH}/" if settings.ui.console else ""),
         file=sys.stderr,
     )
     if not is_loopback(host) and not http.allowed_hosts:

@@ -1,21 +1,29 @@
-"""JSON responses and the mapping from every kind of bad input to a 4xx body that says what to fix."""
+"""Errors as JSON that says what to fix, for every kind of bad input, and worker-thread calls.
+
+Every error body is {"error", "message", "status", "details"?}; bad input is a 4xx, never a 500.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import compile_path
 
+from ...api.base import describe, problems
 from ...errors import RunbookError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _HTTP_KIND = {
     400: "invalid_input",
@@ -29,6 +37,34 @@ _HTTP_KIND = {
     421: "misdirected_request",
     500: "internal_error",
     503: "unavailable",
+}
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str = "What was wrong and what to do."
+    status: int
+    details: list[ErrorDetail] | None = None
+
+
+# Documented on every route: what any request may get besides its answer.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (400, "Bad input: the message names each field and what to send"),
+        (401, "Missing or wrong bearer token"),
+        (403, "Forbidden (e.g. a read-only server, or a token that may not approve)"),
+        (404, "Not found"),
+        (409, "Conflict with the current state"),
+        (413, "Body too large"),
+        (415, "The body is not JSON"),
+        (421, "Host header not allowed"),
+        (503, "The index or the state database cannot answer now; retry"),
+    )
 }
 
 
@@ -48,160 +84,71 @@ def error_response(status: int, message: str, details: Any = None, headers: dict
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def jsonable(value: Any) -> Any:
-    """Pydantic models, dataclass-like objects and plain containers, as JSON-ready data."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "__dict__"):
-        return {k: jsonable(v) for k, v in vars(value).items() if not k.startswith("_")}
-    return str(value)
+_CPU_SLOTS: anyio.CapacityLimiter | None = None
 
 
-def ok(value: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(jsonable(value), status_code=status)
-
-
-_SEARCH_SLOTS: anyio.CapacityLimiter | None = None
-
-
-def _search_slots() -> anyio.CapacityLimiter:
+def _cpu_slots() -> anyio.CapacityLimiter:
     # CPU-bound work (embedding, ranking) gains nothing from more threads than cores: extra
     # threads only fight over the GIL and stretch tail latency. Queue the rest on the event loop.
-    global _SEARCH_SLOTS
-    if _SEARCH_SLOTS is None:
-        _SEARCH_SLOTS = anyio.CapacityLimiter(max(2, (os.cpu_count() or 2)))
-    return _SEARCH_SLOTS
+    global _CPU_SLOTS
+    if _CPU_SLOTS is None:
+        _CPU_SLOTS = anyio.CapacityLimiter(max(2, (os.cpu_count() or 2)))
+    return _CPU_SLOTS
 
 
-async def call(fn, *args, **kwargs) -> Any:
+async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking service call in a worker thread so the event loop keeps serving."""
     return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
 
-async def call_cpu(fn, *args, **kwargs) -> Any:
+async def call_cpu(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Like `call`, for CPU-bound calls (search): at most one worker thread per core."""
-    return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=_search_slots())
-
-
-def feature(service: Any, name: str) -> Any:
-    """A feature service hanging off RunbookService, or a 503 saying it is not configured."""
-    obj = getattr(service, name, None)
-    if obj is None:
-        raise HTTPException(503, f"the '{name}' feature is not available in this deployment")
-    return obj
-
-
-# -- request parsing ---------------------------------------------------------------------------
-MAX_JSON_DEPTH = 64
-MAX_INT_DIGITS = 40
-
-
-def _bounded_int(text: str) -> int:
-    # int() of thousands of digits is slow and, past 4,300, an error Python raises mid-parse.
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise BadRequest(f"a number in the body has {len(text)} digits; the limit is {MAX_INT_DIGITS}")
-    return int(text)
-
-
-def _check_tree(data: Any) -> None:
-    """Depth and string checks, iteratively (a recursive walk is what deep nesting attacks)."""
-    stack = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise BadRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels; flatten it")
-        if isinstance(node, dict):
-            for key, value in node.items():
-                _check_text(key)
-                stack.append((value, depth + 1))
-        elif isinstance(node, list):
-            stack.extend((value, depth + 1) for value in node)
-        elif isinstance(node, str):
-            _check_text(node)
-
-
-def _check_text(text: str) -> None:
-    if "\x00" in text:
-        # NUL cuts strings short in C libraries and file systems: never data we store.
-        raise BadRequest("the body contains a NUL character (\\u0000); remove it")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest("the body contains an unpaired surrogate (\\ud800-\\udfff); send valid UTF-16 pairs") from None
-
-
-async def json_body(request: Request) -> Any:
-    ctype = request.headers.get("content-type", "")
-    if ctype and not ctype.split(";")[0].strip().lower().endswith("json"):
-        raise BadRequest(f"send the body as application/json, not {ctype!r}", status=415)
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest("the request body is empty; send a JSON object")
-    try:
-        data = json.loads(raw, parse_int=_bounded_int)
-    except RecursionError:
-        raise BadRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels; flatten it") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
-    _check_tree(data)
-    return data
-
-
-async def parse_body(request: Request, model: type[BaseModel]) -> Any:
-    data = await json_body(request)
-    if not isinstance(data, dict):
-        raise BadRequest(f"the body must be a JSON object, got {type(data).__name__}")
-    return validate(model, data)
-
-
-def validate(model: type[BaseModel], data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise BadRequest(_summarise(exc), details=_details(exc)) from None
-
-
-def _details(exc: ValidationError) -> list[dict]:
-    return [
-        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
-
-
-def _summarise(exc: ValidationError) -> str:
-    parts = [f"{d['field']}: {d['problem']}" for d in _details(exc)[:5]]
-    return "invalid request: " + "; ".join(parts)
+    return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=_cpu_slots())
 
 
 # -- exception handlers ------------------------------------------------------------------------
-async def _bad_request(request: Request, exc: BadRequest) -> Response:
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadRequest)
     return error_response(exc.status, str(exc), exc.details)
 
 
-async def _runbook_error(request: Request, exc: RunbookError) -> Response:
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    # FastAPI's locations start with where the value was: body, query or path.
+    assert isinstance(exc, RequestValidationError)
+    errors = [{**e, "loc": tuple(e.get("loc", ()))[1:]} for e in exc.errors()]
+    return error_response(400, describe(errors), problems(errors))
+
+
+async def _runbook_error(request: Request, exc: Exception) -> Response:
     return error_response(getattr(exc, "status", 400), str(exc))
 
 
-async def _validation_error(request: Request, exc: ValidationError) -> Response:
-    # A domain model rejecting data the client sent (e.g. a service validating kwargs).
-    return error_response(400, _summarise(exc), _details(exc))
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    # A domain model rejecting data the client sent (e.g. a service validating its input).
+    assert isinstance(exc, ValidationError)
+    errors = exc.errors(include_url=False)
+    return error_response(400, describe(errors), problems(errors))
 
 
-async def _http_error(request: Request, exc: HTTPException) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and message == "Not Found":
         message = f"no endpoint at {request.url.path}; see /openapi.json for the API"
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
-    return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        headers["Allow"] = ", ".join(_methods(request))
+    return error_response(exc.status_code, message, headers=headers or None)
+
+
+def _methods(request: Request) -> list[str]:
+    """Every method the API serves on this path (the router names only the first route's)."""
+    paths = request.app.openapi().get("paths", {})
+    matching = [t for t in paths if compile_path(t)[0].match(request.url.path)]
+    # A fixed path wins over a template that would also match it (/runbooks/search, /runbooks/{id}).
+    chosen = [t for t in matching if "{" not in t] or matching
+    return sorted({m.upper() for t in chosen for m in paths[t]})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -210,8 +157,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error; the server log has the details")
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Any]] = {
     BadRequest: _bad_request,
+    RequestValidationError: _invalid_request,
     RunbookError: _runbook_error,
     ValidationError: _validation_error,
     HTTPException: _http_error,

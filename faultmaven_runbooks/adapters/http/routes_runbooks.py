@@ -1,91 +1,84 @@
-"""The specification's /runbooks REST API: search, read, create, update, learn, health, storage."""
+"""The specification's /runbooks API: search, read, create, update, learn, patterns, health."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from typing import Annotated, Any
 
-from ...errors import InvalidInput
-from .context import ctx, query_dict
-from .responses import call, call_cpu, feature, ok, parse_body, validate
-from .schemas import LearnRequest, PageCursor, PageQuery, RunbookWrite, SearchQuery
+from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 
+from ...api.base import PageRequest
+from ...api.learning import LearnRequest, PatternsResponse
+from ...api.runbooks import CreateRunbookRequest, RunbookChanges, UpdateRunbookRequest
+from ...api.search import GetRunbookRequest, RunbookPageQuery, SearchRequest
+from ...learning.service import LearnResult
+from ...library.authoring import WriteResult
+from ...models import RunbookPage, SearchResponse
+from .body import CheckedJsonRoute
+from .context import ctx
+from .responses import ERRORS, call, call_cpu
 
-async def search(request: Request) -> Response:
-    c = ctx(request)
-    q = validate(SearchQuery, query_dict(request, lists=("tags",)))
-    result = await call_cpu(c.service.search, q.q, type=q.type, severity=q.severity, tags=q.tags, limit=q.limit)
-    c.metrics.inc("faultmaven_searches_total", entry=request.url.path)
-    return ok(result)
-
-
-async def get_runbook(request: Request) -> Response:
-    c = ctx(request)
-    q = validate(PageQuery, query_dict(request))
-    page = await call(c.service.get_runbook, request.path_params["runbook_id"], section=q.section, page=q.page)
-    return ok(page)
+router = APIRouter(route_class=CheckedJsonRoute, responses=ERRORS)
+RunbookIdPath = Annotated[str, Path(max_length=500, description="Id (any case), alert name or runbook_url.")]
 
 
-async def create(request: Request) -> Response:
-    c = ctx(request)
-    body: RunbookWrite = await parse_body(request, RunbookWrite)
-    if not body.title or not body.content:
-        raise InvalidInput("a new runbook needs 'title' and 'content' (markdown)")
-    if body.note is not None or body.expected_version is not None:
-        raise InvalidInput("'note' and 'expected_version' apply to updates (PUT /runbooks/{id}), not creation")
-    fields = {"title": body.title, "content": body.content, "tags": body.tags, "metadata": body.metadata_with_extras(),
-              "runbook_id": body.id, "folder": body.folder, "author": body.author or "http-api"}
-    for key in ("type", "severity"):
-        if getattr(body, key) is not None:
-            fields[key] = getattr(body, key)
-    result = await call(feature(c.service, "authoring").create_runbook, **fields)
-    return ok(result, status=201)
-
-
-async def update(request: Request) -> Response:
-    c = ctx(request)
-    body: RunbookWrite = await parse_body(request, RunbookWrite)
-    if body.id is not None or body.folder is not None:
-        raise InvalidInput("'id' and 'folder' cannot change on update: ids are stable; the URL names the runbook")
-    fields = {k: getattr(body, k) for k in ("title", "content", "type", "severity", "tags", "expected_version", "note")}
-    fields["metadata"] = body.metadata_with_extras()
-    if all(v is None for v in fields.values()):
-        raise InvalidInput("nothing to update: send at least one of title, content, tags, severity, type, metadata")
-    fields["author"] = body.author or "http-api"
-    result = await call(feature(c.service, "authoring").update_runbook, request.path_params["runbook_id"], **fields)
-    return ok(result)
-
-
-async def learn(request: Request) -> Response:
-    c = ctx(request)
-    body = await parse_body(request, LearnRequest)
-    result = await call(feature(c.service, "learning").learn, body.incident_data, body.context)
-    return ok(result)
-
-
-async def patterns(request: Request) -> Response:
-    c = ctx(request)
-    q = validate(PageCursor, query_dict(request))
-    return ok(await call(feature(c.service, "learning").get_patterns, q.cursor, q.limit))
-
-
-async def health(request: Request) -> Response:
-    c = ctx(request)
+@router.get("/runbooks/health", tags=["operations"], summary="Health (no auth)", openapi_extra={"security": []},
+            responses={503: {"description": "Unhealthy: the index cannot answer"}})
+async def health(request: Request) -> dict[str, Any]:
     try:
-        report = await call(c.service.health)
+        return await call(ctx(request).service.health)
     except Exception as exc:  # health must answer even when the index is broken
-        return JSONResponse({"status": "unhealthy", "error": str(exc)}, status_code=503)
-    return ok(report)
+        return JSONResponse({"status": "unhealthy", "error": str(exc)}, status_code=503)  # type: ignore[return-value]
 
 
-ROUTES = [
-    Route("/runbooks/health", health, methods=["GET"]),
-    Route("/runbooks/search", search, methods=["GET"]),
-    Route("/runbooks/create", create, methods=["POST"]),
-    Route("/runbooks/learn", learn, methods=["POST"]),
-    Route("/runbooks/patterns", patterns, methods=["GET"]),
-    # Keep the catch-all id routes last so they never shadow the fixed paths above.
-    Route("/runbooks/{runbook_id}", get_runbook, methods=["GET"]),
-    Route("/runbooks/{runbook_id}", update, methods=["PUT"]),
-]
+async def search(request: Request, q: Annotated[SearchRequest, Query()]) -> Response:
+    c = ctx(request)
+    result = await call_cpu(c.service.search, q)
+    c.metrics.found(request.url.path, [h.id for h in result.results])
+    # The hot path: serialised once in Rust, not validated again against the response model.
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
+async def read_runbook(request: Request, runbook_id: RunbookIdPath,
+                       q: Annotated[RunbookPageQuery, Query()]) -> RunbookPage:
+    c = ctx(request)
+    page = await call(c.service.get_runbook, GetRunbookRequest(runbook_id=runbook_id, **q.model_dump()))
+    c.metrics.runbook_reads.labels(runbook_id=page.id).inc()
+    return page
+
+
+async def create(request: Request, body: CreateRunbookRequest) -> WriteResult:
+    if body.author is None:
+        body = body.model_copy(update={"author": "http-api"})
+    return await call(ctx(request).service.create_runbook, body)
+
+
+SEARCH_ANSWER: dict[int | str, dict[str, Any]] = {200: {"model": SearchResponse, "description": "Runbooks found"}}
+router.add_api_route("/runbooks/search", search, methods=["GET"], tags=["runbooks"], summary="Search runbooks",
+                     response_model=None, responses=SEARCH_ANSWER)
+router.add_api_route("/runbooks/create", create, methods=["POST"], status_code=201, tags=["runbooks"],
+                     summary="Create a runbook")
+
+
+@router.post("/runbooks/learn", tags=["learning"], summary="Learn from a resolved incident")
+async def learn(request: Request, body: LearnRequest) -> LearnResult:
+    return await call(ctx(request).service.learn, body)
+
+
+@router.get("/runbooks/patterns", tags=["learning"], summary="Learned incident patterns, a page at a time")
+async def patterns(request: Request, q: Annotated[PageRequest, Query()]) -> PatternsResponse:
+    return await call(ctx(request).service.patterns, q)
+
+
+# The catch-all id routes come last so they never shadow the fixed paths above.
+router.add_api_route("/runbooks/{runbook_id}", read_runbook, methods=["GET"], tags=["runbooks"],
+                     summary="Read a runbook (paged; one section with ?section=)")
+
+
+@router.put("/runbooks/{runbook_id}", tags=["runbooks"], summary="Update a runbook (the previous version is kept)")
+async def update(request: Request, runbook_id: Annotated[str, Path(max_length=100)],
+                 body: Annotated[RunbookChanges, Body()]) -> WriteResult:
+    fields = body.model_dump(exclude_unset=True)
+    fields.setdefault("author", "http-api")
+    return await call(ctx(request).service.update_runbook,
+                      UpdateRunbookRequest.of({**fields, "runbook_id": runbook_id}))

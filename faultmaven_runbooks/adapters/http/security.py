@@ -8,6 +8,7 @@ credential (see approvers.py); the guard only records whether the API token came
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import re
 
@@ -15,7 +16,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import HttpSettings, is_loopback
+from ...settings import HttpSettings
 from .responses import BadRequest, error_response
 
 # Health stays open so load balancers and `curl /runbooks/health` work without a secret.
@@ -27,10 +28,21 @@ API_TOKEN_SEEN = "faultmaven.api_token"  # scope["state"] key: the request carri
 _LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 
+def is_loopback(host: str) -> bool:
+    """True for names and addresses that only this machine can reach."""
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Allowlist:
     """Host and Origin values this server answers to."""
 
-    def __init__(self, bind_host: str, port: int | None, http: HttpSettings):
+    def __init__(self, bind_host: str, http: HttpSettings):
         hosts = list(_LOOPBACK_HOSTS)
         if not is_loopback(bind_host) and bind_host not in ("0.0.0.0", "::"):
             hosts.append(f"[{bind_host}]" if ":" in bind_host else bind_host)
@@ -49,7 +61,7 @@ class Allowlist:
         return False
 
     def host_ok(self, host: str | None) -> bool:
-        return bool(host) and self._match(host, self.hosts)
+        return host is not None and bool(host) and self._match(host, self.hosts)
 
     def origin_ok(self, origin: str | None) -> bool:
         # Browsers always send Origin on cross-site requests; CLI clients and servers send none.
@@ -70,11 +82,13 @@ def _token_matches(given: str, expected: str | None) -> bool:
 class GuardMiddleware:
     """Outermost gate: rejects a request before any route or MCP session sees it."""
 
-    def __init__(self, app: ASGIApp, *, allow: Allowlist, auth_token: str | None, http: HttpSettings):
+    def __init__(self, app: ASGIApp, *, allow: Allowlist, auth_token: str | None, max_body: int,
+                 session_paths: tuple[str, ...] = ()):
         self.app = app
         self.allow = allow
         self.auth_token = auth_token or None
-        self.max_body = http.max_body_bytes
+        self.max_body = max_body
+        self.session_paths = session_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -120,6 +134,11 @@ class GuardMiddleware:
     def _auth_problem(self, path: str, header: str, scope: Scope) -> str | None:
         if path in PUBLIC_PATHS:
             return None
+        if any(path == prefix or path.startswith(prefix + "/") for prefix in self.session_paths):
+            # The console (adapters/ui): people sign in there with an approver credential and carry
+            # a signed session cookie; its pages check the session and a CSRF token themselves.
+            # Host, Origin and body size are still checked above and below, as for the API.
+            return None
         scheme, _, given = header.partition(" ")
         given = given.strip() if scheme.lower() == "bearer" else ""
         api_ok = self.auth_token is None or _token_matches(given, self.auth_token)
@@ -156,7 +175,8 @@ async def _refuse_websocket(scope: Scope, send: Send, status: int, text: str) ->
     message = json.dumps({"error": kind, "message": text, "status": status}).encode()
     if "websocket.http.response" in (scope.get("extensions") or {}):
         await send({"type": "websocket.http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(message)).encode())]})
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(message)).encode())]})
         await send({"type": "websocket.http.response.body", "body": message})
     else:
         await send({"type": "websocket.close", "code": 1008})

@@ -80,7 +80,7 @@ def _threshold(ctx: Context) -> str:
     if chosen:
         return chosen
     meta = request.meta if isinstance(request.meta, dict) else {}
-    return meta.get(LOG_LEVEL_META_KEY) or DEFAULT_LEVEL  # 2026-07-28: the request opts in
+    return str(meta.get(LOG_LEVEL_META_KEY) or DEFAULT_LEVEL)  # 2026-07-28: the request opts in
 
 
 async def _tell(notification: Awaitable[None]) -> None:

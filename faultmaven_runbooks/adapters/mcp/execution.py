@@ -2,16 +2,20 @@
 
 An MCP client can be the agent itself, so nothing said through MCP approves a change: a plan
 that needs approval comes back `needs_approval` with how a person approves it (approver
-credential, CLI or HTTP). Only when the operator sets `trust_elicitation` (meant for a local
-stdio client whose user is the approver) does `execute` ask through MCP elicitation, and even
-then never over HTTP, where the client is a remote program.
+credential, CLI or HTTP) and the console page where they do (`approval.url`). A client that
+supports URL-mode elicitation (MCP 2025-11-25 and later) is asked to open that page for its user:
+the person approves there, signed in, where the agent cannot answer for them; whatever the client
+answers to the elicitation decides nothing. Only when the operator sets `trust_elicitation` (meant
+for a local stdio client whose user is the approver) does `execute` ask for the decision itself
+through MCP elicitation, and even then never over HTTP, where the client is a remote program.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-from typing import Annotated, Any
+import logging
+from typing import Any
 
 import anyio
 import anyio.from_thread
@@ -21,26 +25,26 @@ from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
+from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitRequestURLParams, ElicitResult, InputRequiredResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from ...api.executions import ExecuteRequest, GetExecutionRequest, ListExecutionsRequest, PlanRequest
 from ...errors import RunbookError
-from ...executor.models import (
-    FAILING_OUTCOMES, ExecuteParameters, ExecutionList, ExecutionResult, ExecutionStatus, StepResult,
-)
+from ...executor.models import FAILING_OUTCOMES, ExecutionList, ExecutionResult, StepResult
 from ...executor.service import ExecutionService
 from ...executor.views import compact, compact_plan, one_step
-from .calls import answer
+from ...settings import Settings
+from ..ui.links import execution_url
+from .calls import READ_ONLY, answer
+from .tools import request_tool
 
+log = logging.getLogger(__name__)
 REQUESTER = "mcp-client"
 _APPROVAL_KEY = "approval"
+_CONSOLE_KEY = "console"
 _INPUT_REQUIRED_VERSION = "2026-07-28"
-RunbookId = Annotated[str, Field(min_length=1, max_length=200, description="Runbook id from `search`.")]
-ContextArg = Annotated[dict[str, Any] | None, Field(
-    description="Placeholder values, e.g. {\"namespace\": \"prod\", \"pod_name\": \"web-1\"}; a missing "
-    "workload, container or selector is read from the cluster.")]
-ExecutionId = Annotated[str, Field(min_length=1, max_length=40, description="exec-... id.")]
+_URL_ELICITATION_VERSION = "2025-11-25"
 
 
 class ApprovalForm(BaseModel):
@@ -55,10 +59,64 @@ def _json(data: dict, is_error: bool = False) -> CallToolResult:
                           structured_content=data, is_error=is_error)
 
 
-def _result(record: ExecutionResult, excerpt: int | None = None, judge: bool = True) -> CallToolResult:
-    """The compact view; an execution with a failing outcome is a tool error (when `judge`)."""
+def _result(record: ExecutionResult, excerpt: int | None = None, judge: bool = True,
+            link: str | None = None) -> CallToolResult:
+    """The compact view; an execution with a failing outcome is a tool error (when `judge`).
+    `link`: the console page where a person approves it, for a plan that waits for one."""
     data = compact(record) if excerpt is None else compact(record, excerpt)
+    if link and record.status == "awaiting_approval" and isinstance(data.get("approval"), dict):
+        data["approval"]["url"] = link
+        data["approval"]["how"] = (f"A person with an approver credential approves or rejects it in the console at "
+                                   f"{link} (signed in), or: " + data["approval"].get("how", ""))
     return _json(data, judge and record.outcome in FAILING_OUTCOMES)
+
+
+def _console_link(settings: Settings, ctx: Context, record: ExecutionResult) -> str | None:
+    """The console page of an execution waiting for approval: the console URL setting, else the
+    address this HTTP request came to; none over stdio without the setting."""
+    if record.status != "awaiting_approval":
+        return None
+    request = getattr(ctx.request_context, "request", None)
+    base = getattr(request, "base_url", None)
+    return execution_url(settings, record.execution_id, str(base) if base is not None else None)
+
+
+def _supports_url_elicitation(ctx: Context) -> bool:
+    caps = ctx.client_capabilities
+    version = ctx.protocol_version
+    return (caps is not None and caps.elicitation is not None and caps.elicitation.url is not None
+            and version is not None and is_version_at_least(version, _URL_ELICITATION_VERSION))
+
+
+async def _open_console(ctx: Context, record: ExecutionResult, link: str) -> InputRequiredResult | None:
+    """Ask the client to open the console page for its user (URL-mode elicitation). The answer
+    (accept, decline, cancel) is only whether the page was opened: it approves nothing."""
+    if not _supports_url_elicitation(ctx):
+        return None
+    message = (f"Runbook {record.runbook_id} wants to change "
+               f"{record.cluster.describe() if record.cluster else 'the cluster'}. A person with an approver "
+               "credential reviews the plan and approves or rejects it in the FaultMaven console.")
+    if is_version_at_least(ctx.protocol_version or "", _INPUT_REQUIRED_VERSION):
+        request = ElicitRequest(params=ElicitRequestURLParams(message=message, url=link))
+        state = json.dumps({"execution_id": record.execution_id, "plan_hash": record.plan_hash, "console": True})
+        return InputRequiredResult(input_requests={_CONSOLE_KEY: request}, request_state=state)
+    try:
+        await ctx.elicit_url(message, link, f"approve-{record.execution_id}")
+    except Exception as exc:  # the link is in the result either way; a client that cannot prompt just reads it
+        log.info("URL elicitation for %s not shown: %s", record.execution_id, exc)
+    return None
+
+
+def _after_console(executions: ExecutionService, runbook_id: str, state: dict) -> ExecutionResult:
+    """Second round (2026-07-28+) after the client opened the console page: the execution as it
+    stands now (still waiting, or decided by the person in the meantime)."""
+    try:
+        record = executions.get(str(state["execution_id"]))
+    except (KeyError, TypeError):
+        raise ToolError("the console round carried unreadable state; call get_execution") from None
+    if record.runbook_id != runbook_id or record.plan_hash != state.get("plan_hash"):
+        raise ToolError("the console round belongs to another execution; call get_execution")
+    return record
 
 
 def _local(ctx: Context) -> bool:
@@ -67,8 +125,10 @@ def _local(ctx: Context) -> bool:
 
 
 def _question(record: ExecutionResult) -> str:
-    lines = [f"Approve {len(record.approval.changes)} change(s) of runbook {record.runbook_id} on "
-             f"{record.cluster.describe() if record.cluster else 'the cluster'} (expires {record.approval.expires_at})?"]
+    approval = record.approval
+    assert approval is not None, "only an execution that waits for approval is put to a person"
+    lines = [f"Approve {len(approval.changes)} change(s) of runbook {record.runbook_id} on "
+             f"{record.cluster.describe() if record.cluster else 'the cluster'} (expires {approval.expires_at})?"]
     for step in record.steps:
         if step.result == "pending_approval":
             lines.append(f"- step {step.step}: {step.command}\n  " + (step.diff or "")[:600].replace("\n", "\n  "))
@@ -123,40 +183,51 @@ def _resume(executions: ExecutionService, runbook_id: str, state: str, answer: A
     return _decide(executions, record, answer if isinstance(answer, ElicitResult) else None)
 
 
+def _state(raw: str) -> dict:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def register(server: MCPServer, service) -> None:
     executions: ExecutionService = service.executions
     trust_elicitation = bool(getattr(service.settings, "trust_elicitation", False))
 
-    @server.tool(title="Preview a runbook execution", description=(
+    @request_tool(server, PlanRequest, title="Preview a runbook execution", annotations=READ_ONLY, description=(
         "Preview what `execute` would run, running nothing: each step's role, risk and approval need, "
-        "and the options and rollbacks to name next."), annotations=ToolAnnotations(
-        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
-    async def plan(ctx: Context, runbook_id: RunbookId, context: ContextArg = None,
-                   steps: Annotated[list[int] | None, Field(max_length=100, description="These step numbers.")] = None,
-                   section: Annotated[str | None, Field(max_length=200, description="This section's steps.")] = None,
-                   option: Annotated[str | None, Field(max_length=10, description="This option's steps, e.g. B.")] = None,
-                   ) -> CallToolResult:
+        "and the options and rollbacks to name next."))
+    async def plan(ctx: Context, request: PlanRequest) -> CallToolResult:
         def work() -> CallToolResult:
-            preview = executions.plan(runbook_id, context, ExecuteParameters(steps=steps, section=section, option=option))
+            preview = service.plan(request)
             return _json(compact_plan(preview), preview.outcome == "all_refused")
 
         return await answer(ctx, "plan", work)
 
-    @server.tool(title="Run runbook steps in the sandbox", description=(
+    @request_tool(server, ExecuteRequest, title="Run runbook steps in the sandbox", omit=("requester",),
+                  fixed={"requester": REQUESTER}, description=(
         "Run a runbook's kubectl steps in a sandbox and get findings. By default only diagnosis and verification "
         "reads run; a change named from `plan` (steps, section or option) is dry-run, or with dry_run=false waits "
         "for a person's approval."), annotations=ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True))
-    async def execute(runbook_id: RunbookId, ctx: Context, context: ContextArg = None,
-                      parameters: ExecuteParameters | None = None) -> CallToolResult | InputRequiredResult:
+    async def execute(ctx: Context, request: ExecuteRequest) -> CallToolResult | InputRequiredResult:
         trusted = trust_elicitation and _local(ctx)
         if ctx.request_state is not None:
+            state = _state(ctx.request_state)
+            if state.get("console"):
+                try:
+                    record = await anyio.to_thread.run_sync(_after_console, executions, request.runbook_id, state)
+                except RunbookError as exc:
+                    raise ToolError(str(exc)) from None
+                return _result(record, link=_console_link(service.settings, ctx, record))
             if not trusted:
                 raise ToolError("this server does not take approvals through MCP; a person approves with "
                                 "`faultmaven-runbooks approve` or the HTTP API")
             answer = (ctx.input_responses or {}).get(_APPROVAL_KEY)
             try:
-                record = await anyio.to_thread.run_sync(_resume, executions, runbook_id, ctx.request_state, answer)
+                record = await anyio.to_thread.run_sync(_resume, executions, request.runbook_id, ctx.request_state,
+                                                        answer)
             except RunbookError as exc:
                 raise ToolError(str(exc)) from None
             return _result(record)
@@ -164,49 +235,45 @@ def register(server: MCPServer, service) -> None:
         def progress(done: float, total: float, message: str) -> None:
             anyio.from_thread.run(ctx.report_progress, done, total, message)
 
+        link = None
         try:
-            record = await anyio.to_thread.run_sync(
-                lambda: executions.execute(runbook_id, context, parameters, requester=REQUESTER, progress=progress))
+            record = await anyio.to_thread.run_sync(lambda: service.execute(request, progress=progress))
             if record.outcome == "needs_approval" and trusted:
                 asked = await _ask_person(ctx, executions, record)
                 if isinstance(asked, InputRequiredResult):
                     return asked
                 record = asked
+            link = _console_link(service.settings, ctx, record)
+            if link and not trusted:
+                opened = await _open_console(ctx, record, link)
+                if opened is not None:
+                    return opened
         except RunbookError as exc:
             raise ToolError(str(exc)) from None
-        return _result(record)
+        return _result(record, link=link)
 
-    @server.tool(title="Show one execution", annotations=ToolAnnotations(
-        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
-    def get_execution(execution_id: ExecutionId,
-                      step: Annotated[int | None, Field(ge=1, description="Show this step in full.")] = None,
-                      ) -> CallToolResult:
+    @request_tool(server, GetExecutionRequest, title="Show one execution", annotations=READ_ONLY)
+    async def get_execution(ctx: Context, request: GetExecutionRequest) -> CallToolResult:
         """One execution: status, what was applied and by whom, findings; with `step`, that step's full output."""
-        try:
-            record = executions.get(execution_id)
-        except RunbookError as exc:
-            raise ToolError(str(exc)) from None
-        if step is None:
-            return _result(record, judge=False)  # showing a failed execution is not a failed call
-        found: StepResult | None = one_step(record, step)
-        if found is None:
-            raise ToolError(f"execution {execution_id} ran no step {step}; steps: {[s.step for s in record.steps]}")
-        only = record.model_copy(update={"steps": [found], "findings": [], "recommendations": [], "options": [],
-                                         "rollbacks": [], "context": {}, "derived": {}})
-        return _result(only, excerpt=executions.policy.output_max_chars, judge=False)
+        def work() -> CallToolResult:
+            record = service.get_execution(request.execution_id)
+            if request.step is None:  # showing a failed execution is not a failed call
+                return _result(record, judge=False, link=_console_link(service.settings, ctx, record))
+            found: StepResult | None = one_step(record, request.step)
+            if found is None:
+                raise ToolError(f"execution {request.execution_id} ran no step {request.step}; "
+                                f"steps: {[s.step for s in record.steps]}")
+            only = record.model_copy(update={"steps": [found], "findings": [], "recommendations": [], "options": [],
+                                             "rollbacks": [], "context": {}, "derived": {}})
+            return _result(only, excerpt=executions.policy.output_max_chars, judge=False)
 
-    @server.tool(title="List executions", annotations=ToolAnnotations(
-        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
-    async def list_executions(
-        ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=100)] = 5,
-        runbook_id: Annotated[str | None, Field(max_length=200)] = None,
-        status: ExecutionStatus | None = None,
-        cursor: Annotated[str | None, Field(max_length=200, description="next_cursor of the previous page.")] = None,
-    ) -> CallToolResult:
+        return await answer(ctx, "get_execution", work)
+
+    @request_tool(server, ListExecutionsRequest, title="List executions", annotations=READ_ONLY)
+    async def list_executions(ctx: Context, request: ListExecutionsRequest) -> CallToolResult:
         """Executions, newest first, a page at a time."""
         def work() -> CallToolResult:
-            listing: ExecutionList = executions.list_executions(limit, runbook_id, status, cursor)
+            listing: ExecutionList = service.list_executions(request)
             return _json(listing.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
 
         return await answer(ctx, "list_executions", work)

@@ -6,7 +6,7 @@ layer uses both to refuse a wrong value with -32602 (naming the allowed ones) an
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import resources
 
 from mcp.server import MCPServer
 from mcp.shared.exceptions import MCPError
@@ -15,7 +15,9 @@ from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 from ...errors import RunbookError
 from ...service import RunbookService
 
-PROMPTS = Path(__file__).resolve().parents[3] / "prompts"
+# Package data (faultmaven_runbooks/prompts/*.md), found through the package, so an installed
+# wheel serves them as a source checkout does.
+PROMPTS = resources.files("faultmaven_runbooks") / "prompts"
 VARIANTS = ("minimal", "standard", "detailed")
 CHOICES: dict[str, dict[str, tuple[str, ...]]] = {"runbook_offer": {"variant": VARIANTS}}
 
@@ -24,7 +26,7 @@ def read_prompt(name: str) -> str:
     try:
         return (PROMPTS / f"{name}.md").read_text("utf-8")
     except FileNotFoundError:
-        raise MCPError(INTERNAL_ERROR, f"prompt text {name}.md is missing from {PROMPTS}") from None
+        raise MCPError(INTERNAL_ERROR, f"prompt text {name}.md is missing from the installed package") from None
 
 
 def register(server: MCPServer, service: RunbookService, surface) -> None:
@@ -35,7 +37,8 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
             try:
                 page = service.get_runbook(runbook_id, section=section or None)
             except RunbookError as exc:
-                raise MCPError(INVALID_PARAMS, str(exc), data={"argument": "section" if section else "runbook_id"})
+                raise MCPError(INVALID_PARAMS, str(exc),
+                               data={"argument": "section" if section else "runbook_id"}) from None
             more = f"\n\n(Page 1 of {page.pages}: read the rest with get_runbook.)" if page.pages > 1 else ""
             return (f"Help me work through the runbook {page.title!r} (id {page.id}). Follow it step by step: "
                     "for each step say what it checks or changes, run its commands with the `execute` tool "

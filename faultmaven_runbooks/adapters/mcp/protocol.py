@@ -16,6 +16,7 @@ MCPServer answers these generically; here they get what clients expect of this s
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import anyio.to_thread
@@ -24,6 +25,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INVALID_PARAMS,
+    CallToolRequestParams,
     Completion,
     EmptyResult,
     GetPromptRequestParams,
@@ -39,6 +41,7 @@ from mcp.types import (
 
 from ...errors import RunbookError
 from ...paging import page
+from ..metrics import Metrics, runbooks_of
 from .calls import LEVEL_KEY, connection_state
 from .prompts import CHOICES
 from .search import RESOURCE_NOT_FOUND
@@ -47,9 +50,11 @@ RESOURCE_PAGE = 50
 MAX_COMPLETIONS = 100  # the most a completion answer may carry
 
 
-def install(server: MCPServer, service, surface) -> None:
+def install(server: MCPServer, service, surface, metrics: Metrics | None = None) -> None:
     low = server._lowlevel_server  # MCPServer offers no public hook for these request handlers
     library = service.library
+    if metrics is not None:
+        _count_tool_calls(server, metrics)
 
     async def set_level(ctx: ServerRequestContext, params: SetLevelRequestParams) -> EmptyResult:
         connection_state(ctx.session)[LEVEL_KEY] = params.level
@@ -82,7 +87,7 @@ def install(server: MCPServer, service, surface) -> None:
 
         low.add_request_handler("resources/list", PaginatedRequestParams, list_resources)
 
-        read = low.get_request_handler("resources/read").handler
+        read = _handler(low, "resources/read")
 
         async def read_resource(ctx: ServerRequestContext, params: ReadResourceRequestParams):
             if not str(params.uri).startswith("runbook://"):
@@ -92,7 +97,7 @@ def install(server: MCPServer, service, surface) -> None:
 
         low.add_request_handler("resources/read", ReadResourceRequestParams, read_resource)
 
-    get = low.get_request_handler("prompts/get").handler
+    get = _handler(low, "prompts/get")
 
     async def get_prompt(ctx: ServerRequestContext, params: GetPromptRequestParams):
         prompts = {p.name: p for p in await server.list_prompts()}
@@ -121,6 +126,44 @@ def install(server: MCPServer, service, surface) -> None:
         given = (context.arguments if context else None) or {}
         values = await anyio.to_thread.run_sync(_suggestions, library, ref, argument.name, argument.value, given)
         return Completion(values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS)
+
+
+def _handler(low: Any, method: str) -> Any:
+    """The SDK's own handler of a request, to wrap."""
+    entry = low.get_request_handler(method)
+    assert entry is not None, f"the MCP SDK registers no {method} handler"
+    return entry.handler
+
+
+def _count_tool_calls(server: MCPServer, metrics: Metrics) -> None:
+    """Every tools/call, on every transport, by tool and outcome; and what it says about runbooks."""
+    low = server._lowlevel_server
+    call = _handler(low, "tools/call")
+    known: set[str] = set()
+
+    async def counted(ctx: ServerRequestContext, params: CallToolRequestParams):
+        started = time.perf_counter()
+        outcome = "error"
+        if not known:
+            known.update(t.name for t in await server.list_tools())
+        try:
+            result = await call(ctx, params)
+            outcome = "error" if getattr(result, "is_error", False) else "ok"
+            kind, runbook_ids = runbooks_of(params.name, getattr(result, "structured_content", None))
+            if outcome == "ok" and kind == "found":
+                metrics.found(f"mcp:{params.name}", runbook_ids)
+            elif kind == "read":
+                metrics.runbook_reads.labels(runbook_id=runbook_ids[0]).inc()
+            elif kind.startswith("ran:"):
+                metrics.ran("mcp", runbook_ids[0], kind[4:])
+            return result
+        finally:
+            # Unknown tool names are one label, so a client cannot grow the series without bound.
+            tool = params.name if params.name in known else "unknown"
+            metrics.tool_calls.labels(tool=tool, outcome=outcome).inc()
+            metrics.tool_latency.labels(tool=tool).observe(time.perf_counter() - started)
+
+    low.add_request_handler("tools/call", CallToolRequestParams, counted)
 
 
 def _matching(candidates: list[str], typed: str) -> list[str]:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS
-from pydantic import Field
+from mcp.types import INVALID_PARAMS, CallToolResult
 
+from ...api.search import GetRunbookRequest, SearchRequest, SuggestRequest
 from ...errors import InvalidInput, NotFound
 from ...models import RunbookPage, SearchResponse, SuggestResponse
-from ...service import MAX_QUERY_CHARS, RunbookService
+from ...service import RunbookService
 from .calls import READ_ONLY, answer
-from .inputs import Alert, Case, plain
+from .tools import request_tool
 
-SEARCH_LIMIT = 5
 MAX_SEARCH_CHARS = 8000  # an answer a model can keep in context next to the rest of the incident
 RESOURCE_NOT_FOUND = -32002  # "Resource not found" in the MCP 2025-06-18 and 2025-11-25 specs
 PROBLEM_SOURCES = ("problem", "alert", "case")
@@ -52,46 +49,25 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
     if not surface.offers("search"):
         return
 
-    @server.tool(title="Search runbooks", annotations=READ_ONLY)
-    async def search(
-        ctx: Context,
-        query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS,
-                                    description="Problem, error message or alert name.")],
-        type: Literal["static", "dynamic", "template"] | None = None,
-        severity: Literal["critical", "high", "medium", "low", "info"] | None = None,
-        tags: Annotated[list[str] | None, Field(max_length=20, description="Any of these tags.")] = None,
-        limit: Annotated[int, Field(ge=1, le=20)] = SEARCH_LIMIT,
-    ) -> SearchResponse:
+    @request_tool(server, SearchRequest, title="Search runbooks", annotations=READ_ONLY, output=SearchResponse)
+    async def search(ctx: Context, request: SearchRequest) -> CallToolResult:
         """Find runbooks for a problem, error message or alert name; start here when troubleshooting.
-        Hits name the matching section; empty results with a message mean no confident match."""
-        return await answer(ctx, "search", lambda: bounded(
-            service.search(query, type=type, severity=severity, tags=tags, limit=limit)))
+        Hits come best first; `confident: false` means no runbook fits."""
+        return await answer(ctx, "search", lambda: bounded(service.search(request)))
 
-    @server.tool(title="Suggest runbooks for an alert or case", annotations=READ_ONLY)
-    async def suggest_similar(
-        ctx: Context,
-        problem: Annotated[str | None, Field(max_length=MAX_QUERY_CHARS, description="Problem text.")] = None,
-        alert: Alert | None = None,
-        case: Annotated[Case | str | None, Field(description="FaultMaven case, or its summary.")] = None,
-        limit: Annotated[int, Field(ge=1, le=10)] = 3,
-    ) -> SuggestResponse:
+    @request_tool(server, SuggestRequest, title="Suggest runbooks for an alert or case",
+                  annotations=READ_ONLY, output=SuggestResponse)
+    async def suggest_similar(ctx: Context, request: SuggestRequest) -> CallToolResult:
         """Best runbooks for an alert, a FaultMaven case or a problem (exactly one of the three),
         each with a ready follow-up action."""
-        return await answer(ctx, "suggest_similar", lambda: service.suggest_similar(
-            problem=problem, alert=plain(alert), case=plain(case), limit=limit))
+        return await answer(ctx, "suggest_similar", lambda: service.suggest_similar(request))
 
     surface.schema_rules["suggest_similar"] = EXACTLY_ONE_SOURCE
 
-    @server.tool(title="Read a runbook", annotations=READ_ONLY)
-    async def get_runbook(
-        ctx: Context,
-        runbook_id: Annotated[str, Field(min_length=1, max_length=500,
-                                         description="Id (any case), alert name or runbook_url.")],
-        section: Annotated[str | None, Field(max_length=300, description="Heading to return alone.")] = None,
-        page: Annotated[int, Field(ge=1, le=10_000)] = 1,
-    ) -> RunbookPage:
+    @request_tool(server, GetRunbookRequest, title="Read a runbook", annotations=READ_ONLY, output=RunbookPage)
+    async def get_runbook(ctx: Context, request: GetRunbookRequest) -> CallToolResult:
         """Read a runbook, whole or one section, paged, with its commands as numbered steps."""
-        return await answer(ctx, "get_runbook", lambda: service.get_runbook(runbook_id, section=section, page=page))
+        return await answer(ctx, "get_runbook", lambda: service.get_runbook(request))
 
     @server.resource("runbook://{runbook_id}", title="Runbook", mime_type="text/markdown")
     def runbook_resource(runbook_id: str) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from mcp.server import MCPServer
 
 from ... import __version__
-from ...errors import Forbidden
-from ...executor.models import ExecuteParameters
+from ...read_only import ReadOnlyService
 from ...service import RunbookService
+from ..metrics import Metrics
 from . import authoring, execution, learning, prompts, protocol, search
 from .calls import install_log_forwarding
 
@@ -55,41 +56,11 @@ def parse_toolsets(text: str | None) -> frozenset[str]:
     return frozenset(names)
 
 
-class PlanOnlyExecutions:
-    """`execute` on a read-only server: plans and server-side dry runs, and no path to apply."""
-
-    def __init__(self, executions):
-        self._executions = executions
-
-    def __getattr__(self, name: str):
-        return getattr(self._executions, name)
-
-    def execute(self, runbook_id, context=None, parameters=None, **kwargs):
-        params = parameters if isinstance(parameters, ExecuteParameters) \
-            else ExecuteParameters.model_validate(parameters or {})
-        # dry_run forces every change to the server's dry run; nothing waits for an approval.
-        params = params.model_copy(update={"dry_run": True, "auto_execute": False})
-        return self._executions.execute(runbook_id, context, params, **kwargs)
-
-    def approve(self, *args, **kwargs):
-        raise Forbidden("this server runs --read-only: changes are never applied here; approve and apply "
-                        "through a server without --read-only")
-
-
-class _ReadOnlyService:
-    """The service as the execute tool sees it on a read-only server."""
-
-    def __init__(self, service: RunbookService):
-        self._service = service
-        self.executions = PlanOnlyExecutions(service.executions)
-
-    def __getattr__(self, name: str):
-        return getattr(self._service, name)
-
-
 def build_server(service: RunbookService, toolsets: frozenset[str] | None = None,
-                 read_only: bool = False) -> MCPServer:
+                 read_only: bool = False, metrics: Metrics | None = None) -> MCPServer:
+    """The MCP server over `service`; `metrics` counts its tool calls (the HTTP app's /metrics)."""
     surface = Surface(frozenset(toolsets or TOOLSETS), read_only)
+    offered: Any = ReadOnlyService(service) if read_only else service
     server = MCPServer(
         "faultmaven-runbooks",
         title="FaultMaven Runbooks",
@@ -97,13 +68,13 @@ def build_server(service: RunbookService, toolsets: frozenset[str] | None = None
         instructions=INSTRUCTIONS + (READ_ONLY_NOTE if read_only else ""),
         log_level="WARNING",
     )
-    search.register(server, service, surface)
+    search.register(server, offered, surface)
     if surface.offers("execute"):
-        execution.register(server, _ReadOnlyService(service) if read_only else service)
-    learning.register(server, service, surface)
-    authoring.register(server, service, surface)
-    prompts.register(server, service, surface)
-    protocol.install(server, service, surface)
+        execution.register(server, offered)
+    learning.register(server, offered, surface)
+    authoring.register(server, offered, surface)
+    prompts.register(server, offered, surface)
+    protocol.install(server, offered, surface, metrics)
     install_log_forwarding()
     log.debug("MCP surface: toolsets %s%s", ", ".join(sorted(surface.toolsets)), ", read-only" if read_only else "")
     return server

@@ -106,7 +106,8 @@ class RefuseBatches:
             body = json.dumps({"jsonrpc": "2.0", "id": None,
                                "error": {"code": INVALID_REQUEST, "message": BATCH_REFUSED}}).encode()
             await send({"type": "http.response.start", "status": 400,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
             return
 

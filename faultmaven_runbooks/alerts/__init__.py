@@ -1,0 +1,1 @@
+"""Alerts in (Alertmanager, n8n): which runbook fits each, and a dry run of it when enabled."""

@@ -1,0 +1,115 @@
+"""Alerts in: Alertmanager's webhook (version 4) and the n8n incident shape, and what triage answers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+
+from .base import Request
+
+
+class AmAlert(BaseModel):
+    """One Alertmanager alert (webhook version 4). Unknown fields are ignored."""
+
+    status: Literal["firing", "resolved"] = "firing"
+    labels: dict[str, str] = Field(
+        default_factory=dict, validate_default=True,
+        json_schema_extra={"required": ["alertname"], "properties": {"alertname": {"type": "string", "minLength": 1}}})
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: str | None = None
+    endsAt: str | None = None
+    generatorURL: str | None = None
+    fingerprint: str | None = None
+
+    @field_validator("labels")
+    @classmethod
+    def _needs_alertname(cls, labels: dict[str, str]) -> dict[str, str]:
+        if not labels.get("alertname"):
+            raise ValueError("every alert needs labels.alertname")
+        return labels
+
+
+class AlertmanagerPayload(BaseModel):
+    """Alertmanager's notification; unknown fields are ignored (newer Alertmanagers add some)."""
+
+    version: str = Field(description="Alertmanager's webhook format version; only '4' exists.",
+                         json_schema_extra={"enum": ["4"]})
+    status: Literal["firing", "resolved"]
+    alerts: list[AmAlert] = Field(min_length=1)
+    receiver: str | None = None
+    groupKey: str | None = None
+    groupLabels: dict[str, str] = Field(default_factory=dict)
+    commonLabels: dict[str, str] = Field(default_factory=dict)
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)
+    externalURL: str | None = None
+    truncatedAlerts: StrictInt = Field(0, ge=0)
+
+    @field_validator("version")
+    @classmethod
+    def _v4(cls, version: str) -> str:
+        if version != "4":
+            raise ValueError(f"unsupported Alertmanager webhook version {version!r}; this endpoint reads version 4")
+        return version
+
+
+class N8nAlert(BaseModel):
+    # Something to search with: a type, a name or a description.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": [k], "properties": {k: {"minLength": 1}}}
+                                                           for k in ("type", "name", "description")]})
+
+    type: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, max_length=200)
+    severity: str | None = Field(None, max_length=50)
+    namespace: str | None = Field(None, max_length=253)
+    resource: str | None = Field(None, max_length=253)
+    description: str | None = Field(None, max_length=5000)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class N8nIncident(Request):
+    alert: N8nAlert
+    context: dict[str, Any] = Field(default_factory=dict)
+    dry_run: StrictBool | None = Field(None, description="Override the server's webhook dry-run setting for this call.")
+    limit: StrictInt | None = Field(None, ge=1, le=10)
+
+    @field_validator("alert")
+    @classmethod
+    def _something_to_search(cls, alert: N8nAlert) -> N8nAlert:
+        if not (alert.name or alert.type or alert.description):
+            raise ValueError("alert needs at least 'type' (or 'name') or 'description'")
+        return alert
+
+
+class AlertTriage(BaseModel):
+    """What was found for one alert: runbook suggestions and, when enabled, a dry run."""
+
+    alertname: str | None = None
+    status: Literal["firing", "resolved"] = "firing"
+    fingerprint: str | None = None
+    severity: str | None = None
+    namespace: str | None = None
+    starts_at: str | None = None
+    action: str | None = Field(None, description="Why nothing was done, for a resolved alert.")
+    query: str | None = Field(None, description="The search text built from the alert.")
+    suggestions: list[dict[str, Any]] = Field(default_factory=list)
+    message: str | None = None
+    error: str | None = Field(None, description="Why no runbook could be suggested.")
+    shared: bool = Field(False, description="Same kind as an earlier alert of this notification: its suggestions.")
+    execution: dict[str, Any] | None = Field(None, description="The dry run, or why it was skipped.")
+
+
+class AlertmanagerTriage(BaseModel):
+    receiver: str | None
+    group_key: str | None
+    status: Literal["firing", "resolved"]
+    received: int
+    firing: int
+    resolved: int
+    truncated_alerts: int
+    alerts: list[AlertTriage]
+
+
+class N8nTriage(AlertTriage):
+    alert: N8nAlert
+    context: dict[str, Any]
