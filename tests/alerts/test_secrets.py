@@ -22,8 +22,11 @@ def _leaks(text: str) -> list[str]:
 
 
 def test_secrets_stay_out_of_logs_errors_and_records(receivers, notifiers, state, caplog, clock):
-    caplog.set_level(logging.DEBUG)  # every logger, the HTTP client's request lines and traces included
-    caplog.set_level(logging.DEBUG, logger="httpx")  # a CLI run earlier in this worker set it to WARNING
+    # Every logger, the HTTP client's request lines and traces included. The client's loggers are
+    # named too: a CLI test run earlier in this worker leaves "httpx" at WARNING.
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
     quoting = receivers(default=Reply(500, echo=True))  # answers with the path, headers and body it got
     settings = fast(notify_slack_webhook_url=quoting.url(f"/services/{SLACK_TOKEN}"),
                     notify_webhook_url=quoting.url(f"/in?token={HOOK_TOKEN}"), notify_webhook_secret=SHARED_SECRET,
