@@ -121,7 +121,7 @@ class LearningService:
             else:
                 match = best_match(vec, ctx, candidates, threshold)
                 detected = match.pattern_id is not None
-                if detected:
+                if match.pattern_id is not None:
                     stored = tx.patterns.get(match.pattern_id, lock=True)
                     if stored is None:  # gone since the candidates were read (a restore): match again
                         raise StaleWrite(f"pattern {match.pattern_id!r} is no longer stored")
@@ -312,5 +312,5 @@ def _side_effects(incident: dict, resolution: str) -> list[str]:
 
 
 def _most_linked(pattern: dict) -> str | None:
-    linked = pattern.get("linked_runbooks") or {}
-    return max(linked, key=linked.get) if linked else None
+    linked: dict[str, int] = pattern.get("linked_runbooks") or {}
+    return max(linked, key=linked.__getitem__) if linked else None

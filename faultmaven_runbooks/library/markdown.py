@@ -292,14 +292,18 @@ def parse_runbook(raw: bytes | str, relpath: str) -> ParseResult:
         content=text,
         sections=sections,
         steps=_steps(sections),
-        metadata=_jsonable(extra),
+        metadata=_jsonable_dict(extra),
     )
     return ParseResult(runbook, warnings)
 
 
+def _jsonable_dict(value: dict) -> dict[str, object]:
+    return {str(k): _jsonable(v) for k, v in value.items()}
+
+
 def _jsonable(value: object) -> object:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return _jsonable_dict(value)
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, (dt.date, dt.datetime)):
@@ -309,5 +313,5 @@ def _jsonable(value: object) -> object:
 
 def render_front_matter(meta: dict) -> str:
     """YAML front matter block for writing a runbook back to disk."""
-    clean = {k: v for k, v in _jsonable(meta).items() if v not in (None, [], {})}
+    clean = {k: v for k, v in _jsonable_dict(meta).items() if v not in (None, [], {})}
     return "---\n" + yaml.safe_dump(clean, sort_keys=False, allow_unicode=True) + "---\n"

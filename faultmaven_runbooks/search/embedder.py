@@ -42,8 +42,12 @@ PRECISIONS = ("int8", "fp32")
 
 
 class Embedder(Protocol):
-    name: str
-    dimension: int
+    # Read-only: an embedder that loads its model lazily answers these with properties.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 

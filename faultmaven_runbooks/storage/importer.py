@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import exc, select
+from sqlalchemy import exc, select, update
 
 from ..errors import Conflict, InvalidInput
 from .base import Repository, as_time, insert_ignoring_duplicates, upsert_add
@@ -54,7 +54,7 @@ class LegacyImportRepo(Repository):
 
     def finish(self, key: str, summary: dict) -> None:
         with self._write() as conn:
-            conn.execute(LegacyImport.__table__.update().where(LegacyImport.key == key).values(summary=summary))
+            conn.execute(update(LegacyImport).where(LegacyImport.key == key).values(summary=summary))
 
     def add_incidents(self, pattern_id: str, incidents: list[tuple[str, dict | None]], at) -> int:
         """Incidents the file store named, oldest first, with what each added to the statistics
