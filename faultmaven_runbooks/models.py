@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 RunbookType = Literal["static", "dynamic", "template"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
-RUNBOOK_TYPES: tuple[str, ...] = RunbookType.__args__
-SEVERITIES: tuple[str, ...] = Severity.__args__
+RUNBOOK_TYPES: tuple[str, ...] = get_args(RunbookType)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 
 class Section(BaseModel):
@@ -60,7 +60,7 @@ class Runbook(RunbookInfo):
 
 
 RunbookStatus = Literal["verified", "draft", "deprecated"]
-RUNBOOK_STATUSES: tuple[str, ...] = RunbookStatus.__args__
+RUNBOOK_STATUSES: tuple[str, ...] = get_args(RunbookStatus)
 
 
 class MatchSignals(BaseModel):

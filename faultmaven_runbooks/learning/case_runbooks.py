@@ -84,7 +84,7 @@ class CaseRunbooks:
         self.clock = clock
         self.features = features or LearningSettings()
 
-    def create(self, case: dict, force: bool = False) -> CaseRunbookResult:
+    def create(self, case: object, force: bool = False) -> CaseRunbookResult:
         facts = parse_case(case)
         library, features = self.library, self.features
         if facts.runbook_used:

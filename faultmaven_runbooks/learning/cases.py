@@ -102,6 +102,10 @@ def _strs(value: object) -> list[str]:
     return [_s(value)]
 
 
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _first(*values: object) -> object:
     for v in values:
         if v not in (None, "", [], {}):
@@ -320,7 +324,7 @@ def _parse_gen1(case: dict) -> CaseFacts:
         hyps.append(Hypothesis(text, state, _s(h.get("likelihood"))))
     evidence = [(e, "") for h in map(_d, ds.get("hypotheses") or []) for e in _strs(h.get("evidence"))][:10]
     sol = _d(_first(ds.get("solution"), case.get("solution")))
-    sols = [sol] if sol else [_d(s) for s in _first(ds.get("solutions"), case.get("solutions")) or []]
+    sols = [sol] if sol else [_d(s) for s in _list(_first(ds.get("solutions"), case.get("solutions")))]
     applied = True if ds.get("solution_implemented") or case.get("status") in RESOLVED_STATES else None
     fixes = []
     for s in sols:

@@ -18,9 +18,8 @@ from pydantic import BaseModel, Field
 
 from ..clock import Clock
 from ..errors import RunbookError, StaleWrite, StoreUnavailable
-from ..library.markdown import slugify
 from ..library.store import RunbookLibrary
-from ..library.writer import LibraryWriter, WriteSession
+from ..library.writer import LibraryWriter
 from ..paging import DEFAULT_LIMIT, page
 from ..settings import LearningSettings
 from .patterns import (
@@ -34,11 +33,18 @@ from .patterns import (
     new_pattern,
     new_pattern_id,
     normalize,
-    words,
 )
 from .recommend import recommendations
-from .runbooks import incident_runbook, machine_owned, pattern_runbook
-from .stats import Counts, parse_duration, pattern_summary, record_pattern, resolution_summary, runbook_summary
+from .runbooks import LearnedRunbooks
+from .stats import (
+    Counts,
+    count_outcome,
+    outcome_of,
+    parse_duration,
+    pattern_summary,
+    resolution_summary,
+    runbook_summary,
+)
 from .validate import check_context, check_incident
 
 log = logging.getLogger(__name__)
@@ -98,7 +104,7 @@ class LearningService:
         now = self.clock()
         stamp = now.isoformat(timespec="seconds")
         incident_id = incident.get("id")
-        outcome = _outcome(incident, success, seconds, credited)
+        outcome = outcome_of(incident, success, seconds, credited)
         candidates = self.store.patterns.candidates()  # before the transaction: cached, cheap
         counts = Counts()
         with self.writer.session() as session:
@@ -116,12 +122,12 @@ class LearningService:
                 match = Match(pattern["id"], before["score"], before["runner_up"]) if before else \
                     Match(pattern["id"], 1.0, 0.0)
                 if before:
-                    _count(counts, pattern, before, stamp, sign=-1)
+                    count_outcome(counts, pattern, before, stamp, sign=-1)
                 log.info("incident %s was learned before: its outcome is replaced, not added", incident_id)
             else:
                 match = best_match(vec, ctx, candidates, threshold)
                 detected = match.pattern_id is not None
-                if detected:
+                if match.pattern_id is not None:
                     stored = tx.patterns.get(match.pattern_id, lock=True)
                     if stored is None:  # gone since the candidates were read (a restore): match again
                         raise StaleWrite(f"pattern {match.pattern_id!r} is no longer stored")
@@ -132,7 +138,7 @@ class LearningService:
                     match = Match(pid, 1.0, match.score)
                 absorb(pattern, vec, ctx)
             pid = pattern["id"]
-            _count(counts, pattern, outcome, stamp, sign=1)
+            count_outcome(counts, pattern, outcome, stamp, sign=1)
             recent = list(reversed(tx.incidents.recent_ids(pid, 10, exclude=incident_id)))  # oldest first
             conf = confidence(pattern, match, threshold) if detected else 0.0
             recs = recommendations(pattern, incident, success, credited, self.features.pattern_runbook_min)
@@ -146,8 +152,8 @@ class LearningService:
             created, runbook_id = False, None
             if write_runbooks and not credited:
                 similar = [*recent, incident_id] if incident_id else recent
-                created, runbook_id = _LearnedRunbooks(self, session, now, similar).write(
-                    pattern, incident, context, detected, conf, recs, seconds, record)
+                learned = LearnedRunbooks(session, self.library, now, similar, self.features.pattern_runbook_min)
+                created, runbook_id = learned.write(pattern, incident, context, detected, conf, recs, seconds, record)
             pattern.pop("incidents", None)  # the incidents table lists them (older releases kept 20 here)
             if revision is None:
                 tx.patterns.add(pattern)  # StaleWrite if another replica just created this id
@@ -238,79 +244,6 @@ class LearningService:
             self._outcomes = None
 
 
-class _LearnedRunbooks:
-    """The dynamic runbook one learn warrants, written in its session."""
-
-    def __init__(self, learning: LearningService, session: WriteSession, now, similar: list[str]):
-        self.session, self.library, self.now, self.similar = session, learning.library, now, similar
-        self.recurring = learning.features.pattern_runbook_min
-
-    def write(self, pattern, incident, context, detected, conf, recs, seconds, record) -> tuple[bool, str | None]:
-        """(created?, runbook id); `record` learns which runbook is the incident's own."""
-        session, now, similar = self.session, self.now, self.similar
-        own = record.get("incident_runbook")
-        if own and self.library.path_of(own) is None:
-            self.library.scan()
-        if own and self.library.path_of(own) is not None:
-            # A re-sent incident updates the runbook it wrote, unless a person took it over.
-            session.update(own, lambda meta, _body: incident_runbook(
-                own, incident, context, pattern, conf, recs, seconds, now, similar) if machine_owned(meta) else None)
-            return False, own
-        if not detected:
-            base = slugify(f"{now.date().isoformat()}-{words(incident.get('type'))}")[:70].strip("-")
-            written = session.create(f"incident-{base}", "dynamic/incidents", lambda rid: incident_runbook(
-                rid, incident, context, pattern, conf, recs, seconds, now, similar), stem=base)
-            pattern["incident_runbooks"] = (pattern["incident_runbooks"] + [written.id])[-5:]
-            record.update(incident_runbook=written.id, incident_runbook_path=written.path)
-            return True, written.id
-        if pattern["members"] < self.recurring:
-            return False, None
-        rid = pattern["runbook_id"]
-        if rid is not None and self.library.path_of(rid) is None:
-            self.library.scan()
-        if rid is not None and self.library.path_of(rid) is not None:
-            session.update(rid, lambda meta, _body: pattern_runbook(
-                rid, pattern, conf, recs, now, similar) if machine_owned(meta) else None)
-            return False, rid
-        # First time recurring (or a person deleted its runbook): a runbook of its own.
-        written = session.create(f"pattern-{pattern['id']}", "dynamic/patterns", lambda new_id: pattern_runbook(
-            new_id, pattern, conf, recs, now, similar), stem=pattern["id"])
-        pattern["runbook_id"], pattern["runbook_path"] = written.id, written.path
-        return True, written.id
-
-
-def _outcome(incident: dict, success: bool, seconds: float | None, credited: str | None) -> dict:
-    """What one incident adds to the statistics; kept per incident id so it can be taken back."""
-    return {"success": success, "seconds": seconds, "credited": credited,
-            "type": incident.get("type"), "diagnosis": incident.get("diagnosis") or [],
-            "symptoms": incident.get("symptoms") or [], "triggers": incident.get("triggers") or [],
-            "resolution": incident.get("resolution") or [], "id": incident.get("id"),
-            "side_effects": {name: _side_effects(incident, name) for name in incident.get("resolution") or []}}
-
-
-def _count(counts: Counts, pattern: dict, outcome: dict, stamp: str, sign: int) -> None:
-    """Add (sign +1) or take back (sign -1) one incident's outcome everywhere it counts."""
-    success, seconds, credited = outcome["success"], outcome["seconds"], outcome["credited"]
-    record_pattern(pattern, outcome, success, seconds, stamp, sign)
-    for name in outcome["resolution"]:
-        counts.resolution(name, success, seconds, outcome["side_effects"].get(name, []), sign)
-    if credited:
-        counts.runbook(credited, success, seconds, sign)
-        linked = pattern["linked_runbooks"]
-        linked[credited] = linked.get(credited, 0) + sign
-        if linked[credited] <= 0:
-            del linked[credited]
-    else:
-        counts.without_runbook(success, seconds, sign)
-
-
-def _side_effects(incident: dict, resolution: str) -> list[str]:
-    effects = incident.get("side_effects")
-    if isinstance(effects, dict):
-        return [str(e) for e in effects.get(resolution) or []]
-    return [str(e) for e in effects or []]
-
-
 def _most_linked(pattern: dict) -> str | None:
-    linked = pattern.get("linked_runbooks") or {}
-    return max(linked, key=linked.get) if linked else None
+    linked: dict[str, int] = pattern.get("linked_runbooks") or {}
+    return max(linked, key=linked.__getitem__) if linked else None

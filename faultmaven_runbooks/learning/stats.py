@@ -132,6 +132,38 @@ def record_pattern(pattern: dict, incident: dict, success: bool, seconds: float 
         pattern["last_seen"] = now
 
 
+def outcome_of(incident: dict, success: bool, seconds: float | None, credited: str | None) -> dict:
+    """What one incident adds to the statistics; kept per incident id so it can be taken back."""
+    return {"success": success, "seconds": seconds, "credited": credited,
+            "type": incident.get("type"), "diagnosis": incident.get("diagnosis") or [],
+            "symptoms": incident.get("symptoms") or [], "triggers": incident.get("triggers") or [],
+            "resolution": incident.get("resolution") or [], "id": incident.get("id"),
+            "side_effects": {name: _side_effects(incident, name) for name in incident.get("resolution") or []}}
+
+
+def count_outcome(counts: Counts, pattern: dict, outcome: dict, stamp: str, sign: int) -> None:
+    """Add (sign +1) or take back (sign -1) one incident's outcome everywhere it counts."""
+    success, seconds, credited = outcome["success"], outcome["seconds"], outcome["credited"]
+    record_pattern(pattern, outcome, success, seconds, stamp, sign)
+    for name in outcome["resolution"]:
+        counts.resolution(name, success, seconds, outcome["side_effects"].get(name, []), sign)
+    if credited:
+        counts.runbook(credited, success, seconds, sign)
+        linked = pattern["linked_runbooks"]
+        linked[credited] = linked.get(credited, 0) + sign
+        if linked[credited] <= 0:
+            del linked[credited]
+    else:
+        counts.without_runbook(success, seconds, sign)
+
+
+def _side_effects(incident: dict, resolution: str) -> list[str]:
+    effects = incident.get("side_effects")
+    if isinstance(effects, dict):
+        return [str(e) for e in effects.get(resolution) or []]
+    return [str(e) for e in effects or []]
+
+
 def success_rate(successes: int, total: int) -> float | None:
     return round(successes / total, 3) if total else None
 

@@ -111,7 +111,7 @@ class AuthoringService:
     `create_runbook_from_case` is an authoring tool."""
 
     def __init__(self, library: RunbookLibrary, writer: LibraryWriter, store, clock: Clock,
-                 from_case: Callable[[dict, bool], Any] | None = None):
+                 from_case: Callable[[object, bool], Any] | None = None):
         self.library = library
         self.writer = writer
         self.store = store  # its `versions`: the kept previous versions
@@ -218,7 +218,8 @@ class AuthoringService:
                 "identical": old == new}
 
     # -- from a FaultMaven case --------------------------------------------------------------
-    def create_from_case(self, case: dict | str, force: bool = False):
+    def create_from_case(self, case: object, force: bool = False):
+        """`case`: a FaultMaven case, as an object or JSON text; the case flow checks its shape."""
         if self._from_case is None:
             raise InvalidInput("writing runbooks from cases is not available in this configuration")
         if isinstance(case, str):

@@ -1,4 +1,5 @@
-"""Markdown runbook <-> `Runbook`: front matter, heading-path sections and command steps.
+"""Markdown runbook <-> `Runbook`: front matter, heading-path sections, and the command steps
+steps.py finds in them.
 
 Parsing never raises for content problems: broken front matter, a missing title or odd
 bytes are recorded in `ParseResult.warnings` and the best possible runbook is returned.
@@ -15,18 +16,19 @@ from pathlib import PurePosixPath
 import yaml
 from markdown_it import MarkdownIt
 
-from ..models import RUNBOOK_TYPES, Runbook, Section, Step
+from ..models import RUNBOOK_TYPES, Runbook, Section
+from .steps import COMMAND_TOOLS as _COMMAND_TOOLS
+from .steps import SHELL_LANGS as _SHELL_LANGS
+from .steps import block_commands as _block_commands
+from .steps import find_steps
+
+__all__ = ["ParseResult", "default_type", "normalize_severity", "parse_runbook", "render_front_matter", "slugify",
+           "split_front_matter",
+           # Still imported from here by executor/structure.py and tests/executor; they live in steps.py.
+           "_COMMAND_TOOLS", "_SHELL_LANGS", "_block_commands", "_md"]
 
 _md = MarkdownIt("commonmark").enable("table")
 
-PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-# Inline code counts as a step only when it starts with a command-line tool.
-_COMMAND_TOOLS = {
-    "kubectl", "helm", "etcdctl", "redis-cli", "psql", "mysql", "curl", "openssl", "dig",
-    "nslookup", "journalctl", "systemctl", "crictl", "docker", "df", "du", "promtool", "amtool",
-    "aws", "gcloud", "az", "ss", "netstat", "top", "free", "iostat", "ping", "kafka-consumer-groups", "oc",
-}
-_SHELL_LANGS = {"", "bash", "sh", "shell", "console", "zsh", "shell-session"}
 _SEVERITY_ALIASES = {
     "critical": "critical", "p1": "critical", "sev1": "critical", "page": "critical",
     "high": "high", "p2": "high", "sev2": "high", "error": "high", "major": "high",
@@ -128,111 +130,6 @@ def _sections(body: str) -> tuple[list[Section], str | None]:
     return sections, h1
 
 
-def _steps(sections: list[Section]) -> list[Step]:
-    steps: list[Step] = []
-    for section in sections:
-        where = " > ".join(section.path) or section.heading
-        last_prose = section.heading
-        for tok in _md.parse(section.text):
-            if tok.type == "inline":
-                prose = tok.content.strip()
-                for child in tok.children or []:
-                    if child.type == "code_inline" and child.content.split(" ", 1)[0] in _COMMAND_TOOLS:
-                        steps.append(_step(len(steps) + 1, child.content, prose, where))
-                if prose:
-                    last_prose = prose
-            elif tok.type == "fence" and tok.info.strip().split(" ")[0].lower() in _SHELL_LANGS:
-                comment = ""
-                for command in _block_commands(tok.content):
-                    if command.startswith("#"):
-                        comment = command.lstrip("# ").strip()
-                        continue
-                    steps.append(_step(len(steps) + 1, command, comment or last_prose, where))
-                    comment = ""
-    return steps
-
-
-# A console prompt before a command: `$ kubectl ...`, `user@host:~$ oc ...`, `[root@node ~]# ...`.
-_PROMPT = re.compile(r"^(?:\[[^\]\s]{1,60}(?: [^\]]{1,60})?\]|[\w.@-]{1,60}:[~\w./-]{0,80})?[$#]\s|^\$\s|^\$$")
-# A here-document opener (`cat <<EOF | kubectl apply -f -`): the lines up to the delimiter are its input.
-_HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
-# Output printed under a command in a block without prompts: aligned columns (`NAME   READY   STATUS`,
-# `web-1   1/1   Running`) or describe fields (`Name:         web`).
-_OUTPUT = re.compile(r"\S {3,}\S|^[A-Z][A-Za-z ]{0,30}:\s{2,}\S|^\s*[A-Z][A-Z0-9_-]+(\s{2,}[A-Z][A-Z0-9_-]+)+\s*$")
-_ASSIGNMENT = re.compile(r"^(export\s+)?[A-Za-z_][A-Za-z0-9_]*=")
-
-
-def _starts_command(line: str) -> bool:
-    return bool(_ASSIGNMENT.match(line)) or line.startswith(("#", "$ ")) or line.split(" ", 1)[0] in _COMMAND_TOOLS
-
-
-def _logical_lines(block: str) -> list[str]:
-    """Physical lines with backslash continuations joined and here-document bodies dropped."""
-    out: list[str] = []
-    pending = ""
-    lines = block.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i].rstrip()
-        i += 1
-        if line.endswith("\\"):
-            pending += line[:-1].strip() + " "
-            continue
-        line = (pending + line.strip()).strip()
-        pending = ""
-        heredoc = _HEREDOC.search(line)
-        if heredoc:  # the body is the command's input, not commands of its own
-            while i < len(lines) and lines[i].strip() != heredoc.group(1):
-                i += 1
-            i += 1
-        out.append(line)
-    if pending.strip():
-        out.append(pending.strip())
-    return out
-
-
-def _block_commands(block: str) -> list[str]:
-    """The commands of a shell block: continuations joined, prompts removed, output left out.
-
-    A block that shows prompts (`$ kubectl get pods` then what it printed) holds commands only
-    on the prompted lines. Without prompts, a line under a command that looks like its output
-    (aligned columns, `Field:   value`) is output, not a step.
-    """
-    lines = [line for line in _logical_lines(block) if line]
-    prompted = any(_PROMPT.match(line) and not line.startswith("# ") for line in lines)
-    out: list[str] = []
-    after_command = False
-    for line in lines:
-        if prompted:
-            match = _PROMPT.match(line)
-            if not match or line.startswith("# "):
-                if line.startswith("#"):
-                    out.append(line)  # a comment still labels the next command
-                continue
-            line = line[match.end():].strip()
-            if line:
-                out.append(line)
-            continue
-        if after_command and _OUTPUT.search(line) and not _starts_command(line):
-            continue
-        if line.startswith("$ "):
-            line = line[2:]
-        out.append(line)
-        after_command = not line.startswith("#")
-    return out
-
-
-def _step(number: int, command: str, description: str, section: str) -> Step:
-    description = re.sub(r"\s+", " ", description)[:200]
-    return Step(
-        number=number,
-        command=command.strip(),
-        description=description,
-        section=section,
-        placeholders=sorted(set(PLACEHOLDER.findall(command))),
-    )
-
-
 def _summary(meta: dict, sections: list[Section]) -> str:
     explicit = meta.get("summary") or meta.get("description")
     if explicit:
@@ -291,15 +188,19 @@ def parse_runbook(raw: bytes | str, relpath: str) -> ParseResult:
         path=relpath,
         content=text,
         sections=sections,
-        steps=_steps(sections),
-        metadata=_jsonable(extra),
+        steps=find_steps(sections),
+        metadata=_jsonable_dict(extra),
     )
     return ParseResult(runbook, warnings)
 
 
+def _jsonable_dict(value: dict) -> dict[str, object]:
+    return {str(k): _jsonable(v) for k, v in value.items()}
+
+
 def _jsonable(value: object) -> object:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return _jsonable_dict(value)
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, (dt.date, dt.datetime)):
@@ -309,5 +210,5 @@ def _jsonable(value: object) -> object:
 
 def render_front_matter(meta: dict) -> str:
     """YAML front matter block for writing a runbook back to disk."""
-    clean = {k: v for k, v in _jsonable(meta).items() if v not in (None, [], {})}
+    clean = {k: v for k, v in _jsonable_dict(meta).items() if v not in (None, [], {})}
     return "---\n" + yaml.safe_dump(clean, sort_keys=False, allow_unicode=True) + "---\n"

@@ -64,7 +64,7 @@ def _skip(rel: Path, top_skip: set[str]) -> bool:
 
 
 def _files(root: Path, top_skip: set[str]) -> dict[str, Path]:
-    out = {}
+    out: dict[str, Path] = {}
     if not root.is_dir():
         return out
     for dirpath, dirnames, filenames in os.walk(root):
@@ -110,7 +110,8 @@ class Backups:
         name, n = f"{kind}-{stamp}.tar.gz", 2
         while (folder / name).exists():
             name, n = f"{kind}-{stamp}-{n}.tar.gz", n + 1
-        manifest = {"kind": kind, "created": dt.datetime.now(dt.timezone.utc).isoformat(), "files": {}}
+        hashes: dict[str, str] = {}
+        manifest = {"kind": kind, "created": dt.datetime.now(dt.timezone.utc).isoformat(), "files": hashes}
         buf = io.BytesIO()
         with tempfile.TemporaryDirectory(prefix=".backup-", dir=self.root) as work, \
                 tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -121,14 +122,14 @@ class Backups:
                 files[STATE_FILE] = copy
             for arcname, path in files.items():
                 data = path.read_bytes()
-                manifest["files"][arcname] = file_hash(data)
+                hashes[arcname] = file_hash(data)
                 _add(tar, arcname, data, path.stat().st_mtime)
             _add(tar, "MANIFEST.json", json.dumps(manifest, indent=1).encode(), None)
         atomic_write(folder / name, buf.getvalue())
         removed = self._retain(kind)
-        database = "included" if STATE_FILE in manifest["files"] else \
+        database = "included" if STATE_FILE in hashes else \
             f"not included: {self.store.describe()} is backed up with pg_dump (see README)"
-        return {"name": f"{kind}/{name}", "kind": kind, "files": len(manifest["files"]),
+        return {"name": f"{kind}/{name}", "kind": kind, "files": len(hashes),
                 "bytes": len(buf.getvalue()), "database": database, "removed_by_retention": removed}
 
     def _retain(self, kind: str) -> list[str]:
@@ -191,6 +192,13 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float | None) -> N
     tar.addfile(info, io.BytesIO(data))
 
 
+def _read(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: Path) -> bytes:
+    fh = tar.extractfile(member)
+    if fh is None:  # a directory or link where a file belongs
+        raise InvalidInput(f"{archive.name}: {member.name} is not a file; the archive is damaged")
+    return fh.read()
+
+
 def _extract_verified(archive: Path, staging: Path) -> int:
     """Extract into staging, refusing anything but plain files under library/ or data/ (tar-slip)."""
     try:
@@ -199,7 +207,7 @@ def _extract_verified(archive: Path, staging: Path) -> int:
             manifest_member = next((m for m in members if m.name == "MANIFEST.json"), None)
             if manifest_member is None:
                 raise InvalidInput(f"{archive.name} has no MANIFEST.json; it was not made by `backup`")
-            manifest = json.loads(tar.extractfile(manifest_member).read())
+            manifest = json.loads(_read(tar, manifest_member, archive))
             expected = manifest.get("files", {})
             seen = set()
             for m in members:
@@ -209,7 +217,7 @@ def _extract_verified(archive: Path, staging: Path) -> int:
                 if (not m.isfile() or m.name.startswith("/") or ".." in parts
                         or parts[0] not in ("library", "data", "state") or len(parts) < 2):
                     raise InvalidInput(f"{archive.name} contains an unsafe entry {m.name!r}; refusing to restore")
-                data = tar.extractfile(m).read()
+                data = _read(tar, m, archive)
                 if expected.get(m.name) != file_hash(data):
                     raise InvalidInput(f"{archive.name}: {m.name} does not match its checksum; the archive is damaged")
                 target = staging / m.name
@@ -220,9 +228,7 @@ def _extract_verified(archive: Path, staging: Path) -> int:
             if seen != set(expected):
                 raise InvalidInput(f"{archive.name} is missing files listed in its manifest; the archive is damaged")
             return len(seen)
-    except (tarfile.TarError, OSError, ValueError) as exc:
-        if isinstance(exc, InvalidInput):
-            raise
+    except (tarfile.TarError, OSError, ValueError) as exc:  # InvalidInput is none of these: it passes
         raise InvalidInput(f"{archive.name} cannot be read ({exc}); pick another backup") from exc
 
 

@@ -11,32 +11,28 @@ and a replica that sees a stamp it did not write reloads its mirror.
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
 
 import numpy as np
 
 from ..library.store import RunbookLibrary, file_hash, unique_ids
-from ..memory import release_free_memory
-from ..models import Runbook, RunbookInfo
+from ..models import Runbook
 from ..settings import Settings
 from .embedder import Embedder
 from .mirror import LOADING, DocRecord, Mirror
+from .records import Row, claimed_id, file_rows, first_chunks, load_mirror
 from .store import connect, open_collection, stored_metadata
-from .text import MAX_CHUNKS_PER_FILE, iter_chunks
+from .text import MAX_CHUNKS_PER_FILE
 
 log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 256  # chunks embedded and written per step: a search waits at most one step's write
 MIRROR_CHECK_SECONDS = 2.0  # how often a search checks whether another writer changed the collection
-MIRROR_PAGE = 1000  # chunks fetched per page when the mirror is (re)built
 
 Progress = Callable[[int, int, str], None]
 
@@ -90,11 +86,7 @@ class SearchIndex:
     # -- sync ------------------------------------------------------------------------------
     def _stored(self) -> dict[str, tuple[str, str, str]]:
         """relpath -> (file hash, served id, id the file claims), from each file's first chunk."""
-        got = self.collection.get(where={"chunk": 0}, include=["metadatas"])
-        return {
-            m["path"]: (m["file_hash"], m["runbook_id"], m.get("claimed_id", m["runbook_id"]))
-            for m in got["metadatas"] or []
-        }
+        return {m["path"]: (m["file_hash"], m["runbook_id"], claimed_id(m)) for m in first_chunks(self.collection)}
 
     def sync(self, relpaths: list[str] | None = None, progress: Progress | None = None) -> SyncReport:
         """Bring the index in line with the files: all of them, or just `relpaths`."""
@@ -204,10 +196,9 @@ class SearchIndex:
     def _add(self, batch: list[str], ids: dict[str, str], report: SyncReport) -> int:
         """Embed a batch of files (no lock held that searches need), then write it. A file that
         another sync indexed meanwhile is skipped; one edited since the plan is read anew."""
-        indexed = {m["path"]: (m["file_hash"], m["runbook_id"]) for m in self.collection.get(
-            where={"$and": [{"chunk": 0}, {"path": {"$in": batch}}]}, include=["metadatas"])["metadatas"] or []}
+        indexed = {m["path"]: (m["file_hash"], m["runbook_id"]) for m in first_chunks(self.collection, batch)}
         records: dict[str, DocRecord] = {}
-        rows: list[tuple[str, str, dict]] = []  # (chunk id, text, metadata)
+        rows: list[Row] = []
         for relpath in batch:
             try:
                 digest, result = self.library.load(relpath)
@@ -218,24 +209,11 @@ class SearchIndex:
             served = ids.get(relpath, rb.id) if rb is not None else ""
             if rb is None or indexed.get(relpath) == (digest, served):
                 continue
-            chunks = list(islice(iter_chunks(rb), MAX_CHUNKS_PER_FILE + 1))
-            if len(chunks) > MAX_CHUNKS_PER_FILE:
-                chunks = chunks[:MAX_CHUNKS_PER_FILE]
-                warning = (f"{relpath}: more than {MAX_CHUNKS_PER_FILE} chunks; only the first "
-                           f"{MAX_CHUNKS_PER_FILE} are searchable (split the file to search all of it)")
+            records[relpath], file_chunks, warning = file_rows(relpath, rb, served, digest)
+            rows += file_chunks
+            if warning:
                 log.warning(warning)
                 report.warnings.append(warning)
-            info = RunbookInfo(**{**rb.model_dump(include=set(RunbookInfo.model_fields)), "id": served})
-            records[relpath] = DocRecord(info, digest, rb.id, tuple(sys.intern(c.section) for c in chunks),
-                                         tuple(c.text for c in chunks))
-            # Chunk 0 carries the file hash that marks the file indexed, so it is written last:
-            # a sync cut off halfway leaves no hash behind and the next sync redoes the file.
-            for n, chunk in list(enumerate(chunks))[1:] + [(0, chunks[0])]:
-                meta = {"runbook_id": served, "claimed_id": rb.id, "path": relpath, "chunk": n,
-                        "section": chunk.section, "type": rb.type, "severity": rb.severity, "file_hash": digest}
-                if n == 0:
-                    meta["info"] = info.model_dump_json()
-                rows.append((f"{relpath}#{n}", chunk.text, meta))
         if not rows:
             return 0
         vectors = self.embedder.embed([text for _, text, _ in rows])
@@ -245,7 +223,7 @@ class SearchIndex:
             callback(False)
         return len(rows)
 
-    def _commit(self, records: dict[str, DocRecord] | None = None, rows: list | None = None,
+    def _commit(self, records: dict[str, DocRecord] | None = None, rows: list[Row] | None = None,
                 vectors: np.ndarray | None = None, removed: list[str] | None = None) -> None:
         """Write one step to Chroma and swap in the mirror that includes it."""
         records = records or {}
@@ -320,26 +298,7 @@ class SearchIndex:
         return self._mirror
 
     def _load_mirror(self, generation: str | None, version: int) -> Mirror:
-        # Paged: one get() of every chunk holds all of them twice in transit, which for a large
-        # library was most of the serving process's peak memory.
-        count = self.collection.count()
-        chunks: dict[str, list[tuple[int, str, str]]] = {}
-        firsts: dict[str, dict] = {}
-        for offset in range(0, count, MIRROR_PAGE):
-            got = self.collection.get(include=["documents", "metadatas"], limit=MIRROR_PAGE, offset=offset)
-            for text, meta in zip(got["documents"], got["metadatas"]):
-                chunks.setdefault(meta["path"], []).append((meta["chunk"], meta["section"], text))
-                if meta["chunk"] == 0:
-                    firsts[meta["path"]] = meta
-        docs = {}
-        for path, meta in firsts.items():  # a file without its chunk 0 is half-written: left out
-            parts = sorted(chunks[path])
-            info = RunbookInfo(**{**json.loads(meta["info"]), "id": meta["runbook_id"]})
-            docs[path] = DocRecord(info, meta["file_hash"], meta.get("claimed_id", meta["runbook_id"]),
-                                   tuple(sys.intern(s) for _, s, _ in parts), tuple(t for _, _, t in parts))
-        del chunks
-        release_free_memory()
-        return Mirror(docs, version, generation)
+        return load_mirror(self.collection, generation, version)
 
     def dense(self, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks."""

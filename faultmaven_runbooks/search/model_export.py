@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedder import OnnxEncoder, load_sentence_transformer
+from .embedder import load_sentence_transformer
+from .onnx_encoder import OnnxEncoder
 
 REFERENCE_TEXT = "pods evicted under node memory pressure"
 PROBES = [

@@ -32,9 +32,12 @@ def snapshot(store: StateStore, dest: Path, leave_out: tuple[str, ...] = ()) -> 
     with translate_errors(store.engine.url):
         source = store.engine.raw_connection()
         try:
+            driver = source.driver_connection
+            if not isinstance(driver, sqlite3.Connection):  # the engine is always sqlite+pysqlite
+                raise TypeError(f"expected a sqlite3 connection, got {type(driver).__name__}")
             target = sqlite3.connect(tmp)
             try:
-                source.driver_connection.backup(target)
+                driver.backup(target)
                 # One file, no -wal beside it: the copy is read by whatever restores it.
                 target.execute("PRAGMA journal_mode=DELETE")
                 for table in leave_out:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from typing import Any
 
 from sqlalchemy import Connection, Select, case
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import QueryableAttribute
 
 from ..clock import Clock
 from ..errors import InvalidInput
@@ -39,7 +41,7 @@ class Repository:
         return page_of(rows, limit, convert, lambda r: (getattr(r, time_col.key), getattr(r, key_col.key)))
 
 
-def where_given(query: Select, *conditions: tuple[object, object]) -> Select:
+def where_given(query: Select, *conditions: tuple[QueryableAttribute[Any], object]) -> Select:
     """`query` narrowed by column == value for each (column, value) whose value is not None."""
     for column, value in conditions:
         if value is not None:
@@ -88,12 +90,14 @@ def as_time(value: str | dt.datetime | None, what: str) -> dt.datetime | None:
         return None
     if isinstance(value, str):
         try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            time = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise InvalidInput(f"{what} {value[:40]!r} is not an ISO 8601 time") from None
-    if not isinstance(value, dt.datetime):
+    elif isinstance(value, dt.datetime):
+        time = value
+    else:
         raise InvalidInput(f"{what} must be an ISO 8601 time")
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return time if time.tzinfo else time.replace(tzinfo=dt.timezone.utc)
 
 
 def iso(value: dt.datetime | None) -> str | None:

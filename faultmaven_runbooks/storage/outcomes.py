@@ -30,16 +30,18 @@ class OutcomeRepo(Repository):
 
     def resolutions(self, names: Iterable[str] | None = None) -> dict[str, dict]:
         """name -> {uses, successes, failures, seconds_total, timed, side_effects: {effect: n}}."""
-        stats, effects = select(ResolutionStat), select(ResolutionSideEffect)
+        stats = select(ResolutionStat)
+        effects = select(ResolutionSideEffect.resolution, ResolutionSideEffect.effect, ResolutionSideEffect.count)
         if names is not None:
             names = list(names)
             stats = stats.where(ResolutionStat.name.in_(names))
             effects = effects.where(ResolutionSideEffect.resolution.in_(names))
         with self._read() as conn:
             out = {r.name: {**_fields(r, RESOLUTION_FIELDS), "side_effects": {}} for r in conn.execute(stats)}
-            for r in conn.execute(effects):
-                if r.count:
-                    out[r.resolution]["side_effects"][r.effect] = r.count
+            # Columns unpacked by position: a row's `.count` is tuple.count to the type checker.
+            for resolution, effect, count in conn.execute(effects):
+                if count:
+                    out[resolution]["side_effects"][effect] = count
         return out
 
     def add_runbook(self, runbook_id: str, *, uses: int = 0, resolved: int = 0, failed: int = 0,

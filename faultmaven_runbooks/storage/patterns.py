@@ -209,7 +209,7 @@ class IncidentRepo(Repository):
         query = (select(Incident.incident_id).where(Incident.pattern_id == pattern_id, Incident.incident_id.is_not(None))
                  .order_by(Incident.recorded_at.desc(), Incident.seq.desc()).limit(limit + 1))
         with self._read() as conn:
-            ids = [i for i in conn.execute(query).scalars() if i != exclude]
+            ids = [i for i in conn.execute(query).scalars() if i is not None and i != exclude]
         return ids[:limit]
 
     def page(self, pattern_id: str | None = None, limit: int = 20, cursor: str | None = None) -> Page[StoredIncident]:

@@ -47,7 +47,7 @@ class UsageRepo(Repository):
     def add_resolution(self, runbook_id: str | None, seconds: float | None = None) -> None:
         """An incident resolved with this runbook, or without any (runbook_id None). Callers
         validate `seconds` (non-negative) as the feature's request models do."""
-        deltas = {"resolutions": 1}
+        deltas: dict[str, float] = {"resolutions": 1}
         if seconds is not None:
             deltas.update(resolution_seconds_total=seconds, resolutions_timed=1)
         self.add(UNASSISTED if runbook_id is None else runbook_id, deltas)
