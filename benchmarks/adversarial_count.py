@@ -27,7 +27,8 @@ def main() -> int:
     unexplained = [r["id"] for r in rows if r["keyword"].lower() not in r["reason"].lower()]
     kinds = Counter(r["classification"] for r in rows)
     print(f"hostile cases: {len(rows)}   reached the API: {reached}   "
-          f"refused: {kinds['refused']}   manual: {kinds['manual']}   other: {len(rows) - kinds['refused'] - kinds['manual']}")
+          f"refused: {kinds['refused']}   manual: {kinds['manual']}   "
+          f"other: {len(rows) - kinds['refused'] - kinds['manual']}")
     print(f"requests recorded by the fake API server: {len(fake.requests)}")
     if unexplained:
         print("cases without the expected reason:", ", ".join(unexplained))

@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 
 import anyio
-from mcp import Client, StdioServerParameters
-
 from _common import EVAL, ROOT, median, scratch, service, table
+from mcp import Client, StdioServerParameters
 
 FIXTURE_ONLY_HINT = "calls the suite's own fixture tool, prompt or resource"
 NOT_OFFERED = {"resources-subscribe": "optional capability not declared", "resources-unsubscribe":
@@ -157,7 +156,8 @@ def main() -> None:
     times = [anyio.run(cold_first_answer, scratch(f"agent_surface_cold_{n}")) for n in range(args.runs)]
     print(table(["cold start over stdio (fresh data dir)", "median s", "min s", "max s"],
                 [[label, median(col), min(col), max(col)] for label, col in
-                 zip(["initialize answered", "tools/list answered", "first search answered"], zip(*times))]))
+                 zip(["initialize answered", "tools/list answered", "first search answered"],
+                     zip(*times, strict=True), strict=True)]))
     if not args.skip_conformance:
         conformance()
 

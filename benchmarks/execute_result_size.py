@@ -16,9 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import ROOT, percentile, table
-
 import anyio
+from _common import ROOT, percentile, table
 
 LIMIT = 8000
 

@@ -65,7 +65,8 @@ def reason_class(reason: str) -> str:
         (r"bulk|-A/--all-namespaces|--all", "bulk (-A, --all, selectors on changes)"),
         (r"Secret|RBAC", "secrets/RBAC"), (r"not a valid Kubernetes", "invalid name"),
         (r"destructive|force delete", "destructive verb beyond policy"),
-        (r"names no|needs a", "incomplete command (a prose mention)"), (r"namespace .* outside", "namespace not allowed"),
+        (r"names no|needs a", "incomplete command (a prose mention)"),
+        (r"namespace .* outside", "namespace not allowed"),
         (r"flag .* not supported|output format", "unsupported flag/format"),
         (r"resource type|not supported", "unsupported kind/verb"), (r"patch|max_replicas", "patch refused"),
     ]
@@ -111,14 +112,16 @@ def cover(library: Path, policy, listing: bool) -> dict:
     print(f"\n== {library} ({files} runbooks); policy: {policy.source}")
     print(table(["steps", *ROLES, "mentions (not steps)"],
                 [[sum(roles.values()), *(roles[r] for r in ROLES), counts["mentions"]]]))
-    print(table(["alternatives (options)", "runbooks with 2+ options", "rollbacks offered", "default plans with a change"],
+    print(table(["alternatives (options)", "runbooks with 2+ options", "rollbacks offered",
+                 "default plans with a change"],
                 [[counts["options"], with_options, counts["rollbacks"], len(changing_defaults)]]))
     if changing_defaults:
         print("  default plans that change something:", ", ".join(changing_defaults))
     print(f"kubectl/oc commands: {counts['kubectl total']} ({counts['tool kubectl']} kubectl, {counts['tool oc']} oc; "
           f"other tools, always manual: {counts['other tools (not kubectl)']}); "
           f"runnable as typed operations: {runnable} ({100 * runnable / total:.0f}%) = {counts['read']} read + "
-          f"{counts['change']} change + {counts['setup']} set-up; manual {counts['manual']}, refused {counts['refused']}")
+          f"{counts['change']} change + {counts['setup']} set-up; "
+          f"manual {counts['manual']}, refused {counts['refused']}")
     for label, n in reasons.most_common():
         print(f"  {n:4d}  {label}")
     if listing:
@@ -149,7 +152,8 @@ def main() -> int:
         bad += found["changing_defaults"]
         n = found["commands"] or 1
         summary.append([library.name if library.name != "content" else library.parent.name,
-                        f"{found['commands']} (+{found['other']} other)", f"{found['typed']} ({100 * found['typed'] / n:.0f}%)",
+                        f"{found['commands']} (+{found['other']} other)",
+                        f"{found['typed']} ({100 * found['typed'] / n:.0f}%)",
                         found["changing_defaults"]])
         if not args.no_sizes:
             from execute_result_size import measure

@@ -60,8 +60,8 @@ def start_server(args, token: str) -> tuple[subprocess.Popen, str]:
         env["FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL"] = args.model
     cmd = [sys.executable, "-m", "faultmaven_runbooks.adapters.cli.main", "serve", "--transport", "streamable-http",
            "--host", "127.0.0.1", "--port", str(port), "--library", str(args.library), "--data", str(data)]
-    log = open(data / "server.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(data / "server.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}"
 
 

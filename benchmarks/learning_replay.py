@@ -46,13 +46,15 @@ PATTERNS = {
     "crashloop-config": dict(
         types=["pod_crash", "crash_loop_backoff", "deployment_failure"],
         symptoms=["CrashLoopBackOff", "container exits with code 1 at startup", "missing environment variable in logs"],
-        diagnosis=["bad configuration in configmap", "missing required environment variable", "invalid config file after deploy"],
+        diagnosis=["bad configuration in configmap", "missing required environment variable",
+                   "invalid config file after deploy"],
         fixes={"fix_configmap": 0.9, "rollback_deployment": 0.95, "restart_pod": 0.1},
         pods=["web-app", "api"]),
     "image-pull": dict(
         types=["image_pull_backoff", "err_image_pull", "pod_pending"],
         symptoms=["ImagePullBackOff", "ErrImagePull", "manifest unknown", "pull access denied"],
-        diagnosis=["image tag does not exist in registry", "registry credentials expired", "wrong image name in deployment"],
+        diagnosis=["image tag does not exist in registry", "registry credentials expired",
+                   "wrong image name in deployment"],
         fixes={"fix_image_tag": 0.9, "rotate_registry_secret": 0.85},
         pods=["web-app", "worker"]),
     "node-disk": dict(
@@ -64,7 +66,8 @@ PATTERNS = {
     "pvc-full": dict(
         types=["disk_full", "database_write_failure", "volume_full"],
         symptoms=["no space left on device in database pod", "PVC usage 100%", "writes failing with ENOSPC"],
-        diagnosis=["persistent volume claim is full", "database volume ran out of space", "WAL files filled the volume"],
+        diagnosis=["persistent volume claim is full", "database volume ran out of space",
+                   "WAL files filled the volume"],
         fixes={"expand_pvc": 0.9, "clean_old_wal_files": 0.7},
         pods=["postgres", "database"]),
     "cert-expired": dict(
@@ -95,7 +98,8 @@ PATTERNS = {
     "hpa-maxed": dict(
         types=["hpa_max_replicas", "scaling_failure", "high_latency"],
         symptoms=["HPA at maxReplicas", "desired replicas above max", "queue backlog growing"],
-        diagnosis=["autoscaler reached its maximum replicas", "maxReplicas too low for traffic", "HPA capped by max replicas"],
+        diagnosis=["autoscaler reached its maximum replicas", "maxReplicas too low for traffic",
+                   "HPA capped by max replicas"],
         fixes={"raise_max_replicas": 0.9, "add_nodes": 0.6},
         pods=["worker", "api"]),
     "kafka-lag": dict(
@@ -146,7 +150,7 @@ def main() -> None:
     from faultmaven_runbooks.learning.validate import check_incident
     texts = sorted({incident_text(check_incident(inc)) for _, inc, _ in incidents})
     t0 = time.perf_counter()
-    cache = dict(zip(texts, service.embed(texts)))
+    cache = dict(zip(texts, service.embed(texts), strict=True))
     embed_seconds = time.perf_counter() - t0
 
     def cached_embed(batch):
@@ -177,7 +181,7 @@ def main() -> None:
         fn += same_true and not same_pred
     precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
     purity = sum(Counter(v).most_common(1)[0][1] for v in members.values()) / len(assigned)
-    print(f"embedder={args.embedder} incidents={len(assigned)} true_patterns={len(set(l for l, _ in assigned))} "
+    print(f"embedder={args.embedder} incidents={len(assigned)} true_patterns={len({label for label, _ in assigned})} "
           f"found_patterns={len(members)} threshold={features.pattern_threshold} "
           f"embedding={embed_seconds:.1f}s learn={elapsed:.1f}s ({1000 * elapsed / len(assigned):.1f} ms/learn "
           "excluding the model)")

@@ -15,16 +15,16 @@ import time
 from pathlib import Path
 
 import anyio
-from mcp import Client, StdioServerParameters
-
 from _common import WORK, median, percentile, process_memory_mb, scratch, server_pid, service, table
+from mcp import Client, StdioServerParameters
 from synthetic import SERVICES, build
 
 QUERIES = [
     "pod keeps restarting CrashLoopBackOff", "container OOMKilled exit code 137", "ENOSPC no space left on device",
     "x509: certificate has expired", "image pull back-off unauthorized", "node NotReady kubelet stopped posting",
-    "too many connections to postgres", "etcd fsync latency high", "HPA stuck at max replicas", "DNS lookup no such host",
-    "ingress returning 502 bad gateway", "kafka consumer lag growing", "redis memory full sessions", "job backoff limit exceeded",
+    "too many connections to postgres", "etcd fsync latency high", "HPA stuck at max replicas",
+    "DNS lookup no such host", "ingress returning 502 bad gateway", "kafka consumer lag growing",
+    "redis memory full sessions", "job backoff limit exceeded",
     "rollout stuck progress deadline exceeded", "PVC pending no storage class", "CPU throttling high latency",
     "evicted pods disk pressure", "network policy blocks traffic", "too many open files",
 ]
@@ -63,12 +63,14 @@ def main() -> None:
     started = time.perf_counter()
     report = svc.reindex()
     chunks = svc.index.collection.count()
-    print(f"library: {files} runbooks, {chunks} chunks (indexed {report.indexed} in {time.perf_counter() - started:.0f}s)")
+    took = time.perf_counter() - started
+    print(f"library: {files} runbooks, {chunks} chunks (indexed {report.indexed} in {took:.0f}s)")
     del svc
     rows = []
     for run in range(args.runs):
         latencies, peak, _ = anyio.run(measure, library, data, args.queries)
-        rows.append([run + 1, args.queries, median(latencies), percentile(latencies, 50), percentile(latencies, 99), peak])
+        rows.append([run + 1, args.queries, median(latencies), percentile(latencies, 50),
+                     percentile(latencies, 99), peak])
     print(table(["run", "queries", "median ms", "p50 ms", "p99 ms", "server peak RSS MB"], rows))
     print(f"median over runs: p50 {median([r[3] for r in rows]):.1f} ms, p99 {median([r[4] for r in rows]):.1f} ms, "
           f"peak RSS {median([r[5] for r in rows]):.0f} MB")

@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 
 import anyio
-from mcp import Client, StdioServerParameters
-
 from _common import ROOT, median, scratch, table
+from mcp import Client, StdioServerParameters
 
 
 async def once(data: Path) -> tuple[float, int]:
     exe = Path(sys.executable).with_name("faultmaven-runbooks")
-    params = StdioServerParameters(command=str(exe), args=["serve", "--library", str(ROOT / "runbooks"), "--data", str(data)])
+    params = StdioServerParameters(command=str(exe),
+                                   args=["serve", "--library", str(ROOT / "runbooks"), "--data", str(data)])
     started = time.perf_counter()
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
@@ -34,7 +34,8 @@ def main() -> None:
     for _ in range(args.runs):
         seconds, count = anyio.run(once, data)
         times.append(seconds)
-    print(table(["runs", "tools", "median s", "min s", "max s"], [[args.runs, count, median(times), min(times), max(times)]]))
+    print(table(["runs", "tools", "median s", "min s", "max s"],
+                [[args.runs, count, median(times), min(times), max(times)]]))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from benchmarks.learning_replay import generate  # noqa: E402
 from faultmaven_runbooks.settings import BUNDLED_MODEL, Settings  # noqa: E402
 from tests.storage.pg_server import PostgresServer  # noqa: E402
 
-START = dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc)
+START = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
 POPULATION_SEED, TIMED_SEED = 11, 12
 
 
@@ -103,7 +103,7 @@ def bench_learn(name: str, url_for, runs: int, model: str) -> list[list[object]]
         for label, write in (("statistics", False), ("with runbook", True)):
             offset = 0 if not write else runs
 
-            def one(n: int) -> None:
+            def one(n: int, offset: int = offset, write: bool = write, learn=learn) -> None:
                 _, incident, context = timed_incidents[offset + n]
                 learn({**incident, "id": f"NEW-{offset + n}"}, context, write_runbooks=write)
 

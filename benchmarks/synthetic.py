@@ -26,8 +26,8 @@ def build(target: Path, copies: int) -> int:
         service = f"{SERVICES[k % len(SERVICES)]}-{k}"
         for path in shipped():
             text = path.read_text()
-            text = re.sub(r"^id: (.+)$", lambda m: f"id: {m.group(1)}-{service}", text, count=1, flags=re.M)
-            text = re.sub(r"^title: (.+)$", lambda m: f"title: {m.group(1)} ({service})", text, count=1, flags=re.M)
+            text = re.sub(r"^id: (.+)$", rf"id: \1-{service}", text, count=1, flags=re.M)
+            text = re.sub(r"^title: (.+)$", rf"title: \1 ({service})", text, count=1, flags=re.M)
             text = text.replace("{namespace}", service).replace("{deployment}", f"{service}-api")
             out = target / service / path.relative_to(ROOT / "runbooks" / "static")
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ class FrozenClock:
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock(dt.datetime(2031, 5, 17, 9, 30, tzinfo=dt.timezone.utc))
+    return FrozenClock(dt.datetime(2031, 5, 17, 9, 30, tzinfo=dt.UTC))
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,8 @@ _DOMAIN_WORDS = {
     "messaging": r"kafka|rabbit|queue|nats", "storage": r"disk|volume|pvc|storage",
     "security": r"rbac|auth|secret|permission", "compute": r"pod|node|container|oom|cpu|memory",
 }
-_AUTOMATION = re.compile(r"automat|script|\balert|\bci\b|pipeline|\bchecks?\b|\btests?\b|lint|admission|\blimits?\b", re.I)
+_AUTOMATION = re.compile(
+    r"automat|script|\balert|\bci\b|pipeline|\bchecks?\b|\btests?\b|lint|admission|\blimits?\b", re.I)
 
 
 def classify(facts: CaseFacts) -> tuple[str | None, list[str]]:

@@ -130,7 +130,7 @@ class CaseRunbooks:
             log.exception("similar-runbook check failed; writing without the duplicate check")
             return []
         found = [SimilarRunbook(id=rb.id, title=rb.title, path=rb.path, similarity=score)
-                 for rb, score in zip(runbooks, scores)]
+                 for rb, score in zip(runbooks, scores, strict=True)]
         return sorted(found, key=lambda s: (-s.similarity, s.id))
 
     def _feed(self, facts: CaseFacts, runbook_id: str | None) -> None:

@@ -120,7 +120,7 @@ def _parse_time(value: object) -> dt.datetime | None:
         t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def generation(case: dict) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -84,7 +84,7 @@ def best_match(vec: list[float], ctx: dict[str, str], candidates: Sequence, thre
         return Match(None, 0.0, 0.0)
     similarity = np.stack([c.centroid for c in comparable]) @ query
     scored = sorted(((float(sim) + context_score(ctx, {"context": c.context}), c.id)
-                     for sim, c in zip(similarity, comparable)), reverse=True)
+                     for sim, c in zip(similarity, comparable, strict=True)), reverse=True)
     top, pid = scored[0]
     runner = scored[1][0] if len(scored) > 1 else 0.0
     return Match(pid if top >= threshold else None, top, runner)
@@ -93,7 +93,7 @@ def best_match(vec: list[float], ctx: dict[str, str], candidates: Sequence, thre
 def absorb(pattern: dict, vec: list[float], ctx: dict[str, str]) -> None:
     """Move the centroid towards the new member (running mean, renormalised)."""
     n = pattern.get("members", 0)
-    mean = [(c * n + v) / (n + 1) for c, v in zip(pattern["centroid"], vec)] if n else list(vec)
+    mean = [(c * n + v) / (n + 1) for c, v in zip(pattern["centroid"], vec, strict=True)] if n else list(vec)
     pattern["centroid"] = [round(x, 6) for x in normalize(mean)]
     pattern["members"] = n + 1
     for key, value in ctx.items():

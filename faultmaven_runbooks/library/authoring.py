@@ -100,7 +100,7 @@ def check_metadata(metadata: Any) -> dict:
     try:
         size = len(json.dumps(metadata))
     except (TypeError, ValueError):
-        raise InvalidInput("metadata must contain only JSON values (strings, numbers, lists, objects)")
+        raise InvalidInput("metadata must contain only JSON values (strings, numbers, lists, objects)") from None
     if size > 20_000:
         raise InvalidInput("metadata must be under 20,000 characters as JSON")
     return metadata

@@ -41,7 +41,8 @@ STATE_FILE = "state/state.db"
 # Rebuilt, transient, live or secret: never archived, never restored over.
 DATA_SKIP = {"backups", "chroma", "locks", "approvers.json", "approvers.json.imported",
              "state.db", "state.db-wal", "state.db-shm"}
-NAME = re.compile(r"^(?:(daily|weekly|monthly|pre-restore)/)?((daily|weekly|monthly|pre-restore)-\d{8}T\d{12}Z(?:-\d+)?\.tar\.gz)$")
+NAME = re.compile(r"^(?:(daily|weekly|monthly|pre-restore)/)?"
+                  r"((daily|weekly|monthly|pre-restore)-\d{8}T\d{12}Z(?:-\d+)?\.tar\.gz)$")
 
 
 @contextmanager
@@ -106,12 +107,12 @@ class Backups:
 
         folder = self.root / kind
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name, n = f"{kind}-{stamp}.tar.gz", 2
         while (folder / name).exists():
             name, n = f"{kind}-{stamp}-{n}.tar.gz", n + 1
         hashes: dict[str, str] = {}
-        manifest = {"kind": kind, "created": dt.datetime.now(dt.timezone.utc).isoformat(), "files": hashes}
+        manifest = {"kind": kind, "created": dt.datetime.now(dt.UTC).isoformat(), "files": hashes}
         buf = io.BytesIO()
         with tempfile.TemporaryDirectory(prefix=".backup-", dir=self.root) as work, \
                 tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -146,7 +147,7 @@ class Backups:
             for path in sorted((self.root / kind).glob(f"{kind}-*.tar.gz"), reverse=True):
                 st = path.stat()
                 out.append({"name": f"{kind}/{path.name}", "kind": kind, "bytes": st.st_size,
-                            "created": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).isoformat()})
+                            "created": dt.datetime.fromtimestamp(st.st_mtime, dt.UTC).isoformat()})
         return out
 
     # -- restore -----------------------------------------------------------------------------

@@ -313,4 +313,4 @@ class SearchIndex:
                 self.sync()
                 return self.dense(vector, k, where)
         got = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
-        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)]

@@ -205,7 +205,8 @@ class KeywordIndex:
     def prepare(self, text: str) -> Query:
         tokens = tokenize(text)
         unique = list(dict.fromkeys(tokens))
-        found = [(c, t) for c, t in zip(self.vocab.lookup(unique), unique) if c is not None and c < self.tf.shape[1]]
+        found = [(c, t) for c, t in zip(self.vocab.lookup(unique), unique, strict=True)
+                 if c is not None and c < self.tf.shape[1]]
         cols = np.asarray([c for c, _ in found], dtype=np.int64)
         idf = self.idf[cols] if len(cols) else np.zeros(0, dtype=np.float32)
         missing = len(unique) - len(found)
@@ -282,7 +283,7 @@ class KeywordIndex:
         if name_only and any(key in self.docs[doc].codes for key, _ in names) and self.docs[doc].kind != "index":
             return 1.0, 0.0, 0.0
         for key, parts in names:
-            for (dkey, dparts), (dset, dcount) in zip(self.name_parts[doc], self.name_words[doc]):
+            for (dkey, dparts), (dset, dcount) in zip(self.name_parts[doc], self.name_words[doc], strict=True):
                 if key == dkey and self.docs[doc].kind != "index" and (name_only or len(dparts) > 1):
                     return 1.0, 0.0, 0.0
                 if len(parts) < 2 or len(dparts) < 2 or dset.isdisjoint(parts):
@@ -303,5 +304,5 @@ class KeywordIndex:
         if not len(q.cols):
             return []
         present = self.tf[doc, q.cols].toarray()[0] > 0
-        ranked = sorted((-float(w), t) for t, w, p in zip(q.terms, q.idf, present) if p)
+        ranked = sorted((-float(w), t) for t, w, p in zip(q.terms, q.idf, present, strict=True) if p)
         return [t for _, t in ranked[:limit]]

@@ -42,7 +42,7 @@ def _adapter(embedder: Embedder):
             return {"model": self.model}
 
         @staticmethod
-        def build_from_config(config: dict[str, Any]) -> "ProjectEmbeddingFunction":
+        def build_from_config(config: dict[str, Any]) -> ProjectEmbeddingFunction:
             return ProjectEmbeddingFunction(model=config.get("model", ""))
 
         def is_legacy(self) -> bool:

@@ -19,8 +19,8 @@ MAX_CHUNKS_PER_FILE = 256
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*")
 # An acronym's plural stays one word (VMIs, PVCs), then CamelCase humps, words, acronyms, numbers.
 _CAMEL = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-_STOP = frozenset(
-    "a an and are as at be been but by can do does for from has have how if in into is it its "
+_STOP = frozenset(  # a word list reads better as words
+    "a an and are as at be been but by can do does for from has have how if in into is it its "  # noqa: SIM905
     "of on or so such that the their then there these this to was were will with which when what "
     "not no you your we our than too very via e g i".split()
 )

@@ -97,7 +97,7 @@ def as_time(value: str | dt.datetime | None, what: str) -> dt.datetime | None:
         time = value
     else:
         raise InvalidInput(f"{what} must be an ISO 8601 time")
-    return time if time.tzinfo else time.replace(tzinfo=dt.timezone.utc)
+    return time if time.tzinfo else time.replace(tzinfo=dt.UTC)
 
 
 def iso(value: dt.datetime | None) -> str | None:

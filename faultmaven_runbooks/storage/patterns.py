@@ -206,7 +206,8 @@ class IncidentRepo(Repository):
 
     def recent_ids(self, pattern_id: str, limit: int = 5, exclude: str | None = None) -> list[str]:
         """Ids of the pattern's latest incidents, newest first (those sent without an id are left out)."""
-        query = (select(Incident.incident_id).where(Incident.pattern_id == pattern_id, Incident.incident_id.is_not(None))
+        query = (select(Incident.incident_id)
+                 .where(Incident.pattern_id == pattern_id, Incident.incident_id.is_not(None))
                  .order_by(Incident.recorded_at.desc(), Incident.seq.desc()).limit(limit + 1))
         with self._read() as conn:
             ids = [i for i in conn.execute(query).scalars() if i is not None and i != exclude]

@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 
 from faultmaven_runbooks.search.embedder import (
-    OnnxEmbedder, SentenceTransformerEmbedder, compiled_dir, load_sentence_transformer, model_location,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    compiled_dir,
+    load_sentence_transformer,
+    model_location,
 )
 from faultmaven_runbooks.search.onnx_encoder import OnnxEncoder
 from faultmaven_runbooks.settings import BUNDLED_MODEL

@@ -14,7 +14,6 @@ import pytest
 
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
-
 from tests.learning.support import ROOT, SHIPPED
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 BODY = "# {title}\n\n## Steps\n1. Check the zookeeper session expiry in the broker logs.\n2. Restart the broker.\n"
 
 

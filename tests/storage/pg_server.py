@@ -49,7 +49,7 @@ class PostgresServer:
         return subprocess.run([str(a) for a in args], user=self._user, check=check, capture_output=True,
                               text=True, timeout=120, cwd=self.root)
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         error = ""
         for _ in range(5):  # another process may take the free port between our probe and the bind
             self.port = self.port or _free_port()

@@ -13,7 +13,6 @@ from faultmaven_runbooks.storage import StaleWrite
 
 from .support import execution, pattern
 
-
 # -- patterns and incidents -------------------------------------------------------------------
 
 def test_a_pattern_comes_back_exactly_as_saved(store):
@@ -131,7 +130,7 @@ def test_usage_counts_add_up_and_times_never_move_back(store, clock):
 
 def test_executions_list_newest_first_in_pages_with_filters(store):
     for n in range(25):
-        created = (dt.datetime(2031, 5, 17, 9, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=n // 2)).isoformat()
+        created = (dt.datetime(2031, 5, 17, 9, tzinfo=dt.UTC) + dt.timedelta(minutes=n // 2)).isoformat()
         store.executions.add(execution(f"exec-{n:012x}", created=created, status="completed" if n % 3 else "failed",
                                        runbook_id="a" if n % 2 else "b"), cluster="prod" if n < 20 else "staging")
     seen, cursor = [], None
@@ -161,7 +160,7 @@ def test_a_status_change_happens_only_from_the_expected_status(store):
     assert store.executions.transition({**record, "status": "completed", "updated": "2031-05-17T09:31:00+00:00"},
                                        "applying")
     done = store.executions.get(record["execution_id"])
-    assert done.status == "completed" and done.updated == dt.datetime(2031, 5, 17, 9, 31, tzinfo=dt.timezone.utc)
+    assert done.status == "completed" and done.updated == dt.datetime(2031, 5, 17, 9, 31, tzinfo=dt.UTC)
     assert not store.executions.claim_approval({**record, "status": "applying"})  # decided stays decided
     assert not store.executions.transition(execution("exec-0000000000ff"), "awaiting_approval")
 
