@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Iterator
 
 from .operation import Operation
 
@@ -95,7 +96,7 @@ def undo_revision_patch(op: Operation, revisions: list[dict], live: dict) -> tup
     return data, STRATEGIC, target
 
 
-def _owned_revisions(kind: str, owners: list[dict], live: dict):
+def _owned_revisions(kind: str, owners: list[dict], live: dict) -> Iterator[tuple[int, dict]]:
     """(revision, item) for each ReplicaSet or ControllerRevision that `live` owns."""
     uid = (live.get("metadata") or {}).get("uid")
     for item in owners:
@@ -103,6 +104,8 @@ def _owned_revisions(kind: str, owners: list[dict], live: dict):
         if uid and uid not in [o.get("uid") for o in meta.get("ownerReferences") or []]:
             continue
         rev = (meta.get("annotations") or {}).get(REVISION_ANNOTATION) if kind == "deployments" else item.get("revision")
+        if rev is None:
+            continue
         try:
             yield int(rev), item
         except (TypeError, ValueError):

@@ -18,10 +18,9 @@ from . import changes, filters, printing, summaries
 from .apiresult import KubeError, Outcome, api_message
 from .custom import CustomResources
 from .discovery import Discovery, NotServed, Resource
-from .grammar import KINDS
 from .operation import FilterError, Operation
 from .redact import object_diff
-from .vocabulary import BUILTIN_GROUPS, kind_name
+from .vocabulary import BUILTIN_GROUPS, KINDS, kind_name
 
 _API = {"deployments": "apps", "statefulsets": "apps", "daemonsets": "apps", "replicasets": "apps",
         "jobs": "batch", "cronjobs": "batch", "horizontalpodautoscalers": "autoscaling",
