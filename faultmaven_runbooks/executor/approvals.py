@@ -48,10 +48,13 @@ def check_open(record: ExecutionResult, now: dt.datetime) -> None:
 
 def check_approver(record: ExecutionResult, *, approver: str, plan_hash: str) -> None:
     """Raise unless `approver` may approve this exact plan. Identities, not display names, compare."""
-    if approver.casefold() == record.approval.requested_by.casefold():
+    approval = record.approval
+    if approval is None:
+        raise Conflict(f"execution {record.execution_id} has no approval request")
+    if approver.casefold() == approval.requested_by.casefold():
         # Self-approval: whoever asked for the change must not be the one who lets it through.
         raise Forbidden(f"{approver!r} requested this execution and cannot approve it; another person must")
-    if plan_hash != record.approval.plan_hash:
+    if plan_hash != approval.plan_hash:
         # The runbook or the context changed since the plan was shown: the approval was given
         # for another plan.
         raise Conflict("the plan changed since approval was requested (runbook edited?); run the runbook again "

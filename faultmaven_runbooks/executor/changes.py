@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from .operation import Operation
 
@@ -16,6 +17,7 @@ STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+PatchBody = dict[str, Any] | list[dict[str, Any]]  # a merge patch, or a JSON patch's operations
 
 
 class ChangeError(Exception):
@@ -56,7 +58,7 @@ def label_patch(op: Operation, live: dict) -> tuple[dict, str]:
     return {"metadata": {field: dict(op.options["changes"])}}, MERGE
 
 
-def user_patch(op: Operation) -> tuple[dict | list, str]:
+def user_patch(op: Operation) -> tuple[PatchBody, str]:
     kind = op.options.get("patch_type", "strategic")
     return op.options["patch"], {"strategic": STRATEGIC, "merge": MERGE, "json": JSON_PATCH}[kind]
 
