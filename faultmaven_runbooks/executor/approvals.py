@@ -61,6 +61,31 @@ def check_approver(record: ExecutionResult, *, approver: str, plan_hash: str) ->
                        "for a new plan")
 
 
+def mark_expired(record: ExecutionResult, now: str) -> None:
+    """The request ran out before anyone decided: nothing was applied, and nothing will be."""
+    approval = record.approval
+    if approval is None:
+        raise Conflict(f"execution {record.execution_id} has no approval request")
+    approval.status, record.status, record.outcome, record.updated = "expired", "expired", "expired", now
+    record.message = f"the approval request expired at {approval.expires_at}; nothing was applied"
+
+
+def decide(record: ExecutionResult, *, approver: str, approve: bool, via: str, reason: str | None,
+           now: dt.datetime) -> None:
+    """A person's decision on the record; a rejection also closes every change that waited for it."""
+    if record.approval is None:
+        raise Conflict(f"execution {record.execution_id} has no approval request")
+    record_decision(record.approval, approver=approver, approve=approve, via=via, reason=reason, now=now)
+    if approve:
+        return
+    for res in record.steps:
+        if res.result == "pending_approval":
+            res.result = "rejected"
+            res.reason = f"rejected by {approver}" + (f": {reason}" if reason else "")
+    record.status, record.outcome, record.updated = "rejected", "rejected", now.isoformat(timespec="seconds")
+    record.message = f"rejected by {approver}; nothing was applied"
+
+
 def record_decision(approval: Approval, *, approver: str, approve: bool, via: str, reason: str | None,
                     now: dt.datetime) -> None:
     approval.status = "approved" if approve else "rejected"
