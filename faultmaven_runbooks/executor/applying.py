@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 
 from ..errors import RunbookError
+from .apiresult import KubeError
 from .audit import AuditLog
-from .kube import KubeError, KubeGateway
-from .models import ExecutionResult
+from .kube import KubeGateway
+from .models import ExecutionResult, ExecutionStatus, Outcome
 from .operation import Refused
 from .planner import PlannedStep
 from .process import current_owner, owner_alive
@@ -71,7 +72,7 @@ def send(store: ExecutionRecords, audit: AuditLog, runner: Runner, gateway: Kube
         res.result = "applying"
         store.save(record)  # written before the change is sent: a crash now reads as "in flight"
         try:
-            out = gateway.run(planned[res.step].parsed.operation, apply=True)
+            out = gateway.run(planned[res.step].operation, apply=True)
             res.result, res.dry_run, res.output = "success", False, runner.output(out.output)
             res.diff = out.diff and runner.output(out.diff)
             res.reason = None
@@ -87,8 +88,8 @@ def send(store: ExecutionRecords, audit: AuditLog, runner: Runner, gateway: Kube
     return not failed
 
 
-def finish(store: ExecutionRecords, audit: AuditLog, record: ExecutionResult, status: str, now: str,
-           outcome: str, message: str | None, who: dict) -> ExecutionResult:
+def finish(store: ExecutionRecords, audit: AuditLog, record: ExecutionResult, status: ExecutionStatus, now: str,
+           outcome: Outcome, message: str | None, who: dict) -> ExecutionResult:
     def change(rec: ExecutionResult) -> None:
         rec.steps, rec.approval = record.steps, record.approval
         rec.status, rec.outcome, rec.message, rec.updated, rec.owner = status, outcome, message, now, None

@@ -48,14 +48,42 @@ def check_open(record: ExecutionResult, now: dt.datetime) -> None:
 
 def check_approver(record: ExecutionResult, *, approver: str, plan_hash: str) -> None:
     """Raise unless `approver` may approve this exact plan. Identities, not display names, compare."""
-    if approver.casefold() == record.approval.requested_by.casefold():
+    approval = record.approval
+    if approval is None:
+        raise Conflict(f"execution {record.execution_id} has no approval request")
+    if approver.casefold() == approval.requested_by.casefold():
         # Self-approval: whoever asked for the change must not be the one who lets it through.
         raise Forbidden(f"{approver!r} requested this execution and cannot approve it; another person must")
-    if plan_hash != record.approval.plan_hash:
+    if plan_hash != approval.plan_hash:
         # The runbook or the context changed since the plan was shown: the approval was given
         # for another plan.
         raise Conflict("the plan changed since approval was requested (runbook edited?); run the runbook again "
                        "for a new plan")
+
+
+def mark_expired(record: ExecutionResult, now: str) -> None:
+    """The request ran out before anyone decided: nothing was applied, and nothing will be."""
+    approval = record.approval
+    if approval is None:
+        raise Conflict(f"execution {record.execution_id} has no approval request")
+    approval.status, record.status, record.outcome, record.updated = "expired", "expired", "expired", now
+    record.message = f"the approval request expired at {approval.expires_at}; nothing was applied"
+
+
+def decide(record: ExecutionResult, *, approver: str, approve: bool, via: str, reason: str | None,
+           now: dt.datetime) -> None:
+    """A person's decision on the record; a rejection also closes every change that waited for it."""
+    if record.approval is None:
+        raise Conflict(f"execution {record.execution_id} has no approval request")
+    record_decision(record.approval, approver=approver, approve=approve, via=via, reason=reason, now=now)
+    if approve:
+        return
+    for res in record.steps:
+        if res.result == "pending_approval":
+            res.result = "rejected"
+            res.reason = f"rejected by {approver}" + (f": {reason}" if reason else "")
+    record.status, record.outcome, record.updated = "rejected", "rejected", now.isoformat(timespec="seconds")
+    record.message = f"rejected by {approver}; nothing was applied"
 
 
 def record_decision(approval: Approval, *, approver: str, approve: bool, via: str, reason: str | None,

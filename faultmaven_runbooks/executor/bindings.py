@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .kube import KubeError, KubeGateway, Outcome
+from .apiresult import KubeError, Outcome
+from .kube import KubeGateway
 from .operation import Refused
 from .placeholders import PlaceholderError, flatten_context, validate
 from .planner import Plan

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 from .operation import Operation
 
@@ -15,6 +17,7 @@ STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+PatchBody = dict[str, Any] | list[dict[str, Any]]  # a merge patch, or a JSON patch's operations
 
 
 class ChangeError(Exception):
@@ -55,7 +58,7 @@ def label_patch(op: Operation, live: dict) -> tuple[dict, str]:
     return {"metadata": {field: dict(op.options["changes"])}}, MERGE
 
 
-def user_patch(op: Operation) -> tuple[dict | list, str]:
+def user_patch(op: Operation) -> tuple[PatchBody, str]:
     kind = op.options.get("patch_type", "strategic")
     return op.options["patch"], {"strategic": STRATEGIC, "merge": MERGE, "json": JSON_PATCH}[kind]
 
@@ -95,7 +98,7 @@ def undo_revision_patch(op: Operation, revisions: list[dict], live: dict) -> tup
     return data, STRATEGIC, target
 
 
-def _owned_revisions(kind: str, owners: list[dict], live: dict):
+def _owned_revisions(kind: str, owners: list[dict], live: dict) -> Iterator[tuple[int, dict]]:
     """(revision, item) for each ReplicaSet or ControllerRevision that `live` owns."""
     uid = (live.get("metadata") or {}).get("uid")
     for item in owners:
@@ -103,6 +106,8 @@ def _owned_revisions(kind: str, owners: list[dict], live: dict):
         if uid and uid not in [o.get("uid") for o in meta.get("ownerReferences") or []]:
             continue
         rev = (meta.get("annotations") or {}).get(REVISION_ANNOTATION) if kind == "deployments" else item.get("revision")
+        if rev is None:
+            continue
         try:
             yield int(rev), item
         except (TypeError, ValueError):

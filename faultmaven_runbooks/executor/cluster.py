@@ -46,8 +46,9 @@ def identity_of(cfg: k8s.Configuration, context: str | None = None) -> ClusterId
 def _ca_fingerprint(cfg: k8s.Configuration) -> str | None:
     """SHA-256 of the CA certificate (DER), whitespace and PEM framing aside."""
     pem = None
-    if getattr(cfg, "ca_cert_data", None):
-        pem = cfg.ca_cert_data if isinstance(cfg.ca_cert_data, str) else cfg.ca_cert_data.decode()
+    ca_data = getattr(cfg, "ca_cert_data", None)
+    if ca_data:
+        pem = ca_data if isinstance(ca_data, str) else ca_data.decode()
     elif cfg.ssl_ca_cert:
         try:
             pem = Path(cfg.ssl_ca_cert).read_text()

@@ -139,10 +139,9 @@ def _setup(line: Line, filler: _Filler, default_namespace: str | None) -> tuple[
     for var, word in line.assignments:
         key = key_for(var)
         parts = [p for p in word if not (p.kind == "text" and p.value == "")]
-        if len(parts) == 1 and parts[0].kind == "subst":
+        if len(parts) == 1 and (inner := parts[0].line) is not None:  # VAR=$(command): only a subst has a line
             if len(line.assignments) > 1:
                 raise Manual("binds several variables from commands in one line; use one line per variable")
-            inner = parts[0].line
             op = _pipeline(inner.commands, filler, default_namespace)
             if op.change:
                 raise Refused(f"binds {var} from a change ({op.verb}); only reads bind values")

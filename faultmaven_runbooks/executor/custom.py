@@ -6,6 +6,7 @@ changes on the same server dry run first. Paths are built from validated names o
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
@@ -24,7 +25,7 @@ class CustomResources:
         self.host = host
         self.timeout = timeout
 
-    def request(self, method: str, path: str, query: list | None = None, body=None,
+    def request(self, method: str, path: str, query: list[tuple[str, str]] | None = None, body: object = None,
                 content_type: str | None = None) -> bytes:
         """One request on a path from discovery (custom resources, OpenShift kinds), with the
         client's own credentials; the path is built from validated names only."""
@@ -35,16 +36,19 @@ class CustomResources:
             args = self.client.param_serialize(method=method, resource_path=path, query_params=query or [],
                                                header_params=headers, body=body, auth_settings=["BearerToken"])
             response = self.client.call_api(*args, _request_timeout=self.timeout)
-            response.read()
+            data: bytes = response.read()  # RESTResponse.data is declared None until read() fills it
         except (HTTPError, OSError) as exc:
             raise KubeError(f"cannot reach the Kubernetes API at {self.host} ({type(exc).__name__})") from None
         if not 200 <= response.status < 300:
             raise KubeError(api_message(ApiException(status=response.status, reason=response.reason,
-                                                      body=response.data.decode("utf-8", "replace"))), response.status)
-        return response.data
+                                                      body=data.decode("utf-8", "replace"))), response.status)
+        return data
 
-    def json(self, *args, **kwargs) -> dict:
-        return json.loads(self.request(*args, **kwargs) or b"{}")
+    def json(self, method: str, path: str, query: list[tuple[str, str]] | None = None, body: object = None,
+             content_type: str | None = None) -> dict[str, Any]:
+        """request(), its answer read as a JSON object (an empty body is an empty object)."""
+        answer: dict[str, Any] = json.loads(self.request(method, path, query, body, content_type) or b"{}")
+        return answer
 
 
     def change(self, op: Operation, apply: bool, resource: Resource) -> Outcome:
@@ -59,6 +63,7 @@ class CustomResources:
             if apply:
                 self.request("DELETE", path)
             return Outcome(f"{'applied' if apply else 'server dry run (dryRun=All) accepted'}: {op.describe()}", diff)
+        body: changes.PatchBody
         try:
             if op.verb in ("label", "annotate"):
                 body, ctype = changes.label_patch(op, live)

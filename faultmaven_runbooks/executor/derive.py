@@ -7,7 +7,8 @@ cannot be found stays missing, and the step that needs it says so; nothing is in
 
 from __future__ import annotations
 
-from .kube import KubeError, KubeGateway
+from .apiresult import KubeError
+from .kube import KubeGateway
 from .policy import Policy
 
 DERIVABLE = {"deployment", "statefulset", "daemonset", "replicaset", "job_name", "pod_name", "container",
@@ -73,7 +74,7 @@ class Deriver:
             labels = ((live.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
             selector = _selector(labels)
             self._set("label_selector", selector, f"selector of {kind[:-1]} {name}", given)
-            pods = self.gateway.list("pods", self.namespace, selector) if selector else []
+            pods = self.gateway.read_list("pods", self.namespace, selector) if selector else []
             if pods:
                 pod = _worst(pods)["metadata"]["name"]
                 self._set("pod_name", pod, f"a pod of {kind[:-1]} {name} (not ready or most restarts first)", given)
@@ -95,7 +96,9 @@ class Deriver:
                   f"labels of pod {pod_name}", given)
         owner, via = _controller(pod), f"pod {pod_name}"
         for _ in range(2):  # pod -> ReplicaSet -> Deployment at most
-            kind = _OWNER_KINDS.get((owner or {}).get("kind", ""))
+            if owner is None:
+                return
+            kind = _OWNER_KINDS.get(owner.get("kind", ""))
             if kind is None:
                 return
             name = owner["name"]

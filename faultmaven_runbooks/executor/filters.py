@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from . import grep, jq
-from .operation import FilterError, Manual, Refused
+from .operation import FilterError, FilterSpec, Manual, Refused
+from .shellwords import Word, plain
 
 # tools a runbook pipes into that are no read-only filter, and why
 _NOT_FILTERS = {
@@ -27,10 +28,8 @@ _NOT_FILTERS = {
 Expand = grep.Expand
 
 
-def parse(stage: list, expand: Expand) -> dict:
+def parse(stage: list[Word], expand: Expand) -> FilterSpec:
     """One pipeline stage -> a filter spec (plain JSON, part of the plan hash), or Manual / Refused."""
-    from .shellwords import plain
-
     tool = plain(stage[0]) if stage else None
     if tool is None:
         raise Manual("pipes into a command named by a variable")
@@ -50,7 +49,7 @@ def parse(stage: list, expand: Expand) -> dict:
     raise Manual(f"pipes into {tool[:30]}: {why}")
 
 
-def apply(spec: dict, text: str) -> str:
+def apply(spec: FilterSpec, text: str) -> str:
     name = spec["filter"]
     if name == "grep":
         return grep.run(spec, text)
@@ -65,13 +64,9 @@ def apply(spec: dict, text: str) -> str:
     raise FilterError(f"unknown filter {name!r}")
 
 
-def describe(spec: dict) -> str:
-    return spec.get("shown", spec["filter"])
-
-
 # -- head, tail, wc -------------------------------------------------------------------------------
-def _head_tail(tool: str, args: list[str]) -> dict:
-    spec: dict = {"filter": tool, "lines": 10, "from_start": False}
+def _head_tail(tool: str, args: list[str]) -> FilterSpec:
+    spec: FilterSpec = {"filter": tool, "lines": 10, "from_start": False}
     i = 0
     while i < len(args):
         a = args[i]
@@ -101,7 +96,7 @@ def _head_tail(tool: str, args: list[str]) -> dict:
     return spec
 
 
-def _run_head_tail(spec: dict, text: str) -> str:
+def _run_head_tail(spec: FilterSpec, text: str) -> str:
     lines = text.splitlines(keepends=True)
     n = spec["lines"]
     if spec["filter"] == "head":
@@ -111,14 +106,14 @@ def _run_head_tail(spec: dict, text: str) -> str:
     return "".join(lines[-n:]) if n else ""
 
 
-def _wc(args: list[str]) -> dict:
+def _wc(args: list[str]) -> FilterSpec:
     modes = {"-l": "lines", "--lines": "lines", "-w": "words", "--words": "words", "-c": "bytes", "--bytes": "bytes"}
     if len(args) != 1 or args[0] not in modes:
         raise Manual("wc is supported with exactly one of -l, -w or -c")
     return {"filter": "wc", "mode": modes[args[0]]}
 
 
-def _run_wc(spec: dict, text: str) -> str:
+def _run_wc(spec: FilterSpec, text: str) -> str:
     count = {"lines": text.count("\n"), "words": len(text.split()), "bytes": len(text.encode())}[spec["mode"]]
     return f"{count}\n"
 
@@ -131,7 +126,7 @@ _AWK_COND = re.compile(r'\s*(?:(NR)\s*(==|!=|<=|>=|<|>)\s*(\d{1,6})'  # NR == 2
                        r'|(\$(?:NF|\d{1,3}))\s*(==|!=)\s*"((?:[^"\\]|\\.)*)")?\s*')  # $3 == "Running"
 
 
-def _awk(args: list[str]) -> dict:
+def _awk(args: list[str]) -> FilterSpec:
     sep, program = None, None
     i = 0
     while i < len(args):
@@ -166,7 +161,7 @@ def _awk(args: list[str]) -> dict:
         raise Manual("the awk program does more than print fields ({print $N}, with an NR==N, /regex/ or "
                      "$N==\"x\" condition): a shell would be needed to run it")
     items = re.findall(_AWK_ITEM + r"\s*(,?)", body.group(1))
-    spec = {"filter": "awk", "sep": sep, "items": [[item, bool(comma)] for item, comma in items]}
+    spec: FilterSpec = {"filter": "awk", "sep": sep, "items": [[item, bool(comma)] for item, comma in items]}
     if cond.group(1):
         spec["nr"] = [cond.group(2), int(cond.group(3))]
     elif cond.group(4) is not None:
@@ -188,9 +183,9 @@ def _field(fields: list[str], ref: str, line: str) -> str:
     return fields[n - 1] if 0 < n <= len(fields) else ""
 
 
-def _run_awk(spec: dict, text: str) -> str:
+def _run_awk(spec: FilterSpec, text: str) -> str:
     match = grep.matcher({"patterns": [spec["regex"]], "extended": True}) if spec.get("regex") else None
-    out = []
+    out: list[str] = []
     for nr, line in enumerate(text.splitlines(), 1):
         fields = line.split() if spec["sep"] is None else line.split(spec["sep"])
         if "nr" in spec:
@@ -206,7 +201,7 @@ def _run_awk(spec: dict, text: str) -> str:
         if not spec["items"]:
             out.append(line)
             continue
-        pieces = []
+        pieces: list[str] = []
         for item, comma in spec["items"]:
             pieces.append(_awk_string(item[1:-1]) if item.startswith('"') else _field(fields, item, line))
             if comma:

@@ -51,7 +51,7 @@ class _Found:
 class Analysis:
     """Collects findings across the steps of one execution."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._found: dict[tuple[str, str], _Found] = {}
 
     def add(self, kind: str, subject: str, text: str, step: int | None) -> None:

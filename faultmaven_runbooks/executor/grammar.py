@@ -2,86 +2,25 @@
 
 Tokens arrive already split and with validated context values. Every name that reaches the
 API (literal or filled in) is checked again here, so a runbook line cannot smuggle a path
-(`../secrets`) or a flag either.
+(`../secrets`) or a flag either (flags.py refuses the flags that redirect the command).
 """
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from . import printing
-from .patches import patch_options
+from .flags import check_flag, parse_flags, split_flag, take_all_namespaces
 from .jsonpath import JsonPathError
 from .operation import Manual, Operation, Refused
+from .patches import patch_options
 from .placeholders import PlaceholderError, dns_name, validate
 from .vocabulary import (
-    ALIAS, ALL_NAMESPACES_FLAGS, BOOL, BULK_FLAGS, CUSTOM_ALIAS, CUSTOM_KINDS, CUSTOM_VERBS, FIELD_SELECTOR,
-    FORBIDDEN_FLAGS, GLOBAL_FLAGS, INT, KINDS, LIST_VERBS, MANUAL_VERBS, OPT, POD_SECURITY_PREFIX, RESOURCE_KEYS,
-    RESOURCE_WORD, SORT_BY, SPECS, VERB_KINDS, WORKLOADS, DANGEROUS_PATCH_KEYS,
+    ALIAS, CUSTOM_ALIAS, CUSTOM_KINDS, CUSTOM_VERBS, FIELD_SELECTOR, GLOBAL_FLAGS, KINDS, LIST_VERBS,
+    MANUAL_VERBS, POD_SECURITY_PREFIX, RESOURCE_KEYS, RESOURCE_WORD, SORT_BY, SPECS, VERB_KINDS, WORKLOADS,
 )
 
-__all__ = ["KINDS", "FORBIDDEN_FLAGS", "DANGEROUS_PATCH_KEYS", "parse_kubectl"]
-
-
-def _split_flag(tok: str) -> tuple[str, str | None]:
-    if tok.startswith("--"):
-        name, eq, val = tok.partition("=")
-        return name, (val if eq else None)
-    if len(tok) > 2:  # -owide, -n=prod, -nprod
-        return tok[:2], tok[3:] if tok[2] == "=" else tok[2:]
-    return tok, None
-
-
-def _check_flag(name: str) -> None:
-    if name in FORBIDDEN_FLAGS:
-        raise Refused(f"{name} redirects kubectl to another cluster, identity or raw API path "
-                      "(credential/target redirection); the cluster comes from the server's settings only")
-    if name in BULK_FLAGS:
-        # Reads across all namespaces would include ones outside the allowlist; changes with
-        # --all or -A are bulk changes.
-        raise Refused(f"{BULK_FLAGS[name]} spans every namespace or object at once (bulk, and beyond the "
-                      "namespace allowlist); name one namespace with -n and one object")
-
-
-def _parse(tokens: list[str], spec: dict, stop_at_verb: bool = False) -> tuple[list[str], dict, int]:
-    pos: list[str] = []
-    opts: dict = {}
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if stop_at_verb and not tok.startswith("-"):
-            return pos, opts, i
-        i += 1
-        if tok == "--":
-            raise Manual("passes arguments after `--` (a command for a container)")
-        if not tok.startswith("-") or tok == "-":
-            pos.append(tok)
-            continue
-        name, val = _split_flag(tok)
-        _check_flag(name)
-        if name not in spec:
-            raise Manual(f"flag {name} is not supported by the executor")
-        canon, kind = spec[name]
-        if kind in (BOOL, OPT):
-            if val is None or kind == OPT:
-                opts[canon] = True if val is None else val
-                continue
-            if val.lower() not in ("true", "false"):
-                raise Manual(f"flag {name} expects true or false")
-            opts[canon] = val.lower() == "true"
-            continue
-        if val is None:
-            if i >= len(tokens):
-                raise Manual(f"flag {name} needs a value")
-            val = tokens[i]
-            i += 1
-        if kind == INT:
-            if not re.fullmatch(r"-?[0-9]{1,6}", val):
-                raise Refused(f"flag {name} needs a whole number, got {val[:30]!r}")
-            opts[canon] = int(val)
-        else:
-            opts[canon] = val
-    return pos, opts, i
+Options = dict[str, Any]  # canonical option name -> value, as flags.parse_flags reads them
 
 
 def _name(value: str, what: str = "name") -> str:
@@ -121,8 +60,8 @@ def _target(args: list[str], *, need_name: bool) -> tuple[str, str | None, str |
     if "," in first:
         raise Manual("names several resource types at once; split it into one step per type")
     if "/" in first:
-        kind_word, _, name = first.partition("/")
-        (kind, group), names = _kind(kind_word), [name] + rest
+        kind_word, _, first_name = first.partition("/")
+        (kind, group), names = _kind(kind_word), [first_name] + rest
     else:
         (kind, group), names = _kind(first), rest
     if len(names) > 1:
@@ -133,7 +72,7 @@ def _target(args: list[str], *, need_name: bool) -> tuple[str, str | None, str |
     return kind, name, group
 
 
-def _resources(text: str, flag: str) -> dict:
+def _resources(text: str, flag: str) -> dict[str, str]:
     out = {}
     for part in text.split(","):
         key, eq, value = part.partition("=")
@@ -146,10 +85,11 @@ def _resources(text: str, flag: str) -> dict:
     return out
 
 
-def _labels(args: list[str], verb: str) -> dict:
+def _labels(args: list[str], verb: str) -> dict[str, str | None]:
+    """key=value sets a label or annotation, key- removes it (None)."""
     if not args:
         raise Manual(f"{verb} needs key=value or key- arguments")
-    out: dict = {}
+    out: dict[str, str | None] = {}
     for arg in args:
         if arg.endswith("-") and "=" not in arg:
             key, value = arg[:-1], None
@@ -174,25 +114,6 @@ def _labels(args: list[str], verb: str) -> dict:
     return out
 
 
-def _all_namespaces(tokens: list[str]) -> tuple[list[str], bool]:
-    """Take -A / --all-namespaces[=true] out of the tokens (`-Aowide` is `-A -owide`)."""
-    out, every = [], False
-    for i, tok in enumerate(tokens):
-        if tok == "--":
-            return out + tokens[i:], every
-        name, value = _split_flag(tok) if tok.startswith("-") else (tok, None)
-        if tok.startswith("-A") and not tok.startswith("--") and len(tok) > 2 and tok[2] != "=":
-            every = True
-            out.append("-" + tok[2:])
-        elif name in ALL_NAMESPACES_FLAGS:
-            if value not in (None, "true", "false", "True", "False"):
-                raise Manual(f"{name} expects true or false")
-            every = every or value in (None, "true", "True")
-        else:
-            out.append(tok)
-    return out, every
-
-
 def parse_kubectl(tokens: list[str], default_namespace: str | None, tool: str = "kubectl") -> Operation:
     """kubectl arguments (without 'kubectl') -> Operation, or Manual / Refused. `tool` only names
     the command in reasons (oc runs through the same grammar)."""
@@ -200,9 +121,9 @@ def parse_kubectl(tokens: list[str], default_namespace: str | None, tool: str = 
         if tok == "--":
             break
         if tok.startswith("-"):
-            _check_flag(_split_flag(tok)[0])
-    tokens, every = _all_namespaces(tokens)
-    _, pre, start = _parse(tokens, GLOBAL_FLAGS, stop_at_verb=True)
+            check_flag(split_flag(tok)[0])
+    tokens, every = take_all_namespaces(tokens)
+    _, pre, start = parse_flags(tokens, GLOBAL_FLAGS, stop_at_verb=True)
     if start >= len(tokens):
         raise Manual("names no kubectl command")
     verb = tokens[start]
@@ -212,9 +133,9 @@ def parse_kubectl(tokens: list[str], default_namespace: str | None, tool: str = 
         raise Manual(f"{tool} {verb} {MANUAL_VERBS[verb]}; the executor does not run it, a human may")
     if verb not in SPECS:
         raise Manual(f"kubectl {verb[:30]} is not supported by the executor")
-    args, opts, _ = _parse(tokens[start + 1:], {**GLOBAL_FLAGS, **SPECS[verb]})
+    args, opts, _ = parse_flags(tokens[start + 1:], {**GLOBAL_FLAGS, **SPECS[verb]})
     opts = {**pre, **opts}
-    sub = None
+    sub = ""  # rollout status, set resources, top pods
     if verb in ("rollout", "set", "top"):
         if not args:
             raise Manual(f"kubectl {verb} needs a subcommand")
@@ -239,7 +160,7 @@ def _namespaced(op: Operation) -> bool:
     return known[1] if known else True  # unknown: as the runbook wrote it; discovery corrects it
 
 
-def _build(verb: str, sub: str | None, args: list[str], opts: dict) -> Operation:
+def _build(verb: str, sub: str, args: list[str], opts: Options) -> Operation:
     selector = opts.pop("selector", None)
     opts.pop("namespace", None)
     opts.pop("request_timeout", None)
@@ -286,14 +207,14 @@ def _build(verb: str, sub: str | None, args: list[str], opts: dict) -> Operation
         raise Refused(f"kubectl {verb} with a label selector changes every matching object (bulk); name one object")
     if verb == "rollout":
         if sub not in ("status", "history", "restart", "undo", "pause", "resume"):
-            raise Manual(f"kubectl rollout {str(sub)[:20]} is not supported")
+            raise Manual(f"kubectl rollout {sub[:20]} is not supported")
         kind, name, group = _target(args, need_name=True)
         if kind not in WORKLOADS or group is not None:
             raise Manual(f"rollout works on deployments, statefulsets and daemonsets, not {kind}")
         return _op(f"rollout-{sub}", (kind, group), name, opts, None, dry)
     if verb == "set":
         if sub != "resources":
-            raise Manual(f"kubectl set {str(sub)[:20]} is not supported (only set resources)")
+            raise Manual(f"kubectl set {sub[:20]} is not supported (only set resources)")
         kind, name, group = _target(args, need_name=True)
         for key in ("limits", "requests"):
             if key in opts:
@@ -322,7 +243,7 @@ def _build(verb: str, sub: str | None, args: list[str], opts: dict) -> Operation
     return _op(verb, (kind, group), name, opts, None, dry)
 
 
-def _logs(args: list[str], opts: dict, selector: str | None, dry) -> Operation:
+def _logs(args: list[str], opts: Options, selector: str | None, dry: object) -> Operation:
     """`logs POD [CONTAINER]`, `logs deployment/NAME`, `logs -l SELECTOR [CONTAINER]`."""
     if opts.get("tail") is not None and opts["tail"] < 0:
         opts.pop("tail")  # --tail=-1: everything, within the policy's log_tail_max
@@ -341,7 +262,8 @@ def _logs(args: list[str], opts: dict, selector: str | None, dry) -> Operation:
     return _op("logs", (kind, group), name, opts, None, dry)
 
 
-def _op(verb: str, kind: tuple[str, str | None], name: str | None, opts: dict, selector: str | None, dry) -> Operation:
+def _op(verb: str, kind: tuple[str, str | None], name: str | None, opts: Options, selector: str | None,
+        dry: object) -> Operation:
     plural, group = kind
     allowed = CUSTOM_VERBS if group is not None else VERB_KINDS.get(verb)
     if group is not None and verb not in CUSTOM_VERBS:

@@ -11,11 +11,12 @@ from collections.abc import Callable
 
 import regex
 
-from .operation import FilterError, Manual, Refused
+from .operation import FilterError, FilterSpec, Manual, Refused
+from .shellwords import Word
 
 PATTERN_SECONDS = 1.0  # all pattern matching of one filter together
 MAX_PATTERN = 500
-Expand = Callable[[object, bool], str]  # (word, expand {name} placeholders) -> text
+Expand = Callable[[Word, bool], str]  # (word, expand {name} placeholders) -> text
 
 
 _GREP_BOOL = {"i": "ignore_case", "v": "invert", "E": "extended", "F": "fixed", "w": "word", "x": "line",
@@ -26,8 +27,8 @@ _GREP_LONG = {"--ignore-case": "i", "--invert-match": "v", "--extended-regexp": 
 _GREP_NUM = {"A": "after", "B": "before", "C": "context", "m": "max_count"}
 
 
-def parse(args: list, expand: Expand, extended: bool) -> dict:
-    spec: dict = {"filter": "grep", "patterns": [], "extended": extended}
+def parse(args: list[Word], expand: Expand, extended: bool) -> FilterSpec:
+    spec: FilterSpec = {"filter": "grep", "patterns": [], "extended": extended}
     words = list(args)
     positional: list[str] = []
     while words:
@@ -39,8 +40,8 @@ def parse(args: list, expand: Expand, extended: bool) -> dict:
         if text.startswith("--") and "=" not in text[2:] or text in _GREP_LONG:
             if text not in _GREP_LONG:
                 raise Manual(f"grep option {text[:30]} is not supported by the executor's grep")
-            if _GREP_LONG[text]:
-                spec[_GREP_BOOL[_GREP_LONG[text]]] = True
+            if (letter := _GREP_LONG[text]) is not None:
+                spec[_GREP_BOOL[letter]] = True
             continue
         m = re.fullmatch(r"--(after|before|context|max-count)=(\d{1,4})", text)
         if m:
@@ -100,7 +101,7 @@ def _bre(pattern: str) -> str:
     return "".join(out)
 
 
-def compile_pattern(spec: dict, pattern: str):
+def compile_pattern(spec: FilterSpec, pattern: str) -> regex.Pattern[str]:
     if spec.get("fixed"):
         body = regex.escape(pattern)
     else:
@@ -117,7 +118,7 @@ def compile_pattern(spec: dict, pattern: str):
                      f"({exc})") from None
 
 
-def matcher(spec: dict) -> Callable[[str], bool]:
+def matcher(spec: FilterSpec) -> Callable[[str], bool]:
     compiled = [compile_pattern(spec, p) for p in spec["patterns"]]
     deadline = time.monotonic() + PATTERN_SECONDS
 
@@ -137,7 +138,7 @@ def _lines(text: str) -> list[str]:
     return text.splitlines()
 
 
-def run(spec: dict, text: str) -> str:
+def run(spec: FilterSpec, text: str) -> str:
     match = matcher(spec)
     lines = _lines(text)
     hits = [i for i, line in enumerate(lines) if match(line)]
@@ -145,8 +146,9 @@ def run(spec: dict, text: str) -> str:
         hits = hits[:spec["max_count"]]
     if spec.get("count"):
         return f"{len(hits)}\n"
-    before = spec.get("before", spec.get("context", 0))
-    after = spec.get("after", spec.get("context", 0))
+    context: int = spec.get("context", 0)
+    before: int = spec.get("before", context)
+    after: int = spec.get("after", context)
     shown: list[int] = []
     for i in hits:
         for j in range(max(0, i - before), min(len(lines), i + after + 1)):

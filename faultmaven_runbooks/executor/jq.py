@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
-from .operation import FilterError, Manual, Refused
+from .operation import FilterError, FilterSpec, Manual, Refused
 
 MAX_PROGRAM = 500
 MAX_OUTPUTS = 10_000
@@ -21,12 +22,16 @@ _TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-?\d+(?:\.\d+)?)|
 _BUILTINS = {"select", "length", "keys", "not", "and", "or", "true", "false", "null"}
 
 
+# A parsed program: ("field", "name"), ("then", node, node), ("cmp", "==", node, node), ...
+Node = tuple[Any, ...]
+
+
 class JqError(FilterError):
     """The program failed on this input, as jq would (the message says why)."""
 
 
-def parse_args(args: list[str]) -> dict:
-    spec: dict = {"filter": "jq", "raw": False, "compact": False, "sort": False}
+def parse_args(args: list[str]) -> FilterSpec:
+    spec: FilterSpec = {"filter": "jq", "raw": False, "compact": False, "sort": False}
     program = None
     for a in args:
         if a.startswith("-") and program is None or a.startswith("--"):
@@ -37,8 +42,8 @@ def parse_args(args: list[str]) -> dict:
                 if flag not in flags:
                     # --arg/--argjson bind variables, -f/--from-file and --slurpfile read files, -n ignores input
                     raise Manual(f"jq option {a[:20]} is not supported by the executor (only -r, -c, -S, -M, -e)")
-                if flags[flag]:
-                    spec[flags[flag]] = True
+                if (setting := flags[flag]) is not None:
+                    spec[setting] = True
             continue
         if program is not None:
             raise Refused(f"jq reads the file {a[:40]}; the executor's jq only filters the output of the command "
@@ -58,8 +63,8 @@ class _Parser:
         self.tokens: list[tuple[str, str]] = []
         for m in _TOKEN.finditer(text):
             kind = m.lastgroup
-            if kind == "bad":
-                raise Manual(f"the jq program uses {m.group(kind)!r}, which is beyond field selection "
+            if kind is None or kind == "bad":
+                raise Manual(f"the jq program uses {m.group(0).strip()!r}, which is beyond field selection "
                              "(paths, select, length, keys)")
             self.tokens.append((kind, m.group(kind)))
         self.i = 0
@@ -76,34 +81,34 @@ class _Parser:
         self.i += 1
         return tok
 
-    def parse(self):
+    def parse(self) -> Node:
         node = self.pipe()
         if self.i != len(self.tokens):
             raise Manual(f"the jq program uses {self.peek()!r}, which is beyond field selection")
         return node
 
-    def pipe(self):
+    def pipe(self) -> Node:
         node = self.logic()
         while self.peek() == "|":
             self.take()
             node = ("pipe", node, self.logic())
         return node
 
-    def logic(self):
+    def logic(self) -> Node:
         node = self.compare()
         while self.peek() in ("and", "or"):
             op = self.take()[1]
             node = (op, node, self.compare())
         return node
 
-    def compare(self):
+    def compare(self) -> Node:
         node = self.postfix()
         if self.peek() in ("==", "!=", "<", ">", "<=", ">="):
             op = self.take()[1]
             node = ("cmp", op, node, self.postfix())
         return node
 
-    def postfix(self):
+    def postfix(self) -> Node:
         node = self.primary()
         while self.peek() in (".", "[", "?"):
             if self.peek() == "?":
@@ -113,7 +118,7 @@ class _Parser:
                 node = ("then", node, self.suffix())
         return node
 
-    def suffix(self):
+    def suffix(self) -> Node:
         if self.peek() == ".":
             self.take()
             kind, value = self.tokens[self.i] if self.i < len(self.tokens) else ("", "")
@@ -137,7 +142,7 @@ class _Parser:
             return ("field", json.loads(value))
         raise Manual("the jq program indexes with something other than a number or a string")
 
-    def primary(self):
+    def primary(self) -> Node:
         kind, value = self.take()
         if value == ".":
             nxt = self.tokens[self.i] if self.i < len(self.tokens) else ("", "")
@@ -165,16 +170,16 @@ class _Parser:
         raise Manual(f"the jq program uses {value!r}, which is beyond field selection (paths, select, length, keys)")
 
 
-def _truthy(value) -> bool:
+def _truthy(value: Any) -> bool:
     return value is not None and value is not False
 
 
-def _type(value) -> str:
+def _type(value: Any) -> str:
     names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
     return names.get(type(value), "number")
 
 
-def _order(value):
+def _order(value: Any) -> tuple[int, Any]:
     rank = {"null": 0, "boolean": 1, "number": 2, "string": 3, "array": 4, "object": 5}[_type(value)]
     if isinstance(value, dict):
         return (rank, [(k, _order(value[k])) for k in sorted(value)])
@@ -183,7 +188,7 @@ def _order(value):
     return (rank, value if value is not None else 0)
 
 
-def _eval(node, value) -> list:
+def _eval(node: Node, value: Any) -> list[Any]:
     op = node[0]
     if op == "identity":
         return [value]
@@ -222,7 +227,7 @@ def _eval(node, value) -> list:
         return [value for cond in _eval(node[1], value) if _truthy(cond)]
     if op == "cmp":
         _, cmp, left, right = node
-        out = []
+        out: list[bool] = []
         for r in _eval(right, value):
             for lv in _eval(left, value):
                 a, b = _order(lv), _order(r)
@@ -258,9 +263,10 @@ def _eval(node, value) -> list:
     raise JqError(f"unknown jq operation {op}")
 
 
-def _inputs(text: str) -> list:
+def _inputs(text: str) -> list[Any]:
     decoder = json.JSONDecoder()
-    values, i = [], 0
+    values: list[Any] = []
+    i = 0
     while True:
         while i < len(text) and text[i] in " \t\r\n":
             i += 1
@@ -268,13 +274,15 @@ def _inputs(text: str) -> list:
             return values
         try:
             value, i = decoder.raw_decode(text, i)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise JqError(f"the input is not JSON ({exc.msg} at character {exc.pos}); add -o json to the "
                           "command before the pipe") from None
+        except ValueError as exc:  # valid JSON Python will not read: an integer over 4300 digits
+            raise JqError(f"the input cannot be read as JSON ({str(exc)[:80]})") from None
         values.append(value)
 
 
-def _dump(value, spec: dict) -> str:
+def _dump(value: Any, spec: FilterSpec) -> str:
     if spec.get("raw") and isinstance(value, str):
         return value
     if spec.get("compact"):
@@ -282,7 +290,7 @@ def _dump(value, spec: dict) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=spec.get("sort", False), indent=2)
 
 
-def run(spec: dict, text: str) -> str:
+def run(spec: FilterSpec, text: str) -> str:
     tree = _Parser(spec["program"]).parse()
     out: list[str] = []
     for value in _inputs(text):

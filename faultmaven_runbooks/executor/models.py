@@ -35,6 +35,7 @@ Outcome = Literal[
 ]
 FAILING_OUTCOMES = frozenset({"all_refused", "no_cluster", "failed", "interrupted"})
 Mode = Literal["manual", "semi-automated", "fully-automated"]
+Risk = Literal["low", "high"]
 
 
 def _drop_titles(schema: dict) -> None:
@@ -93,7 +94,7 @@ class StepResult(BaseModel):
     section: str = ""
     option: str | None = Field(None, description="The alternative this change belongs to.")
     classification: Classification
-    risk: Literal["low", "high"] | None = None
+    risk: Risk | None = None
     operation: str | None = Field(None, description="The typed operation, e.g. 'get pods/web-1 in production'.")
     binds: str | None = Field(None, description="Variables this set-up step gives the later steps, e.g. "
                                                 "'CDI_NAMESPACE -> cdi_namespace (read from the cluster)'.")

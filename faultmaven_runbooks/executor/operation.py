@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 CHANGE_VERBS = {
     "rollout-restart", "rollout-undo", "rollout-pause", "rollout-resume", "scale", "patch",
     "set-resources", "delete", "cordon", "uncordon", "label", "annotate",
 }
+
+# What a read's output is piped through: `{"filter": "grep", "patterns": [...], ...}`. Plain JSON,
+# because it is part of the plan the approval hash covers; each filter module reads its own keys.
+FilterSpec = dict[str, Any]
 
 
 @dataclass

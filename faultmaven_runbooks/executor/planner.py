@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from ..errors import InvalidInput
 from ..models import Runbook
 from .commands import ParsedStep, parse_step
-from .models import ClusterIdentity, ExecuteParameters, Option, Rollback
-from .operation import Refused
+from .models import Classification, ClusterIdentity, ExecuteParameters, Option, Rollback
+from .operation import Operation, Refused
 from .placeholders import flatten_context
 from .policy import Policy
 from .structure import Shape, align
@@ -38,8 +38,16 @@ class PlannedStep:
     option: str | None = None
 
     @property
-    def classification(self) -> str:
+    def classification(self) -> Classification:
         return self.parsed.classification
+
+    @property
+    def operation(self) -> Operation:
+        """The typed operation of a read or a change step (set-up, manual and refused steps may
+        have none: asking one of them for it is a bug in the caller)."""
+        if self.parsed.operation is None:
+            raise RuntimeError(f"step {self.number} ({self.classification}) has no operation to run")
+        return self.parsed.operation
 
     @property
     def is_change(self) -> bool:
@@ -128,8 +136,7 @@ def _find_options(plan: Plan) -> None:
 
 
 def _target(p: PlannedStep) -> tuple[str, str | None]:
-    op = p.parsed.operation
-    return op.kind, op.name
+    return p.operation.kind, p.operation.name
 
 
 def _find_rollbacks(plan: Plan) -> None:
@@ -186,7 +193,7 @@ def _named_section(plan: Plan, wanted: str) -> set[int]:
         sections = sorted({p.shape.section.split(" > ")[-1] for p in plan.every.values()})
         raise InvalidInput(f"runbook {plan.runbook_id!r} has no section {wanted!r} with steps; sections: "
                            + ", ".join(sections)[:400])
-    options = sorted({plan.every[n].option for n in found if plan.every[n].option and plan.every[n].is_change})
+    options = sorted({p.option for p in (plan.every[n] for n in found) if p.option and p.is_change})
     if len(options) > 1:
         labels = "; ".join(f"{o.id}: {o.label[:60]}" for o in plan.options if o.id in options)
         raise InvalidInput(f"section {wanted!r} holds alternatives ({labels}); name one with option")
@@ -195,7 +202,7 @@ def _named_section(plan: Plan, wanted: str) -> set[int]:
 
 def _check_together(plan: Plan) -> None:
     chosen = {p.number for p in plan.steps}
-    options = {}
+    options: dict[str, int] = {}  # option id -> its first chosen change
     for p in plan.steps:
         if p.is_change and p.option:
             options.setdefault(p.option, p.number)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, TypeGuard
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import InvalidInput
-from .models import Mode
+from .models import Mode, Risk
 from .operation import Operation, Refused
 from .vocabulary import BUILTIN_GROUPS, HIGH_RISK_PATCH_KEYS, REPLICA_KEYS
 
@@ -125,7 +127,7 @@ class Policy(BaseModel):
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= self.max_replicas:
                 raise Refused(f"{where}={str(value)[:20]} is outside 0..{self.max_replicas} (policy max_replicas)")
 
-    def risk(self, op: Operation) -> tuple[str, str | None]:
+    def risk(self, op: Operation) -> tuple[Risk, str | None]:
         """'low' only for changes the policy lists; a patch of scheduling keys is always 'high'."""
         keys = _patch_keys(op.options.get("patch")) & HIGH_RISK_PATCH_KEYS if op.verb == "patch" else set()
         if keys:
@@ -180,7 +182,7 @@ def load_policy(path: Path | None) -> Policy:
     return policy
 
 
-def _walk(body: object):
+def _walk(body: object) -> Iterator[tuple[str, Any]]:
     if isinstance(body, dict):
         for key, value in body.items():
             yield key, value
@@ -190,7 +192,7 @@ def _walk(body: object):
             yield from _walk(value)
 
 
-def _json_patch(body: object) -> bool:
+def _json_patch(body: object) -> TypeGuard[list[dict[str, Any]]]:
     return isinstance(body, list) and all(isinstance(e, dict) and "op" in e and "path" in e for e in body)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from typing import Any
 
 import yaml
 
@@ -38,14 +39,10 @@ def trim(text: str, limit: int) -> str:
     return cut + f"\n... [trimmed: {len(text) - limit} more characters; narrow the step (--tail, a name)]"
 
 
-def clean_object(obj: object, kind: str | None = None) -> object:
+def clean_object(obj: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     """A copy of an API object that is safe to show: no Secret or ConfigMap values, no secret env."""
-    if isinstance(obj, list):
-        return [clean_object(v) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
     kind = kind or obj.get("kind", "")
-    out: dict = {}
+    out: dict[str, Any] = {}
     for key, value in obj.items():
         if key in _DROP_KEYS:
             continue
@@ -61,10 +58,19 @@ def clean_object(obj: object, kind: str | None = None) -> object:
             continue
         if key == "items" and isinstance(value, list):
             item_kind = kind[:-4] if kind.endswith("List") else kind
-            out[key] = [clean_object(v, item_kind) for v in value]
+            out[key] = [_clean(v, item_kind) for v in value]
             continue
-        out[key] = clean_object(value, None if isinstance(value, dict) and "kind" in value else kind)
+        out[key] = _clean(value, None if isinstance(value, dict) and "kind" in value else kind)
     return out
+
+
+def _clean(value: object, kind: str | None) -> object:
+    """Any value inside an object: objects are cleaned, lists item by item, the rest kept."""
+    if isinstance(value, list):
+        return [_clean(v, None) for v in value]
+    if isinstance(value, dict):
+        return clean_object(value, kind)
+    return value
 
 
 def _clean_env(entry: object) -> object:

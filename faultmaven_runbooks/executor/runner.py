@@ -11,8 +11,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .apiresult import KubeError, Outcome
 from .findings import Analysis
-from .kube import KubeError, KubeGateway, Outcome
+from .kube import KubeGateway
 from .models import ExecutionResult, StepResult
 from .operation import Refused
 from .planner import PlannedStep
@@ -72,12 +73,14 @@ def preview_step(p: PlannedStep, policy: Policy, derivable: set[str],
                  bound_by: dict[str, int] | None = None) -> StepResult:
     """A step as `plan` shows it: nothing ran; what it needs, and whether execute can read it."""
     res = new_result(p)
-    res.result = p.classification if p.classification in ("manual", "refused") else \
-        ("skipped" if p.parsed.missing else "planned")
+    if p.classification == "manual" or p.classification == "refused":
+        res.result = p.classification
+    else:
+        res.result = "skipped" if p.parsed.missing else "planned"
     if p.parsed.missing:
         res.reason = needs(p, derivable, bound_by or {})
     if p.is_change and p.classification == "change":
-        res.risk, why = policy.risk(p.parsed.operation)
+        res.risk, why = policy.risk(p.operation)
         res.reason = res.reason or why
     return res
 
@@ -91,9 +94,9 @@ class Runner:
         return trim(redact_text(text), self.output_chars)
 
     def step(self, p: PlannedStep, mode: str, dry_run: bool, state: RunState) -> StepResult:
-        ps, op = p.parsed, p.parsed.operation
+        ps = p.parsed
         res = new_result(p)
-        if ps.classification in ("manual", "refused"):
+        if ps.classification == "manual" or ps.classification == "refused":
             res.result = ps.classification
             return res
         if ps.classification == "setup":
@@ -101,6 +104,7 @@ class Runner:
             res.reason = f"needs {', '.join(ps.missing)}" if ps.missing else None
             res.dry_run = False
             return res
+        op = p.operation
         if op.change:
             res.risk, why = self.policy.risk(op)
             res.reason = res.reason or why
@@ -110,7 +114,7 @@ class Runner:
             return res
         if mode == "manual":
             return res
-        if state.no_cluster is not None:
+        if state.no_cluster is not None or state.gateway is None:  # no gateway: only in manual mode, above
             res.result = "skipped"
             return res
         if _target(p) in state.failed_targets:
@@ -146,7 +150,7 @@ class Runner:
 
     def run(self, plan: list[PlannedStep], mode: str, dry_run: bool, state: RunState,
             progress: Progress | None = None) -> list[StepResult]:
-        results = []
+        results: list[StepResult] = []
         for i, p in enumerate(plan):
             if progress:
                 progress(i, len(plan), f"step {p.number}: {p.parsed.command}"[:200])
@@ -191,7 +195,7 @@ def settle(record: ExecutionResult, mode: str, state: RunState) -> None:
                               "dry_run=false to ask a person to approve them")
     short = [s for s in record.steps if s.result == "skipped" and (s.reason or "").startswith("needs ")]
     if short and record.outcome in ("ok", "failed", "needs_approval"):
-        names = sorted({n.strip() for s in short for n in s.reason.removeprefix("needs ").split(",")})
+        names = sorted({n.strip() for s in short for n in (s.reason or "").removeprefix("needs ").split(",")})
         note = f"{len(short)} step(s) skipped for missing context values ({', '.join(names)}): pass them in context"
         if state.problems:
             note += f" ({state.problems[0]})"

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from ..clock import Clock
 from ..errors import Conflict, Forbidden, InvalidInput, RunbookError
 from ..library.store import RunbookLibrary
+from ..models import Runbook
 from . import applying
-from .approvals import ApprovalExpired, check_approver, check_open, new_approval, record_decision
+from .approvals import ApprovalExpired, check_approver, check_open, decide, mark_expired, new_approval
 from .approvers import Approvers
 from .audit import AuditLog
 from .bindings import Binder
@@ -27,7 +28,8 @@ from .derive import DERIVABLE, WORKLOAD_KEYS, Deriver
 from .findings import recommend
 from .kube import KubeGateway
 from .models import (
-    ClusterIdentity, ExecuteParameters, ExecutionList, ExecutionResult, ExecutionSummary, PlanPreview,
+    ClusterIdentity, ExecuteParameters, ExecutionList, ExecutionResult, ExecutionStatus, ExecutionSummary, Outcome,
+    PlanPreview,
 )
 from .planner import Plan, analyse, plan_hash, select
 from .policy import Policy, load_policy
@@ -87,7 +89,7 @@ class ExecutionService:
             self._connection[0].close()
 
     # -- plans ---------------------------------------------------------------------------------
-    def _plan(self, runbook, context: dict | None, params: ExecuteParameters) -> Plan:
+    def _plan(self, runbook: Runbook, context: dict | None, params: ExecuteParameters) -> Plan:
         return select(analyse(runbook, context, self.policy), params, runbook)
 
     @staticmethod
@@ -124,18 +126,20 @@ class ExecutionService:
         runbook = self.library.get(runbook_id)
         mode = self.policy.effective_mode(params.mode, params.auto_execute)
         plan = self._plan(runbook, context, params)
+        gateway: KubeGateway | None
+        cluster: ClusterIdentity | None
         try:
             gateway, cluster = self.connection()
             state = RunState(gateway)
         except NoCluster as exc:
             # Manual mode runs nothing, so it needs no cluster; any other mode says why once.
-            cluster, state = None, RunState(None, no_cluster=None if mode == "manual" else str(exc))
+            gateway, cluster, state = None, None, RunState(None, no_cluster=None if mode == "manual" else str(exc))
         given = dict(context or {})
         derived: dict[str, str] = {}
         exec_id = "exec-" + uuid.uuid4().hex[:12]
-        if state.no_cluster is None and mode != "manual":
-            plan, given, derived = self._bind(runbook, plan, params, given, state, exec_id, requester)
-            plan, given, more = self._derive(runbook, plan, params, given, state)
+        if gateway is not None and mode != "manual":
+            plan, given, derived = self._bind(runbook, plan, params, given, state, gateway, exec_id, requester)
+            plan, given, more = self._derive(runbook, plan, params, given, state, gateway)
             derived.update(more)
         digest = plan_hash(runbook.id, plan.steps, cluster)
         self.audit.record("execute.plan", execution_id=exec_id, runbook_id=runbook.id, requester=requester, mode=mode,
@@ -166,14 +170,15 @@ class ExecutionService:
                                            self.clock(), self.approvers.count() > 0)
         settle(record, mode, state)
         if auto:
-            return self._auto_apply(record, plan, auto, state, started)
+            return self._auto_apply(record, plan, auto, started)
         self.store.add(record)
         self.audit.record("execute.finish", execution_id=exec_id, runbook_id=runbook.id, requester=requester,
                           status=record.status, plan_hash=digest, summary=summary(record))
         self._count(record, time.monotonic() - started)
         return record
 
-    def _bind(self, runbook, plan: Plan, params, given: dict, state: RunState, exec_id: str, requester: str):
+    def _bind(self, runbook: Runbook, plan: Plan, params: ExecuteParameters, given: dict, state: RunState,
+              gateway: KubeGateway, exec_id: str, requester: str) -> tuple[Plan, dict, dict[str, str]]:
         """Set-up lines: run their reads and bind the values the later steps need (bindings.py);
         each read is audited before it is sent, like every step."""
         if not plan.bound_by:
@@ -183,7 +188,7 @@ class ExecutionService:
             self.audit.record("execute.bind", execution_id=exec_id, runbook_id=runbook.id, requester=requester,
                               step=step, operation=operation)
 
-        binder = Binder(state.gateway, audit)
+        binder = Binder(gateway, audit)
         binder.run(plan, given, lambda ctx: analyse(runbook, ctx, self.policy))
         state.prefetched, state.problems = binder.outcomes, state.problems + binder.problems
         if not binder.values:
@@ -191,12 +196,13 @@ class ExecutionService:
         given = {**given, **binder.values}
         return self._plan(runbook, given, params), given, dict(binder.sources)
 
-    def _derive(self, runbook, plan: Plan, params, given: dict, state: RunState):
+    def _derive(self, runbook: Runbook, plan: Plan, params: ExecuteParameters, given: dict, state: RunState,
+                gateway: KubeGateway) -> tuple[Plan, dict, dict[str, str]]:
         # only steps that could run are worth reading the cluster for
         missing = {m for p in plan.steps if p.classification in ("read", "change") for m in p.parsed.missing}
         if not missing:
             return plan, given, {}
-        deriver = Deriver(state.gateway, self.policy, plan.flat.get("namespace"))
+        deriver = Deriver(gateway, self.policy, plan.flat.get("namespace"))
         deriver.derive(plan.flat, missing)
         state.problems = state.problems + deriver.problems
         found = {k: v for k, v in deriver.values.items() if k in missing}  # only what the plan lacks
@@ -205,15 +211,17 @@ class ExecutionService:
         given = {**given, **found}
         return self._plan(runbook, given, params), given, {k: deriver.sources[k] for k in found}
 
-    def _auto_apply(self, record: ExecutionResult, plan: Plan, auto: list[int], state: RunState, started: float):
+    def _auto_apply(self, record: ExecutionResult, plan: Plan, auto: list[int], started: float) -> ExecutionResult:
         """Fully-automated mode: the policy's low-risk changes apply without an approval, crash-safe."""
         waiting, record.approval = record.approval, None
         who = {"execution_id": record.execution_id, "runbook_id": record.runbook_id,
                "requester": record.requester, "approver": "policy:fully-automated", "plan_hash": record.plan_hash}
         record = applying.start(self.store, record, self._now())
         applying.audit_applying(self.audit, record, auto)
-        ok = applying.send(self.store, self.audit, self.runner, state.gateway, record, plan.every, auto, who)
+        ok = applying.send(self.store, self.audit, self.runner, self.connection()[0], record, plan.every, auto, who)
         record.approval = waiting
+        status: ExecutionStatus
+        outcome: Outcome
         if waiting is not None:
             status, outcome, message = "awaiting_approval", "needs_approval", record.message
         else:
@@ -251,7 +259,7 @@ class ExecutionService:
             if isinstance(exc, ApprovalExpired):
                 self._expire(record)
             raise
-        return self._decide(record, plan, approver, decision, reason, via, base)
+        return self._decide(record, plan, approver, reason, via, base)
 
     def _check(self, record: ExecutionResult, approver: str) -> Plan:
         runbook = self.library.get(record.runbook_id)
@@ -270,41 +278,31 @@ class ExecutionService:
         return plan
 
     def _expire(self, record: ExecutionResult) -> None:
-        def change(rec: ExecutionResult) -> None:
-            rec.approval.status, rec.status, rec.outcome, rec.updated = "expired", "expired", "expired", self._now()
-            rec.message = f"the approval request expired at {rec.approval.expires_at}; nothing was applied"
         try:
-            self.store.transition(record.execution_id, "awaiting_approval", change)
+            self.store.transition(record.execution_id, "awaiting_approval", lambda rec: mark_expired(rec, self._now()))
             self.audit.record("approval.expired", execution_id=record.execution_id, plan_hash=record.plan_hash)
         except Conflict:
             pass
 
-    def _decide(self, record, plan: Plan, approver, decision, reason, via, base) -> ExecutionResult:
-        approve = decision == "approve"
-        changes = list(record.approval.changes)
-
-        def decided(rec: ExecutionResult) -> None:
-            record_decision(rec.approval, approver=approver, approve=approve, via=via, reason=reason, now=self.clock())
-            if not approve:
-                for res in rec.steps:
-                    if res.result == "pending_approval":
-                        res.result = "rejected"
-                        res.reason = f"rejected by {approver}" + (f": {reason}" if reason else "")
-                rec.status, rec.outcome, rec.updated = "rejected", "rejected", self._now()
-                rec.message = f"rejected by {approver}; nothing was applied"
-
-        record = applying.decide(self.store, record, self._now(), decided)
+    def _decide(self, record: ExecutionResult, plan: Plan | None, approver: str, reason: str | None, via: str,
+                base: dict) -> ExecutionResult:
+        """`plan`: the checked plan an approval applies; None for a rejection."""
+        approve = plan is not None
+        changes = list(record.approval.changes) if record.approval else []
+        record = applying.decide(self.store, record, self._now(), lambda rec: decide(
+            rec, approver=approver, approve=approve, via=via, reason=reason, now=self.clock()))
         self.audit.record("approval." + ("approved" if approve else "rejected"), **base, reason=reason)
-        if not approve:
+        if plan is None:
             self.audit.record("execute.finish", **base, status=record.status, summary=summary(record))
             return record
         applying.audit_applying(self.audit, record, changes)
         ok = applying.send(self.store, self.audit, self.runner, self.connection()[0], record, plan.every, changes, base)
-        failed = next((s for s in record.steps if s.result == "failed"), None)
+        # the first change that did not apply: failed, refused (discovery named a denied group) or interrupted
+        stopped = next((s for s in record.steps if s.step in changes and s.result != "success"), None)
+        message = f"approved by {approver}; applied step(s) {changes}" if ok or stopped is None else \
+            f"step {stopped.step} {stopped.result}: {stopped.reason}"
         record = applying.finish(self.store, self.audit, record, "completed" if ok else "failed", self._now(),
-                                 "ok" if ok else "failed",
-                                 f"approved by {approver}; applied step(s) {changes}" if ok else
-                                 f"step {failed.step} failed: {failed.reason}", base)
+                                 "ok" if ok else "failed", message, base)
         self._count(record, None)
         return record
 

@@ -124,6 +124,11 @@ class _Lexer:
             return True
         return False
 
+    def _take(self, m: re.Match[str]) -> str:
+        """Consume a match made at the cursor and return its text."""
+        self.i = m.end()
+        return m.group(0)
+
     def _blanks(self) -> None:
         while self.i < len(self.text) and self.text[self.i] in " \t":
             self.i += 1
@@ -145,16 +150,13 @@ class _Lexer:
             c = self.text[self.i]
             if c in " \t" or c == "|" or (stop and c == stop):
                 break
-            if c in ";&>()" or (c == "<" and not HOLE.match(self.text, self.i)):
+            hole = HOLE.match(self.text, self.i) if c == "<" else None
+            if c in ";&>()" or (c == "<" and hole is None):
                 break
-            if c == "<":  # a <placeholder>, spaces and all
-                m = HOLE.match(self.text, self.i)
-                buf.append(m.group(0))
-                self.i = m.end()
-            elif self.text.startswith("{{", self.i) and ALERT_LABEL.match(self.text, self.i):
-                m = ALERT_LABEL.match(self.text, self.i)
-                buf.append(m.group(0))
-                self.i = m.end()
+            if hole is not None:  # a <placeholder>, spaces and all
+                buf.append(self._take(hole))
+            elif self.text.startswith("{{", self.i) and (label := ALERT_LABEL.match(self.text, self.i)):
+                buf.append(self._take(label))
             elif c == "'":
                 flush()
                 end = self.text.find("'", self.i + 1)
@@ -193,10 +195,8 @@ class _Lexer:
             if c == "\\" and self.peek(2)[1:] in ('"', "\\", "$", "`"):
                 buf.append(self.text[self.i + 1])
                 self.i += 2
-            elif c == "{" and ALERT_LABEL.match(self.text, self.i):
-                m = ALERT_LABEL.match(self.text, self.i)
-                buf.append(m.group(0))
-                self.i = m.end()
+            elif c == "{" and (label := ALERT_LABEL.match(self.text, self.i)):
+                buf.append(self._take(label))
             elif c in "$`":
                 if buf:
                     parts.append(Part("text", "".join(buf), '"'))
@@ -237,8 +237,7 @@ class _Lexer:
         m = _NAME.match(t, i + 1)
         if not m:
             raise Manual(f"uses shell expansion ({t[i:i + 2]!r}); only $VAR and ${{VAR}} are read as context values")
-        self.i = m.end()
-        return Part("var", m.group(0), quoted)
+        return Part("var", self._take(m), quoted)
 
     # -- set-up lines ----------------------------------------------------------------------------
     def _split_assignments(self, stages: list[list[Word]]) -> Line:

@@ -114,6 +114,13 @@ def test_a_pattern_that_backtracks_forever_ends_the_step_not_the_server():
         filters.apply(spec, ("a" * 40 + "!\n") * 50)
 
 
+def test_jq_on_json_python_cannot_read_is_a_filter_error_not_a_crash():
+    # A 5000-digit integer is valid JSON, but Python refuses to convert it (a plain ValueError,
+    # which has no .msg/.pos): the step must fail with a reason, not raise AttributeError.
+    with pytest.raises(FilterError, match="cannot be read as JSON"):
+        jq.run(jq.parse_args([".a"]), '{"a": ' + "1" * 5000 + "}")
+
+
 @pytest.mark.parametrize("program", ["env", "$ENV", "input_filename", 'import "x" as $x; $x', "[limit(9; repeat(1))]",
                                      '.a + "b"', "@sh", ".[] as $x | $x", 'if . then 1 else 2 end', "getpath([\"a\"])"])
 def test_jq_beyond_field_selection_is_manual(program):

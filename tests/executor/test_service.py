@@ -77,6 +77,21 @@ def test_reject_applies_nothing(executor, kube):
     assert kube.changes() == []
 
 
+def test_an_approved_change_cut_short_without_an_api_error_is_reported_not_crashed(executor, kube, monkeypatch):
+    result = executor.execute("exec-sampler", CTX, {"dry_run": False, "steps": [9]})
+    route = kube.route
+
+    def proxy_page(method, path, query, body, content_type):  # a proxy answering the real PATCH with a page
+        if method == "PATCH" and query.get("dryRun") != "All":
+            return 200, "<html>502 upstream</html>"
+        return route(method, path, query, body, content_type)
+
+    monkeypatch.setattr(kube, "route", proxy_page)
+    done = executor.approve(result.execution_id, "alice")
+    assert done.status == "failed" and done.steps[0].result == "interrupted"
+    assert done.message.startswith("step 9 interrupted: the server stopped while this change was being sent")
+
+
 def test_approval_expires_on_the_injected_clock(executor, kube, clock):
     result = executor.execute("exec-sampler", CTX, {"dry_run": False, "steps": [10]})
     clock.advance(seconds=executor.policy.approval_ttl_seconds + 1)
