@@ -9,6 +9,7 @@ import datetime as dt
 from ..errors import Conflict, Forbidden
 from .models import Approval, ExecutionResult
 
+
 class ApprovalExpired(Conflict):
     """The approval request timed out before anyone decided."""
 

@@ -25,8 +25,9 @@ class ChangeError(Exception):
 
 
 def restart_patch(now: dt.datetime | None = None) -> tuple[dict, str]:
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
-    return {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}, STRATEGIC
+    stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+    annotations = {"kubectl.kubernetes.io/restartedAt": stamp}
+    return {"spec": {"template": {"metadata": {"annotations": annotations}}}}, STRATEGIC
 
 
 def pause_patch(paused: bool) -> tuple[dict, str]:
@@ -42,7 +43,8 @@ def resources_patch(op: Operation, live: dict) -> tuple[dict, str]:
     names = [c.get("name") for c in containers]
     wanted = op.options.get("container")
     if wanted and wanted not in names:
-        raise ChangeError(f"container {wanted!r} not found in {op.kind[:-1]} {op.name} (containers: {', '.join(map(str, names))})")
+        raise ChangeError(f"container {wanted!r} not found in {op.kind[:-1]} {op.name} "
+                          f"(containers: {', '.join(map(str, names))})")
     targets = [wanted] if wanted else names
     resources = {k: op.options[k] for k in ("limits", "requests") if op.options.get(k)}
     body = {"spec": {"template": {"spec": {"containers": [{"name": n, "resources": resources} for n in targets]}}}}
@@ -91,7 +93,8 @@ def undo_revision_patch(op: Operation, revisions: list[dict], live: dict) -> tup
     current = max(by_rev)
     target = op.options.get("to_revision") or max([r for r in by_rev if r < current], default=0)
     if target not in by_rev:
-        raise ChangeError(f"{op.kind[:-1]} {op.name} has no revision {target} to roll back to (known: {sorted(by_rev)})")
+        raise ChangeError(f"{op.kind[:-1]} {op.name} has no revision {target} to roll back to "
+                          f"(known: {sorted(by_rev)})")
     data = by_rev[target].get("data")
     if not isinstance(data, dict):
         raise ChangeError(f"revision {target} carries no template data")
@@ -105,7 +108,8 @@ def _owned_revisions(kind: str, owners: list[dict], live: dict) -> Iterator[tupl
         meta = item.get("metadata") or {}
         if uid and uid not in [o.get("uid") for o in meta.get("ownerReferences") or []]:
             continue
-        rev = (meta.get("annotations") or {}).get(REVISION_ANNOTATION) if kind == "deployments" else item.get("revision")
+        annotations = meta.get("annotations") or {}
+        rev = annotations.get(REVISION_ANNOTATION) if kind == "deployments" else item.get("revision")
         if rev is None:
             continue
         try:
@@ -130,7 +134,8 @@ def history(kind: str, owners: list[dict], live: dict) -> str:
     rows = []
     for rev, item in _owned_revisions(kind, owners, live):
         meta = item.get("metadata") or {}
-        rows.append((rev, (meta.get("annotations") or {}).get("kubernetes.io/change-cause", "<none>"), meta.get("name")))
+        cause = (meta.get("annotations") or {}).get("kubernetes.io/change-cause", "<none>")
+        rows.append((rev, cause, meta.get("name")))
     if not rows:
         return "No rollout history found."
     return "REVISION  CHANGE-CAUSE  FROM\n" + "\n".join(f"{r:<9} {c}  {n}" for r, c, n in sorted(rows))

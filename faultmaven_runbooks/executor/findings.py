@@ -18,6 +18,7 @@ WARNING_REASONS = ("BackOff", "FailedScheduling", "FailedMount", "FailedAttachVo
 _LOG_ERROR = re.compile(r"\b(error|err|fatal|panic|exception|traceback|fail(ed|ure)?|refused|denied|timed? ?out|"
                         r"not set|missing|cannot|can't|unable|killed|out of memory|oom)\b", re.I)
 _MEMORY = re.compile(r"out of memory|\boom|memory limit|heap", re.I)
+_IMAGE_PULL = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName")
 MAX_FINDINGS = 25
 
 
@@ -90,7 +91,7 @@ class Analysis:
             if last:
                 parts.append(f"last terminated {_exit(last)}")
             if parts and (waiting.get("reason") or now_term or last or not cs.get("ready")):
-                kind = "image_pull" if waiting.get("reason") in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName") \
+                kind = "image_pull" if waiting.get("reason") in _IMAGE_PULL \
                     else "oomkilled" if "OOMKilled" in (last.get("reason"), now_term.get("reason")) \
                     else "crashloop" if waiting.get("reason") == "CrashLoopBackOff" else "container"
                 self.add(kind, who, f"{who}: " + "; ".join(parts), step)
@@ -115,8 +116,8 @@ class Analysis:
                 (" (previous container)" if log.get("previous") else "")
             # the same lines read twice (with and without -c) are one finding
             kind = "log_oom" if any(_MEMORY.search(x) for x in lines) else "log_error"
-            self.add(kind, f"{log.get('pod')}:{lines[-3:]}", f"logs of {where}: " + " | ".join(repr(x) for x in lines[-3:]),
-                     step)
+            tail = " | ".join(repr(x) for x in lines[-3:])
+            self.add(kind, f"{log.get('pod')}:{lines[-3:]}", f"logs of {where}: {tail}", step)
 
     def _history(self, step, history: dict) -> None:
         revisions = history.get("revisions") or []
@@ -144,8 +145,9 @@ class Analysis:
             bad = (c.get("type") == "Ready" and c.get("status") != "True") or \
                 (str(c.get("type", "")).endswith("Pressure") and c.get("status") == "True")
             if bad:
+                reason = f" ({c.get('reason')})" if c.get("reason") else ""
                 self.add("node_condition", f"{name}:{c.get('type')}",
-                         f"node {name}: {c.get('type')}={c.get('status')}" + (f" ({c.get('reason')})" if c.get("reason") else ""), step)
+                         f"node {name}: {c.get('type')}={c.get('status')}{reason}", step)
 
     def _horizontalpodautoscalers(self, step, hpa: dict) -> None:
         current, most = _g(hpa, "status", "currentReplicas", default=0), _g(hpa, "spec", "maxReplicas")

@@ -16,8 +16,22 @@ from .operation import Manual, Operation, Refused
 from .patches import patch_options
 from .placeholders import PlaceholderError, dns_name, validate
 from .vocabulary import (
-    ALIAS, CUSTOM_ALIAS, CUSTOM_KINDS, CUSTOM_VERBS, FIELD_SELECTOR, GLOBAL_FLAGS, KINDS, LIST_VERBS,
-    MANUAL_VERBS, POD_SECURITY_PREFIX, RESOURCE_KEYS, RESOURCE_WORD, SORT_BY, SPECS, VERB_KINDS, WORKLOADS,
+    ALIAS,
+    CUSTOM_ALIAS,
+    CUSTOM_KINDS,
+    CUSTOM_VERBS,
+    FIELD_SELECTOR,
+    GLOBAL_FLAGS,
+    KINDS,
+    LIST_VERBS,
+    MANUAL_VERBS,
+    POD_SECURITY_PREFIX,
+    RESOURCE_KEYS,
+    RESOURCE_WORD,
+    SORT_BY,
+    SPECS,
+    VERB_KINDS,
+    WORKLOADS,
 )
 
 Options = dict[str, Any]  # canonical option name -> value, as flags.parse_flags reads them

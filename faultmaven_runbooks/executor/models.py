@@ -187,7 +187,8 @@ class PlanPreview(BaseModel):
     steps: list[StepResult]
     options: list[Option] = Field(default_factory=list)
     rollbacks: list[Rollback] = Field(default_factory=list)
-    approvals_needed: list[int] = Field(default_factory=list, description="Changes that would need a person's approval.")
+    approvals_needed: list[int] = Field(default_factory=list,
+                                        description="Changes that would need a person's approval.")
     policy: str = ""
 
 

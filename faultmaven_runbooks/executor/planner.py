@@ -178,7 +178,8 @@ def _named_steps(plan: Plan, wanted: list[int], runbook: Runbook) -> set[int]:
     known = {s.number for s in runbook.steps}
     unknown = sorted(set(wanted) - known)
     if unknown:
-        raise InvalidInput(f"runbook {plan.runbook_id!r} has no step(s) {unknown}; it has steps 1..{len(runbook.steps)}")
+        raise InvalidInput(f"runbook {plan.runbook_id!r} has no step(s) {unknown}; "
+                           f"it has steps 1..{len(runbook.steps)}")
     mentions = sorted(set(wanted) - set(plan.every))
     if mentions:
         raise InvalidInput(f"step(s) {mentions} are commands mentioned inside a sentence, not steps to run")
@@ -188,7 +189,8 @@ def _named_steps(plan: Plan, wanted: list[int], runbook: Runbook) -> set[int]:
 def _named_section(plan: Plan, wanted: str) -> set[int]:
     key = wanted.strip().casefold()
     found = {n for n, p in plan.every.items()
-             if key in (h.strip().casefold() for h in p.shape.section.split(" > ")) or p.shape.section.casefold() == key}
+             if key in (h.strip().casefold() for h in p.shape.section.split(" > "))
+             or p.shape.section.casefold() == key}
     if not found:
         sections = sorted({p.shape.section.split(" > ")[-1] for p in plan.every.values()})
         raise InvalidInput(f"runbook {plan.runbook_id!r} has no section {wanted!r} with steps; sections: "

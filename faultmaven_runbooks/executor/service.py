@@ -28,7 +28,13 @@ from .derive import DERIVABLE, WORKLOAD_KEYS, Deriver
 from .findings import recommend
 from .kube import KubeGateway
 from .models import (
-    ClusterIdentity, ExecuteParameters, ExecutionList, ExecutionResult, ExecutionStatus, ExecutionSummary, Outcome,
+    ClusterIdentity,
+    ExecuteParameters,
+    ExecutionList,
+    ExecutionResult,
+    ExecutionStatus,
+    ExecutionSummary,
+    Outcome,
     PlanPreview,
 )
 from .planner import Plan, analyse, plan_hash, select
@@ -161,7 +167,8 @@ class ExecutionService:
             options=options, rollbacks=rollbacks, policy=self.policy.source, context=given, derived=derived,
             selection=params.selection())
         record.findings = state.analysis.findings()
-        record.recommendations = recommend(record.findings, options, {n: p.parsed.command for n, p in plan.every.items()})
+        commands = {n: p.parsed.command for n, p in plan.every.items()}
+        record.recommendations = recommend(record.findings, options, commands)
         auto = [r.step for r in results if r.result == "pending_approval" and mode == "fully-automated"
                 and r.risk == "low"]
         pending = [r.step for r in results if r.result == "pending_approval" and r.step not in auto]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..library.markdown import _COMMAND_TOOLS, _SHELL_LANGS, _block_commands, _md
+from ..library.steps import COMMAND_TOOLS, MARKDOWN, SHELL_LANGS, block_commands
 from ..models import Runbook
 
 Phase = str  # diagnose | mitigate | verify | rollback | "" (headings say nothing)
@@ -64,7 +64,7 @@ def _inline_steps(children) -> list[tuple[str, bool]]:
     out = []
     for line in lines:
         for i, child in enumerate(line):
-            if child.type != "code_inline" or child.content.split(" ", 1)[0] not in _COMMAND_TOOLS:
+            if child.type != "code_inline" or child.content.split(" ", 1)[0] not in COMMAND_TOOLS:
                 continue
             before = "".join(c.content for c in line[:i] if c.type in ("text", "code_inline"))
             after = "".join(c.content for c in line[i + 1:] if c.type in ("text", "code_inline"))
@@ -151,7 +151,7 @@ def shapes(runbook: Runbook) -> list[Shape]:
         where = " > ".join(section.path) or section.heading
         phase = phase_of(section.path or [section.heading])
         walk = _Walk(counter, section.heading)
-        tokens = _md.parse(section.text)
+        tokens = MARKDOWN.parse(section.text)
         for i, tok in enumerate(tokens):
             if tok.type in ("bullet_list_open", "ordered_list_open"):
                 walk.open_list(tok.type)
@@ -169,8 +169,8 @@ def shapes(runbook: Runbook) -> list[Shape]:
                         out.append(Shape(command.strip(), where, phase, walk.block[0], walk.block[1], True))
                     else:
                         out.append(Shape(command.strip(), where, phase, *walk.command()))
-            elif tok.type == "fence" and tok.info.strip().split(" ")[0].lower() in _SHELL_LANGS:
-                for command in _block_commands(tok.content):
+            elif tok.type == "fence" and tok.info.strip().split(" ")[0].lower() in SHELL_LANGS:
+                for command in block_commands(tok.content):
                     if not command.startswith("#"):
                         out.append(Shape(command, where, phase, *walk.command()))
     return out
@@ -181,7 +181,7 @@ def align(runbook: Runbook) -> dict[int, Shape]:
     get a shape from their section alone (never a mention, their own block)."""
     found = shapes(runbook)
     if [s.command for s in found] == [s.command for s in runbook.steps]:
-        return {step.number: shape for step, shape in zip(runbook.steps, found)}
+        return {step.number: shape for step, shape in zip(runbook.steps, found, strict=True)}
     out, pool = {}, list(found)
     for step in runbook.steps:
         match = next((s for s in pool if s.command == step.command.strip() and s.section == step.section), None)

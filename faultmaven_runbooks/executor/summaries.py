@@ -26,7 +26,7 @@ def age(ts: str | None) -> str:
         then = dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))
     except ValueError:
         return "<unknown>"
-    secs = max(0, int((dt.datetime.now(dt.timezone.utc) - then).total_seconds()))
+    secs = max(0, int((dt.datetime.now(dt.UTC) - then).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if secs >= size:
             return f"{secs // size}{unit}"
@@ -58,17 +58,21 @@ def _row(kind: str, o: dict, wide: bool) -> list[str]:
     if kind == "pods":
         restarts = sum(int(c.get("restartCount", 0)) for c in _g(o, "status", "containerStatuses", default=[]))
         row = [name, _ready(o), pod_status(o), str(restarts), created]
-        return row + [_g(o, "status", "podIP", default="<none>"), _g(o, "spec", "nodeName", default="<none>")] if wide else row
+        if not wide:
+            return row
+        return row + [_g(o, "status", "podIP", default="<none>"), _g(o, "spec", "nodeName", default="<none>")]
     if kind in ("deployments", "statefulsets", "replicasets"):
         want = _g(o, "spec", "replicas", default=0)
         return [name, f"{_g(o, 'status', 'readyReplicas', default=0)}/{want}",
-                str(_g(o, "status", "updatedReplicas", default=0)), str(_g(o, "status", "availableReplicas", default=0)), created]
+                str(_g(o, "status", "updatedReplicas", default=0)),
+                str(_g(o, "status", "availableReplicas", default=0)), created]
     if kind == "daemonsets":
         s = o.get("status") or {}
         return [name, str(s.get("desiredNumberScheduled", 0)), str(s.get("currentNumberScheduled", 0)),
                 str(s.get("numberReady", 0)), str(s.get("numberAvailable", 0)), created]
     if kind == "nodes":
-        ready = next((c.get("status") for c in _g(o, "status", "conditions", default=[]) if c.get("type") == "Ready"), "Unknown")
+        conditions = _g(o, "status", "conditions", default=[])
+        ready = next((c.get("status") for c in conditions if c.get("type") == "Ready"), "Unknown")
         status = "Ready" if ready == "True" else "NotReady"
         if _g(o, "spec", "unschedulable"):
             status += ",SchedulingDisabled"
@@ -92,12 +96,17 @@ def _row(kind: str, o: dict, wide: bool) -> list[str]:
 
 
 _HEADERS = {
-    "pods": ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], "deployments": ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
-    "statefulsets": ["NAME", "READY", "UPDATED", "AVAILABLE", "AGE"], "replicasets": ["NAME", "READY", "UPDATED", "AVAILABLE", "AGE"],
-    "daemonsets": ["NAME", "DESIRED", "CURRENT", "READY", "AVAILABLE", "AGE"], "nodes": ["NAME", "STATUS", "AGE", "VERSION"],
-    "events": ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], "jobs": ["NAME", "COMPLETIONS", "AGE"],
+    "pods": ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+    "deployments": ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+    "statefulsets": ["NAME", "READY", "UPDATED", "AVAILABLE", "AGE"],
+    "replicasets": ["NAME", "READY", "UPDATED", "AVAILABLE", "AGE"],
+    "daemonsets": ["NAME", "DESIRED", "CURRENT", "READY", "AVAILABLE", "AGE"],
+    "nodes": ["NAME", "STATUS", "AGE", "VERSION"],
+    "events": ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+    "jobs": ["NAME", "COMPLETIONS", "AGE"],
     "horizontalpodautoscalers": ["NAME", "REFERENCE", "MINPODS", "MAXPODS", "REPLICAS", "AGE"],
-    "persistentvolumeclaims": ["NAME", "STATUS", "VOLUME", "CAPACITY", "AGE"], "services": ["NAME", "TYPE", "CLUSTER-IP", "AGE"],
+    "persistentvolumeclaims": ["NAME", "STATUS", "VOLUME", "CAPACITY", "AGE"],
+    "services": ["NAME", "TYPE", "CLUSTER-IP", "AGE"],
 }
 
 
@@ -135,11 +144,14 @@ def describe(kind: str, o: dict, events: list[dict]) -> str:
             lines.append(f"  Resources:  {c.get('resources') or '<none>'}")
     elif kind in ("deployments", "statefulsets", "daemonsets", "replicasets"):
         spec = o.get("spec") or {}
-        lines.append(f"Replicas:     {spec.get('replicas', '-')} desired | {_g(o, 'status', 'updatedReplicas', default=0)} updated | "
-                     f"{_g(o, 'status', 'readyReplicas', default=0)} ready | {_g(o, 'status', 'availableReplicas', default=0)} available")
+        updated, ready, available = (_g(o, "status", key, default=0)
+                                     for key in ("updatedReplicas", "readyReplicas", "availableReplicas"))
+        lines.append(f"Replicas:     {spec.get('replicas', '-')} desired | {updated} updated | "
+                     f"{ready} ready | {available} available")
         lines.append(f"Selector:     {_g(spec, 'selector', 'matchLabels', default={})}")
         for c in _g(spec, "template", "spec", "containers", default=[]):
-            lines.append(f"Container {c.get('name')}: image {c.get('image')}, resources {c.get('resources') or '<none>'}")
+            resources = c.get("resources") or "<none>"
+            lines.append(f"Container {c.get('name')}: image {c.get('image')}, resources {resources}")
     elif kind == "nodes":
         lines.append(f"Unschedulable: {bool(_g(o, 'spec', 'unschedulable'))}")
         lines.append(f"Taints:       {_g(o, 'spec', 'taints', default=[]) or '<none>'}")
@@ -153,7 +165,8 @@ def describe(kind: str, o: dict, events: list[dict]) -> str:
                      + (f" ({c.get('reason')}: {str(c.get('message', ''))[:160]})" if c.get("reason") else ""))
     lines.append("Events:" + ("" if events else "       <none>"))
     for e in events[-15:]:
-        lines.append(f"  {e.get('type', '')}  {e.get('reason', '')}  x{e.get('count', 1)}  {str(e.get('message', ''))[:200]}")
+        message = str(e.get("message", ""))[:200]
+        lines.append(f"  {e.get('type', '')}  {e.get('reason', '')}  x{e.get('count', 1)}  {message}")
     return "\n".join(lines)
 
 
@@ -161,14 +174,16 @@ def _state(state: dict | None) -> str:
     if not state:
         return "<unknown>"
     name, detail = next(iter(state.items()))
-    bits = [name.capitalize()] + [f"{k}={detail[k]}" for k in ("reason", "exitCode", "message") if detail.get(k) is not None]
+    bits = [name.capitalize()]
+    bits += [f"{k}={detail[k]}" for k in ("reason", "exitCode", "message") if detail.get(k) is not None]
     return " ".join(str(b) for b in bits)[:300]
 
 
 def rollout_status(kind: str, o: dict) -> tuple[bool, str]:
     name, spec, st = _g(o, "metadata", "name"), o.get("spec") or {}, o.get("status") or {}
     if kind == "daemonsets":
-        want, updated, ready = st.get("desiredNumberScheduled", 0), st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0)
+        want = st.get("desiredNumberScheduled", 0)
+        updated, ready = st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0)
     else:
         want, updated, ready = spec.get("replicas", 1), st.get("updatedReplicas", 0), st.get("availableReplicas", 0)
     if _g(o, "metadata", "generation", default=0) > st.get("observedGeneration", 0):

@@ -14,20 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 import yaml
-from markdown_it import MarkdownIt
 
 from ..models import RUNBOOK_TYPES, Runbook, Section
-from .steps import COMMAND_TOOLS as _COMMAND_TOOLS
-from .steps import SHELL_LANGS as _SHELL_LANGS
-from .steps import block_commands as _block_commands
-from .steps import find_steps
+from .steps import MARKDOWN, find_steps
 
 __all__ = ["ParseResult", "default_type", "normalize_severity", "parse_runbook", "render_front_matter", "slugify",
-           "split_front_matter",
-           # Still imported from here by executor/structure.py and tests/executor; they live in steps.py.
-           "_COMMAND_TOOLS", "_SHELL_LANGS", "_block_commands", "_md"]
-
-_md = MarkdownIt("commonmark").enable("table")
+           "split_front_matter"]
 
 _SEVERITY_ALIASES = {
     "critical": "critical", "p1": "critical", "sev1": "critical", "page": "critical",
@@ -104,7 +96,7 @@ def _as_text(value: object) -> str | None:
 def _sections(body: str) -> tuple[list[Section], str | None]:
     """Cut the body at every heading; returns the sections and the first H1 text."""
     lines = body.splitlines()
-    tokens = _md.parse(body)
+    tokens = MARKDOWN.parse(body)
     heads: list[tuple[int, int, int, str]] = []  # (first line, first line after it, level, text)
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.map:
@@ -135,7 +127,7 @@ def _summary(meta: dict, sections: list[Section]) -> str:
     if explicit:
         return str(explicit)[:SUMMARY_CHARS]
     for section in sections:
-        for tok in _md.parse(section.text):
+        for tok in MARKDOWN.parse(section.text):
             if tok.type == "inline" and len(tok.content) > 20 and not tok.content.startswith("**"):
                 text = re.sub(r"\s+", " ", tok.content).strip()
                 return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"

@@ -11,7 +11,8 @@ from markdown_it import MarkdownIt
 
 from ..models import Section, Step
 
-_md = MarkdownIt("commonmark").enable("table")
+# The one CommonMark parser (tables on) that runbook parsing and plan structure share.
+MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # Inline code counts as a step only when it starts with a command-line tool.
@@ -29,7 +30,7 @@ def find_steps(sections: list[Section]) -> list[Step]:
     for section in sections:
         where = " > ".join(section.path) or section.heading
         last_prose = section.heading
-        for tok in _md.parse(section.text):
+        for tok in MARKDOWN.parse(section.text):
             if tok.type == "inline":
                 prose = tok.content.strip()
                 for child in tok.children or []:

@@ -175,13 +175,14 @@ def _match_fields(obj: dict, selector: str) -> bool:
 
 def _certificates(folder: Path) -> tuple[Path, Path, Path]:
     """A CA of its own and a server certificate for 127.0.0.1 signed by it (PEM files)."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"fake-kube-ca-{uuid.uuid4().hex[:8]}")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
@@ -274,7 +275,7 @@ class FakeKube:
         """Requests that would have changed the cluster (not dry-run)."""
         return [r for r in self.requests if r["method"] in ("PATCH", "DELETE", "POST", "PUT") and not r["dry_run"]]
 
-    def start(self) -> "FakeKube":
+    def start(self) -> FakeKube:
         self.thread.start()
         return self
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faultmaven_runbooks.errors import InvalidInput
 from faultmaven_runbooks.executor.commands import parse_step

@@ -16,7 +16,8 @@ from faultmaven_runbooks.executor.operation import FilterError, Manual
 from faultmaven_runbooks.executor.planner import analyse, select
 from faultmaven_runbooks.executor.policy import Policy
 from faultmaven_runbooks.executor.structure import align
-from faultmaven_runbooks.library.markdown import _block_commands, parse_runbook
+from faultmaven_runbooks.library.markdown import parse_runbook
+from faultmaven_runbooks.library.steps import block_commands
 from faultmaven_runbooks.library.store import RunbookLibrary
 
 OPENSHIFT = Path(__file__).parent / "fixtures" / "openshift-runbooks"
@@ -51,12 +52,12 @@ def test_each_style_fills_the_same_operation(command):
 def test_code_blocks_keep_commands_and_drop_prompts_output_and_here_documents():
     block = ("$ kubectl get pods \\\n    -n production\nNAME    READY   STATUS\nweb-1   1/1     Running\n"
              "$ kubectl get svc\n# a comment\n")
-    assert _block_commands(block) == ["kubectl get pods -n production", "kubectl get svc", "# a comment"]
+    assert block_commands(block) == ["kubectl get pods -n production", "kubectl get svc", "# a comment"]
     plain = "kubectl get pods -l app=alertmanager\n\nNAMESPACE   NAME     READY\ndefault     am-0     1/2\nkubectl get ev\n"
-    assert _block_commands(plain) == ["kubectl get pods -l app=alertmanager", "kubectl get ev"]
+    assert block_commands(plain) == ["kubectl get pods -l app=alertmanager", "kubectl get ev"]
     heredoc = "cat <<EOF | kubectl apply -f -\nkind: Pod\nmetadata:\n  name: x\nEOF\nkubectl get pods\n"
-    assert _block_commands(heredoc) == ["cat <<EOF | kubectl apply -f -", "kubectl get pods"]
-    assert _block_commands("user@host:~$ oc get co\nNAME   AVAILABLE\n") == ["oc get co"]
+    assert block_commands(heredoc) == ["cat <<EOF | kubectl apply -f -", "kubectl get pods"]
+    assert block_commands("user@host:~$ oc get co\nNAME   AVAILABLE\n") == ["oc get co"]
 
 
 def test_step_numbers_are_the_same_for_the_library_and_the_executor():
