@@ -19,7 +19,7 @@ from _common import table
 from retrieval_sets import indexed_service, own_queries, rank_of, ranked, shared_negatives, shared_queries
 
 
-def evaluate(svc, queries, prefix: dict[str, str], show: bool) -> tuple[list[list[object]], list[float]]:
+def evaluate(svc, queries, prefix: dict[str, tuple[str, ...]], show: bool) -> tuple[list[list[object]], list[float]]:
     from faultmaven_runbooks.search.confidence import CONFIDENT, SHOWN
 
     groups: dict[str, list] = defaultdict(list)
@@ -28,8 +28,7 @@ def evaluate(svc, queries, prefix: dict[str, str], show: bool) -> tuple[list[lis
     for q in queries:
         if q.corpus not in prefix:
             continue
-        base = f"{prefix[q.corpus]}/" if prefix[q.corpus] else ""
-        expected = {base + p for p in q.expected}
+        expected = {f"{folder}/{p}" if folder else p for folder in prefix[q.corpus] for p in q.expected}
         started = time.perf_counter()
         hits = ranked(svc, q.text)
         latencies.append(time.perf_counter() - started)

@@ -92,16 +92,17 @@ def _reword(text: str) -> str:
     return f"> Imported from the platform team's wiki.\n\n{text.strip()}\n\nOwner: platform on-call.\n"
 
 
-def library(name: str) -> tuple[Path, dict[str, str]]:
-    """(library root, corpus -> its folder inside that root, '' when the corpus is the root)."""
+def library(name: str) -> tuple[Path, dict[str, tuple[str, ...]]]:
+    """(library root, corpus -> its folders inside that root, '' when the corpus is the root).
+    A corpus held twice (the duplicates library) has two folders: either copy is a right answer."""
     if name in CORPORA:
-        return CORPORA[name], {name: ""}
+        return CORPORA[name], {name: ("",)}
     root = WORK / "libraries" / name
     marker = root / ".built"
     if name == "mixed":
-        prefixes = {corpus: corpus for corpus in CORPORA}
+        prefixes = {corpus: (corpus,) for corpus in CORPORA}
     elif name == "duplicates":
-        prefixes = {"prometheus": "upstream"}
+        prefixes = {"prometheus": ("upstream", "team-wiki")}
     else:
         raise SystemExit(f"unknown library {name!r}")
     if not marker.exists():
