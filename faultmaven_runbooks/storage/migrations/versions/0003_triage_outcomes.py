@@ -22,25 +22,22 @@ branch_labels = None
 depends_on = None
 
 TIME = sa.DateTime(timezone=True)
-COLUMNS = (
-    ("source", lambda: sa.Column("source", sa.String(20), nullable=True)),
-    ("starts_at", lambda: sa.Column("starts_at", TIME, nullable=True)),
-    ("annotations", lambda: sa.Column("annotations", sa.JSON(), nullable=True)),
-    ("runbook_id", lambda: sa.Column("runbook_id", sa.String(200), nullable=True)),
-    ("runbook_used", lambda: sa.Column("runbook_used", sa.Boolean(), nullable=True)),
-    ("resolution_seconds", lambda: sa.Column("resolution_seconds", sa.Float(), nullable=True)),
-)
+ADDED = ("source", "starts_at", "annotations", "runbook_id", "runbook_used", "resolution_seconds")
 
 
 def upgrade() -> None:
     with op.batch_alter_table("alert_triage") as batch:
-        for _, column in COLUMNS:
-            batch.add_column(column())
+        batch.add_column(sa.Column("source", sa.String(20), nullable=True))
+        batch.add_column(sa.Column("starts_at", TIME, nullable=True))
+        batch.add_column(sa.Column("annotations", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("runbook_id", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("runbook_used", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("resolution_seconds", sa.Float(), nullable=True))
     op.create_index("ix_alert_triage_resolved_at", "alert_triage", ["resolved_at", "fingerprint"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_alert_triage_resolved_at", table_name="alert_triage")
     with op.batch_alter_table("alert_triage") as batch:
-        for name, _ in reversed(COLUMNS):
+        for name in reversed(ADDED):
             batch.drop_column(name)
