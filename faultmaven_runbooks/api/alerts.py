@@ -127,12 +127,11 @@ AlertStatus = Literal["firing", "resolved"]
 
 
 class ListAlertsRequest(PageRequest):
-    status: AlertStatus | None = Field(None, description="Only firing or only resolved alerts.")
+    status: AlertStatus | None = None
 
 
 class GetTriageRequest(Request):
-    fingerprint: str = Field(min_length=1, max_length=200, description="The alert's fingerprint (from list_alerts "
-                             "or the webhook's answer).")
+    fingerprint: str = Field(min_length=1, max_length=200)  # from list_alerts or a webhook's answer
 
 
 class TriageSummary(BaseModel):
