@@ -344,7 +344,8 @@ class Settings(BaseSettings):
                 update[name] = value
             else:
                 base = update.get(group) or getattr(self, group)
-                update[group] = base.model_copy(update={name: value})
+                # Validated, so a value is what the environment would make of it (a URL a SecretStr).
+                update[group] = type(base).model_validate({**dict(base), name: value})
         return self.model_copy(update=update)
 
     def with_paths(self, library: Path | None = None, data: Path | None = None) -> Settings:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from ..errors import RunbookError
 from ..storage.triage import PENDING, TriageRecord
-from .events import MAX_LABELS, MAX_TEXT, AlertEvent, RunbookMatch, Transition, cut
+from .events import MAX_LABELS, MAX_TEXT, AlertEvent, RunbookMatch, Transition, cut, why_text
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,8 @@ def best_match(suggestions: list[dict[str, Any]]) -> RunbookMatch | None:
     try:
         return RunbookMatch(id=hit["id"], title=hit.get("title") or hit["id"],
                             score=min(max(float(hit.get("relevance_score") or 0), 0.0), 1.0),
-                            section=hit.get("section") or "", why=hit.get("why") or "")
+                            section=hit.get("section") or "",
+                            why=why_text(hit["why"]) if isinstance(hit.get("why"), dict) else "")
     except (KeyError, TypeError, ValueError):
         return None
 
