@@ -24,8 +24,26 @@ sys.path.insert(0, {root!r})
 from tests.http.http_support import make_mcp_server
 settings = Settings(library_dir={library!r}, data_dir={data!r}, embedding_model="hash:256", auth_token={token!r})
 service = RunbookService(settings)
+service.warm_up()  # as `faultmaven-runbooks serve` does: index in the background from start
 run_http(service, make_mcp_server(service), settings.replace(host="127.0.0.1", port={port}), transport={transport!r})
 """
+
+
+def wait_until_indexed(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Poll health until the server is up and every library file is indexed: a search never waits
+    for indexing (by design), so a search sent earlier may answer before the runbook is in."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            health = httpx.get(f"{base}/runbooks/health", timeout=2)
+            status = health.json() if health.status_code == 200 else {}
+            if "indexing" not in status and status.get("indexed_runbooks") == status.get("library_files"):
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.time() < deadline, "server did not come up and index its library"
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "runbooks.example.com"])
@@ -61,16 +79,7 @@ def test_run_http_serves_everything_in_a_subprocess(http_library, tmp_path, tran
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/runbooks/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.time() < deadline, "server did not come up"
-            time.sleep(0.1)
+        wait_until_indexed(base, proc)
         auth = {"Authorization": f"Bearer {TOKEN}"}
         assert httpx.get(f"{base}/runbooks/search", params={"q": "disk full"}, headers=auth).json()["results"][0]["id"] == "disk-full"
         # Both MCP transports answer, whichever flag was given.
