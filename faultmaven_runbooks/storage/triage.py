@@ -159,9 +159,3 @@ class TriageRepo(Repository):
                  .where(AlertTriage.resolution_seconds.is_not(None)).group_by(used))
         with self._read() as conn:
             return {bool(u): (int(n), float(total or 0.0)) for u, n, total in conn.execute(query).all()}
-
-    def recent(self, limit: int = 2000) -> list[TriageRecord]:
-        """The most recently seen records, newest first (the console's trends)."""
-        query = select(AlertTriage).order_by(AlertTriage.last_seen.desc(), AlertTriage.fingerprint.desc()).limit(limit)
-        with self._read() as conn:
-            return [_record(r) for r in conn.execute(query).all()]

@@ -156,3 +156,19 @@ def test_unknown_shapes_get_a_400_naming_the_field(served, receivers, mutate, fi
     mutate(payload)
     answer = httpx.post(f"{url}/webhooks/alertmanager", content=json.dumps(payload), headers=API)
     assert answer.status_code == 400 and field in answer.json()["message"], answer.text
+
+
+def test_resolution_times_feed_the_analytics_with_and_without_a_runbook(served, receivers, clock):
+    service, url = served(receivers(), webhook_dry_run=True)
+    unmatched = {**crashloop("gg02", "api-2"), "labels": {"alertname": "Zqxv", "namespace": "payments"},
+                 "annotations": {}, "startsAt": "2031-05-17T09:00:00Z"}
+    answer = post(url, notification(crashloop("gg01", "api-1"), unmatched)).json()["alerts"]
+    assert answer[0]["execution"]["execution_id"] and "execution_id" not in (answer[1]["execution"] or {})
+    clock.advance(minutes=30)
+    closed = {**unmatched, "status": "resolved", "endsAt": "2031-05-17T10:00:00Z"}
+    post(url, notification(crashloop("gg01", "api-1", "resolved"), closed, status="resolved"))
+    report = httpx.get(f"{url}/runbooks/analytics", headers=API, params={"limit": 1}).json()
+    assert len(report["runbooks"]) == 1  # still one page of runbooks: the alert figures are totals
+    assert report["resolution_time"]["alerts"] == {  # 09:12:00.123 to 09:41, 09:00 to 10:00
+        "with_runbook_avg_seconds": 1739.9, "with_runbook_avg": "29m", "alerts_resolved_with_runbook": 1,
+        "without_runbook_avg_seconds": 60 * 60.0, "without_runbook_avg": "1h", "alerts_resolved_without_runbook": 1}
