@@ -50,6 +50,7 @@ def serve(tmp_path):
     def start(example_text: str) -> ServeProcess:
         library = write_library(tmp_path / "library")
         started.append(ServeProcess(library, tmp_path / f"data-{len(started)}", documented_env(example_text)))
+        started[-1].wait_until_indexed()  # suggestions come from the whole library
         return started[-1]
 
     yield start

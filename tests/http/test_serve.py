@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 
 from faultmaven_runbooks.adapters.http import UnsafeBind, build_app, check_bind, run_http
 from tests.http.http_support import TOKEN, free_socket
+from tests.serving import wait_until_indexed
 
 LAUNCH = """
 import sys
@@ -27,23 +27,6 @@ service = RunbookService(settings)
 service.warm_up()  # as `faultmaven-runbooks serve` does: index in the background from start
 run_http(service, make_mcp_server(service), settings.replace(host="127.0.0.1", port={port}), transport={transport!r})
 """
-
-
-def wait_until_indexed(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    """Poll health until the server is up and every library file is indexed: a search never waits
-    for indexing (by design), so a search sent earlier may answer before the runbook is in."""
-    deadline = time.time() + timeout
-    while True:
-        try:
-            health = httpx.get(f"{base}/runbooks/health", timeout=2)
-            status = health.json() if health.status_code == 200 else {}
-            if "indexing" not in status and status.get("indexed_runbooks") == status.get("library_files"):
-                return
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, proc.stderr.read().decode()
-        assert time.time() < deadline, "server did not come up and index its library"
-        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "runbooks.example.com"])
