@@ -93,7 +93,7 @@ test: check $(INSPECTOR) $(CONFORMANCE) $(AXE) $(PG_BIN)/initdb /usr/bin/chromed
 	FAULTMAVEN_TEST_DATABASE=postgresql $(PYTEST) -m "not real_model" $(STORE_TESTS)
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
-BENCHMARKS := retrieval_quality calibrate startup first_answer search_latency scale indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store console_pages
+BENCHMARKS := retrieval_quality calibrate startup first_answer search_latency scale indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store console_pages webhook_triage
 bench: $(BIN)/faultmaven-runbooks $(CONFORMANCE) $(PG_BIN)/initdb
 	for b in $(BENCHMARKS); do echo "== $$b"; HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/$$b.py || exit 1; done
 
