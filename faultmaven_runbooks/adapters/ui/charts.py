@@ -123,13 +123,10 @@ def performance(service: Any) -> Dashboard:
         Chart("resolution", "Average resolution time per runbook", "bar", [r["id"] for r in timed],
               [Series("minutes", [round(r["avg_resolution_seconds"] / 60, 1) for r in timed])], unit="min",
               empty="No incident resolved with a runbook has a recorded duration yet."),
-        Chart("with-without", "Resolution time with and without a runbook", "bar",
-              ["with a runbook", "without a runbook"],
-              [Series("minutes", [_minutes(resolution.get("with_runbook_avg_seconds")),
-                                  _minutes(resolution.get("without_runbook_avg_seconds"))])], unit="min",
-              empty="No resolved incident has a recorded duration yet.",
-              note=f"{resolution.get('resolutions_with_runbook', 0)} resolutions with a runbook, "
-                   f"{resolution.get('resolutions_without_runbook', 0)} without.", axis="resolved"),
+        with_without("with-without", "Resolution time with and without a runbook", resolution,
+                     "No resolved incident has a recorded duration yet.",
+                     f"{resolution.get('resolutions_with_runbook', 0)} resolutions with a runbook, "
+                     f"{resolution.get('resolutions_without_runbook', 0)} without."),
         Chart("executions-over-time", "Executions per day, by outcome", "bar", days, by_outcome, stacked=True,
               empty="No execution has been recorded yet.", axis="day"),
     ]
@@ -137,6 +134,13 @@ def performance(service: Any) -> Dashboard:
                ("executions (newest shown)", str(len(executions))),
                ("stale runbooks", str(len([r for r in rows if r["stale"]])))]
     return Dashboard("performance", "Runbook Performance", summary, charts)
+
+
+def with_without(chart_id: str, title: str, times: dict[str, Any], empty: str, note: str) -> Chart:
+    """Average resolution time with and without a runbook, from an analytics `resolution_time` part."""
+    minutes = [_minutes(times.get("with_runbook_avg_seconds")), _minutes(times.get("without_runbook_avg_seconds"))]
+    return Chart(chart_id, title, "bar", ["with a runbook", "without a runbook"], [Series("minutes", minutes)],
+                 unit="min", empty=empty, note=note, axis="resolved")
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -231,13 +235,10 @@ def incidents(service: Any) -> Dashboard:
     charts = [
         Chart("alerts", "Alerts per day: fired and resolved", "bar", days, by_change,
               empty="No alert has reached the Alertmanager or n8n webhook yet.", axis="day"),
-        Chart("alert-resolution", "Alert resolution time with and without a runbook", "bar",
-              ["with a runbook", "without a runbook"],
-              [Series("minutes", [_minutes(times.get("with_runbook_avg_seconds")),
-                                  _minutes(times.get("without_runbook_avg_seconds"))])], unit="min",
-              empty="No alert has resolved yet.",
-              note=f"{times.get('alerts_resolved_with_runbook', 0)} alerts resolved after a runbook's dry run, "
-                   f"{times.get('alerts_resolved_without_runbook', 0)} without one.", axis="resolved"),
+        with_without("alert-resolution", "Alert resolution time with and without a runbook", times,
+                     "No alert has resolved yet.",
+                     f"{times.get('alerts_resolved_with_runbook', 0)} alerts resolved after a runbook's dry run, "
+                     f"{times.get('alerts_resolved_without_runbook', 0)} without one."),
         Chart("incident-types", "Learned incidents by type", "bar", [t for t, _ in types.most_common(TOP)],
               [Series("patterns", [float(n) for _, n in types.most_common(TOP)])],
               empty="No incident has been learned yet.", axis="incident type"),
