@@ -237,3 +237,16 @@ def test_the_example_host_is_refused_unless_allowed(serve):
     server = serve("FAULTMAVEN_RUNBOOKS_ALLOWED_HOSTS=elsewhere:*")  # served without the documented setting
     method, url, headers, body = n8n_request(FLAT)
     assert send(server, method, url, headers, body).status_code == 421
+
+
+def test_configured_public_host_and_origin_are_accepted(start_server):
+    live = start_server(mcp=False, allowed_hosts=["runbooks.internal:*"], allowed_origins=["https://n8n.internal"])
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    ok = httpx.get(f"{live.url}/runbooks/search", params={"q": "disk"},
+                   headers={**auth, "Host": "runbooks.internal:8080", "Origin": "https://n8n.internal"})
+    assert ok.status_code == 200
+    bad = httpx.get(f"{live.url}/runbooks/search", params={"q": "disk"}, headers={**auth, "Host": "other.internal:8080"})
+    assert bad.status_code == 421
+    foreign = httpx.get(f"{live.url}/runbooks/search", params={"q": "disk"},
+                        headers={**auth, "Host": "runbooks.internal:8080", "Origin": "https://evil.example"})
+    assert foreign.status_code == 403
