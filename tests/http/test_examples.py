@@ -137,21 +137,22 @@ FLAT = {"alert_type": "pod_crash", "severity": "high", "namespace": "production"
         "description": "Pod my-app-pod is crash looping", "cluster": "prod-cluster"}
 
 
-def evaluate(templates: list[str], item: dict) -> list:
+def evaluate(templates: list[str], item: dict, outputs: dict[str, dict]) -> list:
     """n8n expressions evaluated by a real JavaScript engine (the venv's Node)."""
-    given = {"templates": templates, "json": item, "env": {}, "now": "2031-05-17T09:12:00.000+00:00"}
+    given = {"templates": templates, "json": item, "nodes": outputs, "env": {}, "now": "2031-05-17T09:12:00.000+00:00"}
     done = subprocess.run([str(NODE), str(EXPRESSIONS)], input=json.dumps(given), capture_output=True, text=True,
-                          timeout=30, check=True)
+                          timeout=30)
+    assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def passes(node: dict, item: dict) -> bool:
+def passes(node: dict, item: dict, outputs: dict[str, dict]) -> bool:
     """An IF node (v2) on one item: every condition, with the operators the example uses."""
     conditions = node["parameters"]["conditions"]
     assert conditions["combinator"] == "and"
     results = []
     for condition in conditions["conditions"]:
-        left, right = evaluate([condition["leftValue"], str(condition["rightValue"])], item)
+        left, right = evaluate([condition["leftValue"], str(condition["rightValue"])], item, outputs)
         operator = (condition["operator"]["type"], condition["operator"]["operation"])
         if operator == ("boolean", "true"):
             results.append(left is True)
@@ -162,24 +163,38 @@ def passes(node: dict, item: dict) -> bool:
     return all(results)
 
 
-def n8n_request(body: dict) -> tuple[str, str, dict[str, str], bytes]:
-    """The first HTTP request the workflow sends when `body` is posted to its 'Alert received' hook."""
+def run_workflow(server: ServeProcess, body: dict) -> list[tuple[str, httpx.Response]]:
+    """Post `body` to the workflow's 'Alert received' hook and follow the workflow as n8n would:
+    each IF node's branch, each HTTP Request node's request (url, method, header auth, JSON body)
+    sent to the server, its answer the next node's $json. Returns (node, answer) per request."""
     workflow = json.loads(N8N_TEXT)
     nodes = {n["name"]: n for n in workflow["nodes"]}
-    item = {"headers": {"content-type": "application/json"}, "params": {}, "query": {}, "body": body}
     name = "Alert received"
-    while True:
+    item = {"headers": {"content-type": "application/json"}, "params": {}, "query": {}, "body": body}
+    outputs, sent = {name: item}, []
+    while name in workflow["connections"]:
         branches = workflow["connections"][name]["main"]
-        branch = 0 if nodes[name]["type"] != "n8n-nodes-base.if" or passes(nodes[name], item) else 1
-        [step] = branches[branch]
+        node = nodes[name]
+        branch = branches[0 if node["type"] != "n8n-nodes-base.if" or passes(node, item, outputs) else 1]
+        if not branch:
+            break
+        [step] = branch
         name = step["node"]
         node = nodes[name]
         if node["type"] == "n8n-nodes-base.httpRequest":
             params = node["parameters"]
             assert params["genericAuthType"] == "httpHeaderAuth" and "Authorization: Bearer" in str(node["credentials"])
-            url, payload = evaluate([params["url"], params["jsonBody"]], item)
+            url, payload = evaluate([params["url"], params["jsonBody"]], item, outputs)
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
-            return params["method"], url, headers, payload.encode()
+            answer = send(server, params["method"], url, headers, payload.encode())
+            assert answer.status_code == 200, (name, answer.text)
+            sent.append((name, answer))
+            item = answer.json()
+            outputs[name] = item
+    return sent
+
+
+HOST = "faultmaven-runbooks:8080"  # the host the workflow names
 
 
 def sticky_notes() -> str:
@@ -202,41 +217,38 @@ def test_n8n_workflow_is_wired_to_routes_the_server_has():
 
 def test_n8n_workflow_forwards_alertmanager_notifications(serve):
     server = serve(sticky_notes())
-    method, url, headers, body = n8n_request(json.loads(wire("")))
-    assert urlparse(url).path == "/webhooks/alertmanager"
     for times in (1, 2):  # a re-send updates the records
-        answer = send(server, method, url, headers, body)
-        assert answer.status_code == 200, answer.text
+        [(node, answer)] = run_workflow(server, json.loads(wire("")))
+        assert node == "Triage Alertmanager alerts" and answer.url.path == "/webhooks/alertmanager"
         assert [a["times_sent"] for a in answer.json()["alerts"]] == [times, times]
-    method, url, headers, body = n8n_request(json.loads(wire("_resolved")))
-    assert send(server, method, url, headers, body).status_code == 200
-    listed = read(server, urlparse(url).netloc, "/alerts")["alerts"]
+    run_workflow(server, json.loads(wire("_resolved")))
+    listed = read(server, HOST, "/alerts")["alerts"]
     assert sorted((a["fingerprint"], a["status"], a["times_sent"]) for a in listed) == [
         (RESOLVED, "resolved", 2), (FIRING, "resolved", 2)]
 
 
 def test_n8n_workflow_handles_the_specifications_flat_alert(serve):
     server = serve(sticky_notes())
-    method, url, headers, body = n8n_request(FLAT)
-    assert urlparse(url).path == "/webhooks/n8n/incident"
-    first = send(server, method, url, headers, body)
-    assert first.status_code == 200, first.text
+    [(suggest, first), (dry_run, planned)] = run_workflow(server, FLAT)  # a confident match: dry-run it
+    assert (suggest, first.url.path, dry_run, planned.url.path) == (
+        "Suggest runbooks", "/webhooks/n8n/incident", "Dry-run the runbook", "/runbooks/execute")
     found = first.json()
     assert found["suggestions"][0]["runbook"]["id"] == "pod-crashloop" and found["times_sent"] == 1
-    assert send(server, method, url, headers, body).json()["times_sent"] == 2
-    host = urlparse(url).netloc
-    record = read(server, host, f"/alerts/{found['fingerprint']}")
+    assert planned.json()["runbook_id"] == "pod-crashloop" and planned.json()["dry_run"] is True
+    [(_, again), _] = run_workflow(server, FLAT)
+    assert again.json()["times_sent"] == 2
+    record = read(server, HOST, f"/alerts/{found['fingerprint']}")
     assert (record["source"], record["status"], record["times_sent"]) == ("n8n", "firing", 2)
-    method, url, headers, body = n8n_request({**FLAT, "status": "resolved"})
-    assert send(server, method, url, headers, body).status_code == 200
-    assert read(server, host, f"/alerts/{found['fingerprint']}")["status"] == "resolved"
-    assert len(read(server, host, "/alerts")["alerts"]) == 1
+    [(_, resolved)] = run_workflow(server, {**FLAT, "status": "resolved"})  # nothing to dry-run
+    assert resolved.json()["status"] == "resolved"
+    assert read(server, HOST, f"/alerts/{found['fingerprint']}")["status"] == "resolved"
+    assert len(read(server, HOST, "/alerts")["alerts"]) == 1
 
 
 def test_the_example_host_is_refused_unless_allowed(serve):
     server = serve("FAULTMAVEN_RUNBOOKS_ALLOWED_HOSTS=elsewhere:*")  # served without the documented setting
-    method, url, headers, body = n8n_request(FLAT)
-    assert send(server, method, url, headers, body).status_code == 421
+    with pytest.raises(AssertionError, match="Host header not allowed"):  # the 421 answer
+        run_workflow(server, FLAT)
 
 
 def test_configured_public_host_and_origin_are_accepted(start_server):
