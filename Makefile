@@ -83,7 +83,8 @@ check: $(BIN)/faultmaven-runbooks
 STORE_TESTS := tests/learning tests/executor/test_trust.py tests/executor/test_crash.py \
 	tests/executor/test_service.py::test_records_page_survive_restart_and_filter \
 	tests/executor/test_service.py::test_audit_log_records_plan_steps_decisions_and_cluster \
-	tests/executor/test_service.py::test_fully_automated_applies_only_low_risk_changes
+	tests/executor/test_service.py::test_fully_automated_applies_only_low_risk_changes \
+	tests/http/test_replicas_alerts.py
 # One pytest worker per core (pytest-xdist), a test file's tests together on one worker (its
 # module fixtures are built once): the suite is mostly model compiles and subprocesses.
 PYTEST := HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile
@@ -92,7 +93,7 @@ test: check $(INSPECTOR) $(CONFORMANCE) $(AXE) $(PG_BIN)/initdb /usr/bin/chromed
 	FAULTMAVEN_TEST_DATABASE=postgresql $(PYTEST) -m "not real_model" $(STORE_TESTS)
 
 # Every benchmark prints its own table; the README's figures come from these (see README).
-BENCHMARKS := retrieval_quality calibrate startup first_answer search_latency scale indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store console_pages
+BENCHMARKS := retrieval_quality calibrate startup first_answer search_latency scale indexing http_load learning_replay executor_coverage execute_result_size adversarial_count agent_surface state_store console_pages webhook_triage
 bench: $(BIN)/faultmaven-runbooks $(CONFORMANCE) $(PG_BIN)/initdb
 	for b in $(BENCHMARKS); do echo "== $$b"; HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/$$b.py || exit 1; done
 

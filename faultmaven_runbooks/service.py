@@ -15,8 +15,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
+from .alerts.events import AlertEvent
+from .alerts.notify import Notifier
 from .alerts.triage import Triage
-from .api.alerts import AlertmanagerPayload, AlertmanagerTriage, N8nIncident, N8nTriage
+from .alerts.views import detail_of, summary_of
+from .api.alerts import (
+    AlertList,
+    AlertmanagerPayload,
+    AlertmanagerTriage,
+    GetTriageRequest,
+    ListAlertsRequest,
+    N8nIncident,
+    N8nTriage,
+    TriageDetail,
+)
 from .api.base import PageRequest
 from .api.executions import ExecuteRequest, ListExecutionsRequest, PlanRequest
 from .api.learning import AnalyticsRequest, AnalyticsResponse, LearnRequest, PatternsResponse
@@ -114,6 +126,11 @@ class RunbookService:
         self.authoring = AuthoringService(self.library, self.writer, self.store, clock, self.cases.create)
         self.backups = Backups(settings.library_dir, settings.data_dir, self.store, reindex, tunables)
         self.executions = self.make_executions()
+        # Notifications out: the delivery log is looked up at each write, so building the
+        # notifier opens nothing; it starts with the state (open_state) or at the first alert.
+        self._notify = Notifier(settings.notify, _Deliveries(self.store), clock=clock)
+        self._notify_lock = threading.Lock()
+        self._notify_started = self._closing = False
 
     def make_executions(self, settings: Settings | None = None, **options):
         """An executor on this service's library, state store and clock; `settings` (another
@@ -132,6 +149,7 @@ class RunbookService:
             try:
                 self.store.open()
                 self.executions.recover_once()
+                self.notifier()  # also sends what a previous shutdown left undelivered
             except Exception as exc:  # StoreUnavailable mostly: said once here, and again per call
                 log.warning("state database not opened at start (%s); the first call that needs it retries", exc)
 
@@ -140,7 +158,12 @@ class RunbookService:
         return thread
 
     def close(self) -> None:
-        """Save what is buffered (retrieval counts) and let go of the state store and the cluster."""
+        """Save what is buffered (retrieval counts), send what notifications the drain time allows,
+        and let go of the state store and the cluster."""
+        with self._notify_lock:
+            self._closing = True
+        if self._notify_started:
+            self._notify.close()
         try:
             self.analytics.flush()
         except Exception:  # the database is down: say so, and still let go of everything
@@ -452,20 +475,48 @@ class RunbookService:
         return None
 
     # -- alerts ----------------------------------------------------------------------------
-    def _triage(self) -> Triage:
+    def notifier(self) -> Notifier | None:
+        """The notification worker, started once (at open_state, or by the first alert); None
+        when no channel is configured or the service is closing."""
+        if not self._notify.enabled or self._closing:
+            return None
+        with self._notify_lock:
+            if not self._notify_started:
+                self._notify_started = True
+                self._notify.start()
+        return self._notify
+
+    def _submit(self, event: AlertEvent) -> bool:
+        notifier = self.notifier()
+        return notifier.submit(event) if notifier is not None else False
+
+    def _triage(self, record: bool = True) -> Triage:
         def dry_run(runbook_id: str, context: dict[str, Any], requester: str) -> dict[str, Any]:
             params = ExecuteParameters(dry_run=True, auto_execute=False)
-            record = self.execute(ExecuteRequest(runbook_id=runbook_id, context=context, parameters=params,
+            result = self.execute(ExecuteRequest(runbook_id=runbook_id, context=context, parameters=params,
                                                  requester=requester))
-            return record.model_dump(mode="json", exclude={"owner", "version"})
+            return result.model_dump(mode="json", exclude={"owner", "version"})
 
-        return Triage(self.settings.alerts, self.suggest_similar, dry_run)
+        return Triage(self.settings.alerts, self.suggest_similar, dry_run,
+                      self.store.triage if record else None, self._submit if record else None)
 
-    def triage_alertmanager(self, payload: AlertmanagerPayload) -> AlertmanagerTriage:
-        return self._triage().alertmanager(payload)
+    def triage_alertmanager(self, payload: AlertmanagerPayload, record: bool = True) -> AlertmanagerTriage:
+        """Suggestions per alert; `record` keeps triage records and tells people (not on a read-only server)."""
+        return self._triage(record).alertmanager(payload)
 
-    def triage_n8n(self, incident: N8nIncident) -> N8nTriage:
-        return self._triage().n8n(incident)
+    def triage_n8n(self, incident: N8nIncident, record: bool = True) -> N8nTriage:
+        return self._triage(record).n8n(incident)
+
+    def list_alerts(self, request: ListAlertsRequest) -> AlertList:
+        found = self.store.triage.page(request.limit, request.cursor, status=request.status)
+        return AlertList(alerts=[summary_of(r) for r in found.items], next_cursor=found.next_cursor)
+
+    def get_triage(self, request: GetTriageRequest) -> TriageDetail:
+        record = self.store.triage.get(request.fingerprint)
+        if record is None:
+            raise NotFound(f"no alert with fingerprint {request.fingerprint!r}; use list_alerts (GET /alerts) for "
+                           "the fingerprints this server has seen")
+        return detail_of(record)
 
     def health(self) -> dict:
         status = {"status": "ok", "library": str(self.library.root),
@@ -484,6 +535,16 @@ class RunbookService:
         status["chroma"] = f"{chroma}:{self.settings.chroma_port}" if chroma else "embedded"
         status["database"] = self.store.describe()  # where state lives (no password); not a ping
         return status
+
+
+class _Deliveries:
+    """The state store's delivery log, looked up at each call (the store opens on first use)."""
+
+    def __init__(self, store: Any):
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store.deliveries, name)
 
 
 def _fields(request: Any, first: str, fields: dict[str, Any]) -> Any:

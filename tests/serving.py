@@ -9,7 +9,10 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+
+import httpx
 
 EXE = Path(sys.executable).with_name("faultmaven-runbooks")
 
@@ -46,3 +49,23 @@ class ServeProcess:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+    def wait_until_indexed(self) -> None:
+        wait_until_indexed(self.url, self.proc)
+
+
+def wait_until_indexed(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Poll health until the server is up and every library file is indexed: a search never waits
+    for indexing (by design), so a search sent earlier may answer before the runbook is in."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            health = httpx.get(f"{base}/runbooks/health", timeout=2)
+            status = health.json() if health.status_code == 200 else {}
+            if "indexing" not in status and status.get("indexed_runbooks") == status.get("library_files"):
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.time() < deadline, "server did not come up and index its library"
+        time.sleep(0.1)

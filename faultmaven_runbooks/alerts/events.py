@@ -11,7 +11,7 @@ taken for a re-send: it gets a new startsAt, so a new key, so people are told ag
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -39,7 +39,22 @@ class RunbookMatch(BaseModel):
 
     @classmethod
     def from_hit(cls, hit: SearchHit) -> RunbookMatch:
-        return cls(id=hit.id, title=hit.title, score=hit.relevance_score, section=hit.section, why=hit.why)
+        return cls(id=hit.id, title=hit.title, score=hit.relevance_score, section=hit.section,
+                   why=why_text(hit.why.model_dump()))
+
+
+def why_text(signals: dict[str, Any]) -> str:
+    """A search hit's match signals (models.MatchSignals) as one line people read."""
+    parts = []
+    if signals.get("identifiers"):
+        parts.append("names " + ", ".join(map(str, signals["identifiers"][:3])))
+    if signals.get("keywords"):
+        parts.append("keywords " + ", ".join(map(str, signals["keywords"][:5])))
+    if isinstance(signals.get("semantic_similarity"), (int, float)):
+        parts.append(f"similarity {signals['semantic_similarity']:.2f}")
+    if signals.get("note"):
+        parts.append(str(signals["note"]))
+    return cut("; ".join(parts), 500)
 
 
 class AlertEvent(BaseModel):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from .base import Request
+from .base import Cursor, PageRequest, Request
 
 
 class AmAlert(BaseModel):
@@ -20,7 +20,9 @@ class AmAlert(BaseModel):
     startsAt: str | None = None
     endsAt: str | None = None
     generatorURL: str | None = None
-    fingerprint: str | None = None
+    fingerprint: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+                                    description="Alertmanager's fingerprint (printable ASCII, no spaces); "
+                                    "when absent one is derived from alertname and labels.")
 
     @field_validator("labels")
     @classmethod
@@ -65,6 +67,8 @@ class N8nAlert(BaseModel):
     resource: str | None = Field(None, max_length=253)
     description: str | None = Field(None, max_length=5000)
     labels: dict[str, str] = Field(default_factory=dict)
+    status: Literal["firing", "resolved"] = Field(
+        "firing", description="'resolved' closes the alert's triage record (same name, namespace, resource, labels).")
 
 
 class N8nIncident(Request):
@@ -97,6 +101,9 @@ class AlertTriage(BaseModel):
     error: str | None = Field(None, description="Why no runbook could be suggested.")
     shared: bool = Field(False, description="Same kind as an earlier alert of this notification: its suggestions.")
     execution: dict[str, Any] | None = Field(None, description="The dry run, or why it was skipped.")
+    times_sent: int | None = Field(None, description="Sends of this alert in this episode (1: first); "
+                                   "re-sends reuse the first answer's suggestions and dry run.")
+    warnings: list[str] = Field(default_factory=list, description="What was cut from an oversized alert.")
 
 
 class AlertmanagerTriage(BaseModel):
@@ -113,3 +120,49 @@ class AlertmanagerTriage(BaseModel):
 class N8nTriage(AlertTriage):
     alert: N8nAlert
     context: dict[str, Any]
+
+
+# -- reading triage records (MCP list_alerts / get_triage, REST /alerts) --------------------------
+AlertStatus = Literal["firing", "resolved"]
+
+
+class ListAlertsRequest(PageRequest):
+    status: AlertStatus | None = None
+
+
+class GetTriageRequest(Request):
+    fingerprint: str = Field(min_length=1, max_length=200)  # from list_alerts or a webhook's answer
+
+
+class TriageSummary(BaseModel):
+    """One alert's triage record, as a list shows it."""
+
+    fingerprint: str
+    alertname: str | None = None
+    source: str | None = Field(None, description="alertmanager or n8n.")
+    status: AlertStatus
+    severity: str | None = None
+    namespace: str | None = None
+    first_seen: str = Field(description="When this episode was first received.")
+    last_seen: str
+    times_sent: int
+    runbook_id: str | None = Field(None, description="The best runbook suggested.")
+    dry_run_execution_id: str | None = None
+    resolved_at: str | None = None
+    resolution_seconds: float | None = None
+    runbook_used: bool | None = Field(None, description="Resolved with a runbook's execution (its dry run) or not.")
+
+
+class TriageDetail(TriageSummary):
+    """Everything recorded for one alert: pick up where the webhook left off."""
+
+    starts_at: str | None = Field(None, description="When the sender says this firing began.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    suggestions: list[dict[str, Any]] = Field(default_factory=list,
+                                              description="Runbooks suggested, best first, each with why it matched.")
+
+
+class AlertList(BaseModel):
+    alerts: list[TriageSummary]
+    next_cursor: Cursor = None

@@ -2,8 +2,9 @@
 
 Retrievals (from search) and executions (from the executor) are atomic counters, so every
 replica's counts add up; resolutions and their times are the learning outcomes, where `learn`
-and resolved cases count each incident once; update counts are the kept versions,
-verification dates come from the runbook's front matter.
+and resolved cases count each incident once; alert resolution times come from the triage
+records (alerts/); update counts are the kept versions, verification dates come from the
+runbook's front matter.
 """
 
 from __future__ import annotations
@@ -129,9 +130,24 @@ class Analytics:
                 "without_runbook_avg": format_duration(avg_without),
                 "resolutions_with_runbook": sum(r["resolved"] for r in with_rb),
                 "resolutions_without_runbook": un["resolutions"],
+                "alerts": self._alert_resolution(),
             },
             "stale_count": sum(1 for r in rows if r["stale"]) if not stale_only else len(rows),
         }
+
+    def _alert_resolution(self) -> dict:
+        """Time to resolve from the triage records (first fired to resolved, per alert), split by
+        whether a runbook was used on the alert (its dry run ran): the 001 specification's phase 4,
+        from what really fired rather than from what someone reported to `learn`."""
+        totals = self.store.triage.resolution_totals()
+        answer: dict = {}
+        for used, name in ((True, "with_runbook"), (False, "without_runbook")):
+            count, seconds = totals.get(used, (0, 0.0))
+            avg = _avg(seconds, count)
+            answer[f"{name}_avg_seconds"] = round(avg, 1) if avg is not None else None
+            answer[f"{name}_avg"] = format_duration(avg)
+            answer[f"alerts_resolved_{name}"] = count
+        return answer
 
     def _runbook_row(self, rid: str, m: dict, rb, resolved: dict, updates: int) -> dict:
         execs = m["executions"]

@@ -221,8 +221,17 @@ class AlertTriage(Base):
     suggested_runbooks: Mapped[list]
     dry_run_execution_id: Mapped[str | None]
     resolved_at: Mapped[dt.datetime | None]
+    # 0003: where it came from (alertmanager | n8n), when this episode began by the sender's
+    # clock, what it says, the runbook it matched, and how its resolution went.
+    source: Mapped[str | None] = mapped_column(String(20))
+    starts_at: Mapped[dt.datetime | None]
+    annotations: Mapped[dict | None]
+    runbook_id: Mapped[str | None]
+    runbook_used: Mapped[bool | None]
+    resolution_seconds: Mapped[float | None] = mapped_column(Float)
     __table_args__ = (Index("ix_alert_triage_last_seen", "last_seen", "fingerprint"),
-                      Index("ix_alert_triage_status_last_seen", "status", "last_seen", "fingerprint"))
+                      Index("ix_alert_triage_status_last_seen", "status", "last_seen", "fingerprint"),
+                      Index("ix_alert_triage_resolved_at", "resolved_at", "fingerprint"))
 
 
 class LegacyImport(Base):

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 
 from faultmaven_runbooks.adapters.http import UnsafeBind, build_app, check_bind, run_http
 from tests.http.http_support import TOKEN, free_socket
+from tests.serving import wait_until_indexed
 
 LAUNCH = """
 import sys
@@ -24,6 +24,7 @@ sys.path.insert(0, {root!r})
 from tests.http.http_support import make_mcp_server
 settings = Settings(library_dir={library!r}, data_dir={data!r}, embedding_model="hash:256", auth_token={token!r})
 service = RunbookService(settings)
+service.warm_up()  # as `faultmaven-runbooks serve` does: index in the background from start
 run_http(service, make_mcp_server(service), settings.replace(host="127.0.0.1", port={port}), transport={transport!r})
 """
 
@@ -61,16 +62,7 @@ def test_run_http_serves_everything_in_a_subprocess(http_library, tmp_path, tran
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/runbooks/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.time() < deadline, "server did not come up"
-            time.sleep(0.1)
+        wait_until_indexed(base, proc)
         auth = {"Authorization": f"Bearer {TOKEN}"}
         assert httpx.get(f"{base}/runbooks/search", params={"q": "disk full"}, headers=auth).json()["results"][0]["id"] == "disk-full"
         # Both MCP transports answer, whichever flag was given.

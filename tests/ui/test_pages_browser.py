@@ -5,12 +5,16 @@ axe-core finds no serious accessibility problem."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import httpx
 import pytest
 
 from faultmaven_runbooks.api.learning import LearnRequest
 from faultmaven_runbooks.api.ops import BackupRequest
 
 from .browser import AXE
+from .conftest import API_TOKEN
 
 DRAFT = "draft-oom-after-cache-growth"
 HOSTILE = """---
@@ -103,24 +107,42 @@ def test_search_as_you_type(console, web):
     assert "certificate" in web.text("li.hit").lower()
 
 
-def _activity(console) -> None:
-    """Something for every dashboard to show: an applied change, a learned incident, a backup."""
+def _alertmanager(console, status: str, *alerts: dict) -> None:
+    """One Alertmanager notification through the served webhook, as Alertmanager posts it."""
+    body = {"version": "4", "status": status, "receiver": "runbooks", "groupKey": "{}:{}", "alerts": list(alerts)}
+    answer = httpx.post(f"{console.url}/webhooks/alertmanager", json=body, timeout=60,
+                        headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert answer.status_code == 200, answer.text
+
+
+def _oom(fingerprint: str, status: str = "firing") -> dict:
+    return {"status": status, "fingerprint": fingerprint, "labels": {"alertname": "KubePodOOMKilled", "pod": fingerprint},
+            "startsAt": "2031-05-17T09:00:00Z", "endsAt": "2031-05-17T09:30:00Z" if status == "resolved" else None}
+
+
+def _activity(console, clock) -> None:
+    """Something for every dashboard to show: an applied change, a learned incident, a backup, and
+    alerts through the webhook (two fire, one resolves the next day after 30 minutes of firing)."""
     execution_id = console.plan_change()
     console.service.decide(execution_id, "alice", "approve", None, "console")
     console.service.learn(LearnRequest.model_validate({"incident_data": {
         "id": "inc-1", "type": "pod_oom", "success": True, "duration": "12m", "runbook_used": "container-oom-killed",
         "symptoms": ["OOMKilled"], "resolution": ["raise memory limit"]}}))
     console.service.backup(BackupRequest(kind="daily"))
+    _alertmanager(console, "firing", _oom("oom-a"), _oom("oom-b"))
+    _alertmanager(console, "firing", _oom("oom-a"), _oom("oom-b"))  # a re-send: no new alert
+    clock.advance(days=1)
+    _alertmanager(console, "resolved", _oom("oom-a", "resolved"))
 
 
 @pytest.mark.parametrize("slug,title,drawn", [
     ("performance", "Runbook Performance", {"usage", "success", "resolution", "with-without", "executions-over-time"}),
     ("learning", "AI Learning Progress", {"confidence", "frequency", "fixes"}),
     ("storage", "Storage Health", {"use", "backups", "disk"}),
-    ("incidents", "Incident Trends", {"incident-types", "last-seen"}),
+    ("incidents", "Incident Trends", {"alerts", "alert-resolution", "incident-types"}),
 ])
-def test_each_dashboard_draws_its_charts(console, web, slug, title, drawn):
-    _activity(console)
+def test_each_dashboard_draws_its_charts(console, web, clock, slug, title, drawn):
+    _activity(console, clock)
     web.sign_in(console.url, console.tokens["alice"], start=f"/ui/dashboards/{slug}")
     assert web.text("h1") == title
     shown = set(web.wait(lambda: {f.get_attribute("id").removeprefix("chart-")
@@ -130,10 +152,21 @@ def test_each_dashboard_draws_its_charts(console, web, slug, title, drawn):
     for figure in web.all("figure.chart:not([data-drawn])"):  # nothing to draw: it says why
         assert figure.find_element("css selector", ".empty").text
     assert [e for e in web.console_errors() if "favicon" not in e] == []  # no CSP violation, no script error
-    if slug == "incidents":
-        assert "No alert has started a dry run" in web.text("#chart-alerts")
+    if slug == "incidents":  # from the triage records the webhook created
+        day = clock().date()
+        assert _figures(web, "alerts") == [[str(day - dt.timedelta(days=1)), "2.0", "0.0"], [str(day), "0.0", "1.0"]]
+        assert _figures(web, "alert-resolution") == [["with a runbook", "-"], ["without a runbook", "30.0"]]
+        assert web.text(".summary").splitlines()[:6] == [
+            "alerts recorded (newest shown)", "2", "firing now", "1", "resolved", "1"]
     if slug == "learning":
         assert web.text(".summary").splitlines()[:2] == ["incidents learned", "1"]
+
+
+def _figures(web, chart: str) -> list[list[str]]:
+    """A chart's figures table (inside a closed <details>, so read as text content)."""
+    rows = web.all(f"#chart-{chart} tbody tr")
+    return [[cell.get_attribute("textContent").strip() for cell in row.find_elements("css selector", "th, td")]
+            for row in rows]
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core is installed by `make test` (npm, into .axe/)")

@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--read-only", action="store_true",
                        help="search and reads only: no writes, and execute plans and dry-runs but never applies")
     serve.add_argument("--toolsets", default=None, metavar="LIST",
-                       help="comma-separated tool groups to offer: search,execute,learning,authoring (default all)")
+                       help="comma-separated tool groups to offer: search,execute,learning,authoring,alerts "
+                       "(default all)")
     add_paths(serve)
     serve.set_defaults(func=cmd_serve)
 

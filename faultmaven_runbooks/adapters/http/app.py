@@ -22,7 +22,7 @@ from ..mcp.transport import RefuseBatches
 from ..metrics import CONTENT_TYPE, Metrics
 from ..ui import PREFIX as CONSOLE_PATH
 from ..ui import build_console
-from . import docs, routes_api_v1, routes_executions, routes_ops, routes_runbooks, routes_webhooks
+from . import docs, routes_alerts, routes_api_v1, routes_executions, routes_ops, routes_runbooks, routes_webhooks
 from .context import AppContext, ctx
 from .metrics import MetricsMiddleware
 from .responses import ERRORS, EXCEPTION_HANDLERS, call
@@ -147,7 +147,7 @@ def build_app(service: Any, mcp_server: Any, settings: Settings, *, metrics: Met
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", strict_content_type=False,
                   exception_handlers=EXCEPTION_HANDLERS)
     # Order matters: the executions' fixed paths and the ops routes come before /runbooks/{runbook_id}.
-    for router in (routes_executions, routes_ops, routes_runbooks, routes_api_v1, routes_webhooks):
+    for router in (routes_executions, routes_ops, routes_runbooks, routes_api_v1, routes_webhooks, routes_alerts):
         app.include_router(router.router)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_model=None,

@@ -195,9 +195,9 @@ def register(server: MCPServer, service) -> None:
     executions: ExecutionService = service.executions
     trust_elicitation = bool(getattr(service.settings, "trust_elicitation", False))
 
-    @request_tool(server, PlanRequest, title="Preview a runbook execution", annotations=READ_ONLY, description=(
-        "Preview what `execute` would run, running nothing: each step's role, risk and approval need, "
-        "and the options and rollbacks to name next."))
+    @request_tool(server, PlanRequest, title="Preview an execution", annotations=READ_ONLY, description=(
+        "What `execute` would run, running nothing: each step's role, risk and approval need; the options "
+        "and rollbacks to name next."))
     async def plan(ctx: Context, request: PlanRequest) -> CallToolResult:
         def work() -> CallToolResult:
             preview = service.plan(request)
@@ -207,9 +207,9 @@ def register(server: MCPServer, service) -> None:
 
     @request_tool(server, ExecuteRequest, title="Run runbook steps in the sandbox", omit=("requester",),
                   fixed={"requester": REQUESTER}, description=(
-        "Run a runbook's kubectl steps in a sandbox and get findings. By default only diagnosis and verification "
-        "reads run; a change named from `plan` (steps, section or option) is dry-run, or with dry_run=false waits "
-        "for a person's approval."), annotations=ToolAnnotations(
+        "Run a runbook's kubectl steps in a sandbox; get findings. By default only diagnosis and verification "
+        "reads run; a change named from `plan` (steps, section, option) is dry-run, or with dry_run=false awaits "
+        "a person's approval."), annotations=ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True))
     async def execute(ctx: Context, request: ExecuteRequest) -> CallToolResult | InputRequiredResult:
         trusted = trust_elicitation and _local(ctx)
@@ -254,7 +254,7 @@ def register(server: MCPServer, service) -> None:
 
     @request_tool(server, GetExecutionRequest, title="Show one execution", annotations=READ_ONLY)
     async def get_execution(ctx: Context, request: GetExecutionRequest) -> CallToolResult:
-        """One execution: status, what was applied and by whom, findings; with `step`, that step's full output."""
+        """One execution: status, what was applied by whom, findings; with `step`, its full output."""
         def work() -> CallToolResult:
             record = service.get_execution(request.execution_id)
             if request.step is None:  # showing a failed execution is not a failed call

@@ -26,26 +26,25 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
     if surface.offers("learning", writes=True):
         @request_tool(server, LearnRequest, title="Learn from an incident", annotations=LEARNS, output=LearnResult)
         async def learn(ctx: Context, request: LearnRequest) -> CallToolResult:
-            """Record a resolved or failed incident so patterns, fix success rates and runbook outcomes
-            improve; may write a dynamic runbook for a new or recurring incident type."""
+            """Record a resolved or failed incident: patterns, fix success rates and runbook outcomes
+            improve; a new or recurring incident type may get a dynamic runbook."""
             return await answer(ctx, "learn", lambda: service.learn(request))
 
         @request_tool(server, CaseRunbookRequest, title="Create a runbook from a resolved case",
                       annotations=WRITES, output=CaseRunbookResult)
         async def create_runbook_from_case(ctx: Context, request: CaseRunbookRequest) -> CallToolResult:
-            """After a FaultMaven case is resolved: write a draft runbook from it, or get the runbook that
-            already covers the same problem (credited with the resolution)."""
+            """Write a draft runbook from a resolved FaultMaven case, or get (and credit) the runbook
+            that already covers it."""
             return await answer(ctx, "create_runbook_from_case", lambda: service.runbook_from_case(request))
 
     @request_tool(server, PageRequest, title="Learned incident patterns",
                   annotations=READ_ONLY, output=PatternsResponse)
     async def get_patterns(ctx: Context, request: PageRequest) -> CallToolResult:
-        """Learned incident patterns, most frequent first: how often, how fast resolved, which fixes
-        worked or failed, and the runbooks credited."""
+        """Learned incident patterns, most frequent first: frequency, time to resolve, fixes that
+        worked or failed, runbooks credited."""
         return await answer(ctx, "get_patterns", lambda: service.patterns(request))
 
     @request_tool(server, AnalyticsRequest, title="Runbook analytics", annotations=READ_ONLY, output=AnalyticsResponse)
     async def runbook_analytics(ctx: Context, request: AnalyticsRequest) -> CallToolResult:
-        """Which runbooks are used, work and are stale: retrievals, executions, resolutions, and
-        resolution time with and without a runbook."""
+        """Which runbooks are used, work or are stale; resolution time with and without a runbook."""
         return await answer(ctx, "runbook_analytics", lambda: service.runbook_analytics(request))

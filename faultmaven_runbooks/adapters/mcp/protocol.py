@@ -190,19 +190,21 @@ def _suggestions(library, ref, name: str, typed: str, given: dict[str, str]) -> 
 
 
 def _optional(node: dict) -> dict | None:
-    """`X | None = None` as pydantic writes it: {"anyOf": [X, {"type": "null"}], "default": null}."""
+    """`X | None = None` as pydantic writes it: {"anyOf": [X, ..., {"type": "null"}], "default": null}."""
     branches = node.get("anyOf")
     if not (isinstance(branches, list) and "default" in node and node["default"] is None):
         return None
     kept = [b for b in branches if b != {"type": "null"}]
-    if len(kept) != 1 or len(kept) == len(branches):
+    if not kept or len(kept) == len(branches):
         return None
-    return {**kept[0], **{k: v for k, v in node.items() if k not in ("anyOf", "default")}}
+    rest = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
+    return {**kept[0], **rest} if len(kept) == 1 else {"anyOf": kept, **rest}
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The same schema, smaller: no pydantic per-field "title", `$ref`s inlined, and an optional
-    field published as its type alone (leaving it out means null; sending null still works)."""
+    """The same schema, smaller: no pydantic per-field "title", no `additionalProperties: true` (the
+    default), no "type" beside an enum of strings, `$ref`s inlined, and an optional field published
+    without its null branch (leaving it out means null; sending null still works)."""
     defs = schema.get("$defs", {})
 
     def walk(node: Any, in_properties: bool = False) -> Any:
@@ -218,6 +220,11 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
         for key, value in node.items():
             if key == "$defs" or (key == "title" and not in_properties and isinstance(value, str)):
                 continue  # in "properties", "title" is a field's name, not the annotation
+            if key == "additionalProperties" and value is True and not in_properties:
+                continue  # JSON Schema's default: saying it costs every turn and means nothing more
+            if key == "type" and value == "string" and not in_properties \
+                    and all(isinstance(v, str) for v in node.get("enum") or [None]):
+                continue  # an enum of strings says the type already
             out[key] = walk(value, in_properties=key == "properties")
         return out
 

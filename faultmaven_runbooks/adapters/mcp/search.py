@@ -52,14 +52,14 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
     @request_tool(server, SearchRequest, title="Search runbooks", annotations=READ_ONLY, output=SearchResponse)
     async def search(ctx: Context, request: SearchRequest) -> CallToolResult:
         """Find runbooks for a problem, error message or alert name; start here when troubleshooting.
-        Hits come best first; `confident: false` means no runbook fits."""
+        Best first; `confident: false` means none fits."""
         return await answer(ctx, "search", lambda: bounded(service.search(request)))
 
-    @request_tool(server, SuggestRequest, title="Suggest runbooks for an alert or case",
+    @request_tool(server, SuggestRequest, title="Suggest runbooks",
                   annotations=READ_ONLY, output=SuggestResponse)
     async def suggest_similar(ctx: Context, request: SuggestRequest) -> CallToolResult:
-        """Best runbooks for an alert, a FaultMaven case or a problem (exactly one of the three),
-        each with a ready follow-up action."""
+        """Best runbooks for exactly one of: an alert, a FaultMaven case, a problem; each with a ready
+        follow-up action."""
         return await answer(ctx, "suggest_similar", lambda: service.suggest_similar(request))
 
     surface.schema_rules["suggest_similar"] = EXACTLY_ONE_SOURCE

@@ -16,12 +16,12 @@ from ... import __version__
 from ...read_only import ReadOnlyService
 from ...service import RunbookService
 from ..metrics import Metrics
-from . import authoring, execution, learning, prompts, protocol, search
+from . import alerts, authoring, execution, learning, prompts, protocol, search
 from .calls import install_log_forwarding
 
 log = logging.getLogger(__name__)
 
-TOOLSETS = ("search", "execute", "learning", "authoring")
+TOOLSETS = ("search", "execute", "learning", "authoring", "alerts")
 
 INSTRUCTIONS = (
     "SRE runbook library. `search` (or `suggest_similar` for an alert or FaultMaven case) finds runbooks, "
@@ -69,6 +69,7 @@ def build_server(service: RunbookService, toolsets: frozenset[str] | None = None
         log_level="WARNING",
     )
     search.register(server, offered, surface)
+    alerts.register(server, offered, surface)
     if surface.offers("execute"):
         execution.register(server, offered)
     learning.register(server, offered, surface)

@@ -13,14 +13,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...api.alerts import ListAlertsRequest
 from ...api.base import PageRequest
 from ...api.executions import ListExecutionsRequest
 from ...api.learning import AnalyticsRequest
 from ...paging import MAX_LIMIT
 
 EXECUTIONS_READ = 2000  # newest executions the trends are drawn from
+ALERTS_READ = 2000  # newest alert triage records the trends are drawn from
 TOP = 12  # runbooks or patterns per bar chart
-ALERT_REQUESTERS = ("alertmanager:", "n8n:")
 
 
 @dataclass
@@ -122,13 +123,10 @@ def performance(service: Any) -> Dashboard:
         Chart("resolution", "Average resolution time per runbook", "bar", [r["id"] for r in timed],
               [Series("minutes", [round(r["avg_resolution_seconds"] / 60, 1) for r in timed])], unit="min",
               empty="No incident resolved with a runbook has a recorded duration yet."),
-        Chart("with-without", "Resolution time with and without a runbook", "bar",
-              ["with a runbook", "without a runbook"],
-              [Series("minutes", [_minutes(resolution.get("with_runbook_avg_seconds")),
-                                  _minutes(resolution.get("without_runbook_avg_seconds"))])], unit="min",
-              empty="No resolved incident has a recorded duration yet.",
-              note=f"{resolution.get('resolutions_with_runbook', 0)} resolutions with a runbook, "
-                   f"{resolution.get('resolutions_without_runbook', 0)} without.", axis="resolved"),
+        with_without("with-without", "Resolution time with and without a runbook", resolution,
+                     "No resolved incident has a recorded duration yet.",
+                     f"{resolution.get('resolutions_with_runbook', 0)} resolutions with a runbook, "
+                     f"{resolution.get('resolutions_without_runbook', 0)} without."),
         Chart("executions-over-time", "Executions per day, by outcome", "bar", days, by_outcome, stacked=True,
               empty="No execution has been recorded yet.", axis="day"),
     ]
@@ -136,6 +134,13 @@ def performance(service: Any) -> Dashboard:
                ("executions (newest shown)", str(len(executions))),
                ("stale runbooks", str(len([r for r in rows if r["stale"]])))]
     return Dashboard("performance", "Runbook Performance", summary, charts)
+
+
+def with_without(chart_id: str, title: str, times: dict[str, Any], empty: str, note: str) -> Chart:
+    """Average resolution time with and without a runbook, from an analytics `resolution_time` part."""
+    minutes = [_minutes(times.get("with_runbook_avg_seconds")), _minutes(times.get("without_runbook_avg_seconds"))]
+    return Chart(chart_id, title, "bar", ["with a runbook", "without a runbook"], [Series("minutes", minutes)],
+                 unit="min", empty=empty, note=note, axis="resolved")
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -221,27 +226,37 @@ def storage(service: Any) -> Dashboard:
 
 # -- Incident Trends -------------------------------------------------------------------------------
 def incidents(service: Any) -> Dashboard:
-    executions = recent_executions(service)
-    from_alerts = [e for e in executions if e.requester.startswith(ALERT_REQUESTERS)]
-    days, by_source = per_day(from_alerts, lambda e: e.created, lambda e: e.requester.split(":", 1)[0])
+    alerts = recent_alerts(service)
+    moments = [(a.first_seen, "fired") for a in alerts] + [(a.resolved_at, "resolved") for a in alerts if a.resolved_at]
+    days, by_change = per_day(moments, lambda m: m[0], lambda m: m[1])
+    times = service.runbook_analytics(AnalyticsRequest(limit=1)).resolution_time.get("alerts", {})
     learned = learning_patterns(service)
-    seen = sorted(((p.get("last_seen") or "")[:10], pid) for pid, p in learned.items() if p.get("last_seen"))
-    last_days, last_series = per_day(seen, lambda s: s[0], lambda s: "patterns last seen")
     types = Counter(t for p in learned.values() for t in p.get("incident_types", [])[:1])
     charts = [
-        Chart("alerts", "Alerts that started a dry run, per day", "bar", days, by_source, stacked=True,
-              empty="No alert has started a dry run (the Alertmanager and n8n webhooks do when "
-                    "WEBHOOK_DRY_RUN is on). Alert triage records are not stored by this server yet.", axis="day"),
+        Chart("alerts", "Alerts per day: fired and resolved", "bar", days, by_change,
+              empty="No alert has reached the Alertmanager or n8n webhook yet.", axis="day"),
+        with_without("alert-resolution", "Alert resolution time with and without a runbook", times,
+                     "No alert has resolved yet.",
+                     f"{times.get('alerts_resolved_with_runbook', 0)} alerts resolved after a runbook's dry run, "
+                     f"{times.get('alerts_resolved_without_runbook', 0)} without one."),
         Chart("incident-types", "Learned incidents by type", "bar", [t for t, _ in types.most_common(TOP)],
               [Series("patterns", [float(n) for _, n in types.most_common(TOP)])],
               empty="No incident has been learned yet.", axis="incident type"),
-        Chart("last-seen", "Patterns by the day their last incident was learned", "bar", last_days, last_series,
-              empty="No incident has been learned yet.", axis="day"),
     ]
-    summary = [("alert-started executions", str(len(from_alerts))), ("patterns", str(len(learned)))]
-    notes = ["Learning keeps totals per pattern and the day each pattern last grew, not a dated record of "
-             "every incident, so incidents over time are shown by the day their pattern was last seen."]
+    firing = sum(1 for a in alerts if a.status == "firing")
+    summary = [("alerts recorded (newest shown)", str(len(alerts))), ("firing now", str(firing)),
+               ("resolved", str(len(alerts) - firing)), ("patterns", str(len(learned)))]
+    notes = ["Alerts are the webhooks' triage records, one per alert (re-sends counted, not repeated): "
+             f"the newest {ALERTS_READ} are charted by the day they fired and the day they resolved."]
     return Dashboard("incidents", "Incident Trends", summary, charts, notes)
+
+
+def recent_alerts(service: Any) -> list[Any]:
+    def page(cursor: str | None) -> tuple[list[Any], str | None]:
+        answer = service.list_alerts(ListAlertsRequest(limit=MAX_LIMIT, cursor=cursor))
+        return answer.alerts, answer.next_cursor
+
+    return everything(page, ALERTS_READ)
 
 
 def learning_patterns(service: Any) -> dict[str, dict[str, Any]]:
