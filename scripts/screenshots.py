@@ -3,13 +3,15 @@
 It builds a demo data dir in a temp folder: the shipped library plus the executor's sampler
 runbook, a fake Kubernetes API (tests/executor/fake_kube.py) behind the executor, two approvers,
 executions approved, rejected and waiting, incidents learned (one becomes a draft), a resolved
-case, a backup. Then the real app serves it on a loopback port and headless Chromium signs in
-and photographs each page into docs/console-*.png.
+case, a backup, and a week of Alertmanager alerts (some resolved) for Incident Trends. Then
+the real app serves it on a loopback port and headless Chromium signs in and photographs each
+page into docs/console-*.png.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 import sys
 import tempfile
@@ -20,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from faultmaven_runbooks.adapters.http import build_app  # noqa: E402
 from faultmaven_runbooks.adapters.mcp.server import build_server  # noqa: E402
+from faultmaven_runbooks.api.alerts import AlertmanagerPayload  # noqa: E402
 from faultmaven_runbooks.api.executions import ExecuteRequest  # noqa: E402
 from faultmaven_runbooks.api.learning import LearnRequest  # noqa: E402
 from faultmaven_runbooks.api.ops import BackupRequest  # noqa: E402
@@ -42,6 +45,17 @@ INCIDENTS = [
      "symptoms": ["consumer group lag grows after every rebalance", "partition revoked storms"],
      "resolution": ["raise max.poll.interval.ms", "pin static group membership"]},
 ]
+# (days ago, alertname, namespace, summary, minutes until resolved or None while firing)
+ALERTS = [
+    (6, "KubePodCrashLooping", "payments", "Pod payments/api-7d9f is crash looping.", 35),
+    (6, "KubeContainerWaiting", "checkout", "Container web in checkout has been waiting for 1 hour.", 80),
+    (5, "LedgerExportBehind", "finance", "The nightly ledger export is 3 hours behind its schedule.", 95),
+    (4, "NodeFilesystemSpaceFillingUp", "monitoring", "Filesystem on /var is predicted to run out of space.", 140),
+    (3, "QuoteServiceSlowQuotes", "pricing", "Quote service answers take over 2 s for premium plans.", 60),
+    (2, "KubePodCrashLooping", "orders", "Pod orders/worker-66f is crash looping.", 12),
+    (1, "CPUThrottlingHigh", "search", "34% throttling of CPU in namespace search for container indexer.", None),
+    (0, "KubeMemoryOvercommit", "default", "Cluster has overcommitted memory resource requests.", None),
+]
 PAGES = [
     ("login", "/ui/login", False), ("executions", "/ui/executions", True), ("execution", None, True),
     ("drafts", "/ui/drafts", True), ("draft", None, True), ("library", "/ui/library?q=pod+keeps+restarting", True),
@@ -51,13 +65,42 @@ PAGES = [
 ]
 
 
+class DemoClock:
+    """The demo's time: moved back and forth so the alerts spread over a week."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def alerts_of_the_week(service: RunbookService, clock: DemoClock) -> None:
+    today = clock.now
+    for n, (days, name, namespace, summary, minutes) in enumerate(ALERTS):
+        started = today - dt.timedelta(days=days, hours=n % 5)
+        alert = {"labels": {"alertname": name, "namespace": namespace, "severity": "warning"},
+                 "annotations": {"summary": summary}, "startsAt": started.isoformat(), "fingerprint": f"demo{n:04d}"}
+        clock.now = started
+        service.triage_alertmanager(AlertmanagerPayload.model_validate(
+            {"version": "4", "status": "firing", "receiver": "faultmaven", "alerts": [alert]}))
+        if minutes is not None:
+            clock.now = started + dt.timedelta(minutes=minutes)
+            ended = {**alert, "status": "resolved", "endsAt": clock.now.isoformat()}
+            service.triage_alertmanager(AlertmanagerPayload.model_validate(
+                {"version": "4", "status": "resolved", "receiver": "faultmaven", "alerts": [ended]}))
+    clock.now = today
+
+
 def demo(work: Path, kube: FakeKube, model: str) -> tuple[RunbookService, dict[str, str], str, str]:
     library = work / "library"
     shutil.copytree(ROOT / "runbooks", library)
     shutil.copytree(ROOT / "tests" / "executor" / "fixtures" / "library", library, dirs_exist_ok=True)
     settings = Settings(library_dir=library, data_dir=work / "data", embedding_model=model,
-                        kubeconfig=kube.kubeconfig(work / "kubeconfig"))
-    service = RunbookService(settings)
+                        kubeconfig=kube.kubeconfig(work / "kubeconfig"),
+                        alerts={"webhook_dry_run": True})  # confident alerts get a dry run: "with a runbook"
+    clock = DemoClock()
+    service = RunbookService(settings, clock=clock)
     service.reindex()
     tokens = {name: service.executions.approvers.add(name) for name in ("alice", "bob")}
 
@@ -73,6 +116,7 @@ def demo(work: Path, kube: FakeKube, model: str) -> tuple[RunbookService, dict[s
     for incident in INCIDENTS:
         service.learn(LearnRequest.model_validate({"incident_data": incident}))
     service.backup(BackupRequest(kind="daily"))
+    alerts_of_the_week(service, clock)
     draft = next(info.id for info in service.list_runbooks(status="draft"))
     return service, tokens, pending, draft
 
