@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.verbose:
         logging.getLogger("faultmaven_runbooks").setLevel(logging.DEBUG)
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "bm25s", "uvicorn.access", "markdown_it"):
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "uvicorn.access", "markdown_it", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from ...errors import RunbookError
 
