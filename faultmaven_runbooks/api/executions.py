@@ -10,8 +10,8 @@ from ..executor.models import ExecuteParameters, ExecutionStatus
 from .base import Request
 
 RUNBOOK_ID = Field(min_length=1, max_length=200, description="Runbook id from `search`.")
-CONTEXT = Field(None, description="Placeholder values, e.g. {\"namespace\": \"prod\", \"pod_name\": \"web-1\"}; a "
-                "missing workload, container or selector is read from the cluster.")
+CONTEXT = Field(None, description="Placeholder values, e.g. {\"namespace\": \"prod\", \"pod_name\": \"web-1\"}; "
+                "missing workloads are read from the cluster.")
 
 
 class PlanRequest(Request):

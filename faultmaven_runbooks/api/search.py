@@ -57,7 +57,7 @@ class Alert(BaseModel):
 
 
 class Case(BaseModel):
-    """A FaultMaven case of any model generation; fields are read by all their known names."""
+    """A FaultMaven case of any model generation (fields read by all their known names)."""
 
     model_config = ConfigDict(extra="allow")
 

@@ -26,8 +26,8 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
     if surface.offers("learning", writes=True):
         @request_tool(server, LearnRequest, title="Learn from an incident", annotations=LEARNS, output=LearnResult)
         async def learn(ctx: Context, request: LearnRequest) -> CallToolResult:
-            """Record a resolved or failed incident: patterns, fix success rates and runbook outcomes
-            improve; a new or recurring incident type may get a dynamic runbook."""
+            """Record a resolved or failed incident: patterns, fix success rates and runbook
+            outcomes improve; a recurring type may get a runbook."""
             return await answer(ctx, "learn", lambda: service.learn(request))
 
         @request_tool(server, CaseRunbookRequest, title="Create a runbook from a resolved case",
@@ -40,8 +40,8 @@ def register(server: MCPServer, service: RunbookService, surface) -> None:
     @request_tool(server, PageRequest, title="Learned incident patterns",
                   annotations=READ_ONLY, output=PatternsResponse)
     async def get_patterns(ctx: Context, request: PageRequest) -> CallToolResult:
-        """Learned incident patterns, most frequent first: frequency, time to resolve, fixes that
-        worked or failed, runbooks credited."""
+        """Learned incident patterns, most frequent first: time to resolve, fixes that worked or
+        failed, runbooks credited."""
         return await answer(ctx, "get_patterns", lambda: service.patterns(request))
 
     @request_tool(server, AnalyticsRequest, title="Runbook analytics", annotations=READ_ONLY, output=AnalyticsResponse)
