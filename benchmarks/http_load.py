@@ -52,17 +52,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(args, token: str) -> tuple[subprocess.Popen, str]:
+def serve_http(library: Path, data: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`serve --transport streamable-http` on a free loopback port, its output in data/server.log."""
     port = free_port()
-    data = scratch("http_load")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": token}
+    cmd = [sys.executable, "-m", "faultmaven_runbooks.adapters.cli.main", "serve", "--transport", "streamable-http",
+           "--host", "127.0.0.1", "--port", str(port), "--library", str(library), "--data", str(data)]
+    with open(data / "server.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1", **env}, stdout=log,
+                                stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_server(args, token: str) -> tuple[subprocess.Popen, str]:
+    env = {"FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": token}
     if args.model:
         env["FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL"] = args.model
-    cmd = [sys.executable, "-m", "faultmaven_runbooks.adapters.cli.main", "serve", "--transport", "streamable-http",
-           "--host", "127.0.0.1", "--port", str(port), "--library", str(args.library), "--data", str(data)]
-    with open(data / "server.log", "wb") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return proc, f"http://127.0.0.1:{port}"
+    return serve_http(args.library, scratch("http_load"), env)
 
 
 def wait_ready(url: str, token: str, proc: subprocess.Popen | None, timeout: float) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 from _common import EVAL, ROOT, percentile, scratch, table
-from http_load import free_port, wait_ready
+from http_load import free_port, serve_http, wait_ready
 
 ALERTS = 20
 
@@ -121,18 +121,11 @@ def down_url() -> str:
 
 
 def serve(args, name: str, receiver_url: str, token: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    data = scratch(f"webhook_triage/{name}")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": token,
-           "FAULTMAVEN_RUNBOOKS_NOTIFY_WEBHOOK_URL": receiver_url,
+    env = {"FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": token, "FAULTMAVEN_RUNBOOKS_NOTIFY_WEBHOOK_URL": receiver_url,
            "FAULTMAVEN_RUNBOOKS_WEBHOOK_DRY_RUN": "true" if args.dry_run else "false"}
     if args.model:
         env["FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL"] = args.model
-    cmd = [sys.executable, "-m", "faultmaven_runbooks.adapters.cli.main", "serve", "--transport", "streamable-http",
-           "--host", "127.0.0.1", "--port", str(port), "--library", str(args.library), "--data", str(data)]
-    with open(data / "server.log", "wb") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return proc, f"http://127.0.0.1:{port}"
+    return serve_http(args.library, scratch(f"webhook_triage/{name}"), env)
 
 
 def wait_indexed(url: str, timeout: float = 600) -> None:
