@@ -140,6 +140,7 @@ def test_plan_runs_nothing_and_listing_pages(ex):
                                                "parameters": {"option": "A"}})
     assert preview.status_code == 200 and preview.json()["approvals_needed"] == [2]
     assert len(kube.requests) == seen
+    _start(api), _start(api)  # two executions of its own: the listing does not lean on other tests
     first = api.get("/runbooks/executions", params={"limit": 1}).json()
     second = api.get("/runbooks/executions", params={"limit": 1, "cursor": first["next_cursor"]}).json()
     assert first["executions"][0]["execution_id"] != second["executions"][0]["execution_id"]

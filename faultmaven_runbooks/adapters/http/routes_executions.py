@@ -35,12 +35,11 @@ def _bearer(request: Request) -> str:
 
 def _approver(c: AppContext, request: Request) -> str:
     """The approver's identity from their credential, or a 401/403 that says how to get one."""
-    approvers = c.service.executions.approvers
     token = _bearer(request)
     if not token:
         raise HTTPException(401, "approving needs an approver credential: send 'Authorization: Bearer <approver "
                             "token>'", headers={"WWW-Authenticate": 'Bearer realm="faultmaven-approvers"'})
-    if approvers.count() == 0:
+    if not c.service.approver_names():
         raise Forbidden("HTTP approval is off: no approver credentials exist. An operator enables it on the server's "
                         "host with `faultmaven-runbooks approvers add NAME` (same --data), which prints a token for "
                         "that person to send as 'Authorization: Bearer <token>'")
@@ -50,7 +49,7 @@ def _approver(c: AppContext, request: Request) -> str:
         # even if an operator made it equal to an approver's token.
         raise Forbidden("the API token cannot approve; send a person's approver credential "
                         "(`faultmaven-runbooks approvers add NAME`) as 'Authorization: Bearer <token>'")
-    name = approvers.identify(token)
+    name = c.service.identify_approver(token)
     if name is not None:
         return name
     raise HTTPException(401, "approving needs an approver credential: send 'Authorization: Bearer <approver token>'",
@@ -87,7 +86,7 @@ async def get_execution(request: Request, execution_id: ExecutionId) -> Executio
     c = ctx(request)
     # An approver may read what they are asked to approve; anyone else needs the API token.
     if c.settings.http.auth_token and not getattr(request.state, API_TOKEN_SEEN, False) \
-            and await call(c.service.executions.approvers.identify, _bearer(request)) is None:
+            and await call(c.service.identify_approver, _bearer(request)) is None:
         raise HTTPException(401, "authentication required; send 'Authorization: Bearer <token>' (the API token "
                             "or an approver credential)", headers={"WWW-Authenticate": 'Bearer realm="faultmaven"'})
     return await call(c.service.get_execution, execution_id)

@@ -208,8 +208,9 @@ def register(server: MCPServer, service) -> None:
     @request_tool(server, ExecuteRequest, title="Run runbook steps in the sandbox", omit=("requester",),
                   fixed={"requester": REQUESTER}, description=(
         "Run a runbook's kubectl steps in a sandbox; get findings. By default only diagnosis and verification "
-        "reads run; a change named from `plan` is dry-run, or with dry_run=false awaits a person's approval."), annotations=ToolAnnotations(
-        read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True))
+        "reads run; a change named from `plan` is dry-run, or with dry_run=false awaits a person's approval."),
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
+                                    open_world_hint=True))
     async def execute(ctx: Context, request: ExecuteRequest) -> CallToolResult | InputRequiredResult:
         trusted = trust_elicitation and _local(ctx)
         if ctx.request_state is not None:
