@@ -102,10 +102,13 @@ def analyse(runbook: Runbook, context: dict | None, policy: Policy) -> Plan:
         shape = shapes[step.number]
         if shape.mention:
             continue
-        parsed = parse_step(step.command, running)
+        parsed = parse_step(step.command, running, step=step.number)
         if parsed.operation is not None:
             try:
                 policy.check(parsed.operation)
+                for binding in parsed.binds:
+                    if binding.read is not None:  # an inline read answers to the policy like a step
+                        _check_inline(policy, binding.read, binding.var)
             except Refused as exc:
                 parsed = ParsedStep(parsed.command, "refused", parsed.operation, str(exc), parsed.missing, parsed.binds)
         for binding in parsed.binds:
@@ -117,6 +120,13 @@ def analyse(runbook: Runbook, context: dict | None, policy: Policy) -> Plan:
     _find_options(plan)
     _find_rollbacks(plan)
     return plan
+
+
+def _check_inline(policy: Policy, read: Operation, shown: str) -> None:
+    try:
+        policy.check(read)
+    except Refused as exc:
+        raise Refused(f"the read inside an argument ({shown}) is refused: {exc}") from None
 
 
 def _find_options(plan: Plan) -> None:
@@ -221,7 +231,9 @@ def _check_together(plan: Plan) -> None:
 
 def plan_hash(runbook_id: str, steps: list[PlannedStep], cluster: ClusterIdentity | None) -> str:
     canon = [[p.number, p.classification,
-              p.parsed.operation.as_dict() if p.parsed.operation and not p.parsed.missing else p.parsed.command]
+              p.parsed.operation.as_dict() if p.parsed.operation and not p.parsed.missing else p.parsed.command,
+              # an inline read and the value it bound (also in the operation once bound)
+              *[[b.key, b.value, b.read.as_dict()] for b in p.parsed.binds if b.read]]
              for p in steps]
     where = cluster.model_dump() if cluster else None
     blob = json.dumps([runbook_id, where, canon], sort_keys=True, separators=(",", ":"), default=str)

