@@ -114,9 +114,9 @@ class Runner:
         if ps.missing:
             res.result = "skipped"
             res.reason = f"needs {', '.join(ps.missing)}"
-            why = [state.unbound[k] for k in ps.missing if k in state.unbound]
-            if why:  # an inline binding is the step's own: the step says why it did not bind
-                res.reason += f" ({'; '.join(why)})"
+            unbound = [state.unbound[k] for k in ps.missing if k in state.unbound]
+            if unbound:  # an inline binding is the step's own: the step says why it did not bind
+                res.reason += f" ({'; '.join(unbound)})"
             return res
         if mode == "manual":
             return res
