@@ -27,6 +27,9 @@ from .placeholders import PlaceholderError, flatten_context, validate
 from .planner import Plan, PlannedStep
 
 
+MISSING = frozenset({"null", "<none>"})
+
+
 class Binder:
     def __init__(self, gateway: KubeGateway, before: Callable[[int, str], None] = lambda step, operation: None):
         self.gateway = gateway
@@ -73,7 +76,9 @@ class Binder:
             return
         if binding.read is None:
             self.outcomes[number] = out  # the set-up step shows this read; it is not sent twice
-        values = sorted(set(out.output.split()))
+        # `null` (jq) and `<none>` (kubectl's columns) mean the field is missing, not a name: a
+        # change must never go to a person as `delete pods/null`.
+        values = sorted(set(out.output.split()) - MISSING)
         if len(values) != 1:
             found = ", ".join(values[:3]) + (" ..." if len(values) > 3 else "") if values else "nothing"
             self._fail(binding, f"step {number} read {found} for {binding.var}, not one value; pass {binding.key} "

@@ -160,6 +160,8 @@ WEB_PATH = f"/apis/apps/v1/namespaces/{NS}/deployments/web"
     ("web-ok-1 web-7d4b8c9f-x2k9m", "not one value"),
     ("../../secrets", "'../../secrets' is not a"),
     ("", "read nothing"),
+    ("null", "read nothing"),  # jq -r on a missing field: `delete pods/null` must never reach a person
+    ("<none>", "read nothing"),  # kubectl's custom-columns for a missing field
 ])
 def test_a_hostile_inner_value_binds_nothing_and_sends_no_outer_request(executor, kube, exec_library, value, why):
     kube.get("deployments", "web", NS)["metadata"]["annotations"]["v"] = value
