@@ -26,7 +26,6 @@ from .operation import Operation, Refused
 from .placeholders import PlaceholderError, flatten_context, validate
 from .planner import Plan, PlannedStep
 
-
 MISSING = frozenset({"null", "<none>"})
 
 
