@@ -32,6 +32,7 @@ def read_only(start_server, tmp_path_factory):
     library = write_library(tmp_path_factory.mktemp("ro-library"))
     data = tmp_path_factory.mktemp("ro-data")
     service = RunbookService(make_settings(library, data, auth_token=TOKEN))
+    service.ready()  # indexed before the first search: a search never waits for indexing
     live = start_server(service=service, mcp=False, read_only=True)
     with httpx.Client(base_url=live.url, headers=AUTH, timeout=60) as client:
         yield client, library, data

@@ -48,6 +48,8 @@ def replicas(chroma_server, postgres, kube, tmp_path_factory):  # noqa: F811
     try:
         for name in ("a", "b"):  # each its own data dir: nothing is shared through files
             servers.append(ServeProcess(library, root / f"data-{name}", env))
+        for server in servers:  # a search never waits for indexing: the library is in before any test
+            server.wait_until_indexed()
         # An operator adds an approver once, on any host: every replica knows the credential.
         approver = for_settings(Settings(_env_file=None, data_dir=root / "ops", database_url=url))
         yield servers[0].url, servers[1].url, approver.add("alice"), approver.add("bob")

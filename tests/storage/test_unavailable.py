@@ -187,6 +187,7 @@ def test_the_real_server_runs_without_its_database_and_recovers_by_itself(own_po
                 answer = http.request(method, path, json=body)
                 assert answer.status_code == 503, (path, answer.text)
                 assert SETTING in answer.json()["message"] and "DATABASE_URL" in answer.json()["message"], path
+            server.wait_until_indexed()  # a search never waits for indexing
             search = http.get("/runbooks/search", params={"q": "pod CrashLoopBackOff restarting"})
             assert search.status_code == 200 and search.json()["results"][0]["id"] == "pod-crashloop"
             tools = anyio.run(_tools, server.url)
