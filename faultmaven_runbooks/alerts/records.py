@@ -48,7 +48,7 @@ class Records(Protocol):
 
 def derived_fingerprint(alertname: str, labels: dict[str, str]) -> str:
     """A stable fingerprint for an alert its sender did not fingerprint: the first 16 hex digits
-    of SHA-256 over the alert name and its labels (sorted, as JSON), like Alertmanager's own."""
+    of SHA-256 over the alert name and its labels (sorted, as JSON): as long as Alertmanager's own."""
     identity = json.dumps({"alertname": alertname, "labels": dict(sorted(labels.items()))}, separators=(",", ":"))
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
