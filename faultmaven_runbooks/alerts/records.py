@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..clock import parse_time
 from ..errors import RunbookError
 from ..storage.triage import PENDING, TriageRecord
 from .events import MAX_LABELS, MAX_TEXT, AlertEvent, RunbookMatch, Transition, cut, why_text
@@ -80,16 +81,7 @@ def time_of(value: str | None) -> dt.datetime | None:
     """Alertmanager's RFC 3339 time; None for its zero time ("0001-01-01T00:00:00Z") or garbage."""
     if not value or value.startswith("0001-"):
         return None
-    text = value.strip().replace("Z", "+00:00")
-    head, dot, rest = text.partition(".")
-    if dot:  # Go writes nanoseconds; Python reads at most microseconds
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return parse_time(value)
 
 
 def best_match(suggestions: list[dict[str, Any]]) -> RunbookMatch | None:

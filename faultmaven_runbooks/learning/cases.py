@@ -7,10 +7,10 @@ Rendering lives in cases_render.py.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from ..clock import parse_time
 from ..errors import InvalidInput
 
 RESOLVED_STATES = {"resolved", "solved"}
@@ -111,16 +111,6 @@ def _first(*values: object) -> object:
         if v not in (None, "", [], {}):
             return v
     return None
-
-
-def _parse_time(value: object) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def generation(case: dict) -> int:
@@ -231,8 +221,8 @@ def _parse_gen23(case: dict, gen: int) -> CaseFacts:
     for entry in map(_d, case.get("investigation_journal") or []):
         if entry.get("entry_type") == "ruled_out" and entry.get("content"):
             _rule_out(facts.hypotheses, _s(entry["content"]))
-    start = _parse_time(_first(pv.get("started_at"), pv.get("noticed_at"), case.get("created_at")))
-    end = _parse_time(_first(case.get("resolved_at"), case.get("closed_at")))
+    start = parse_time(_first(pv.get("started_at"), pv.get("noticed_at"), case.get("created_at")))
+    end = parse_time(_first(case.get("resolved_at"), case.get("closed_at")))
     if start and end and end >= start:
         facts.resolution_seconds = (end - start).total_seconds()
     return facts
