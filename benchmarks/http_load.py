@@ -71,14 +71,18 @@ def start_server(args, token: str) -> tuple[subprocess.Popen, str]:
 
 
 def wait_ready(url: str, token: str, proc: subprocess.Popen | None, timeout: float) -> None:
+    """Until a search answers and the whole library is indexed: a search never waits for
+    indexing, so one answered early says nothing about the figures measured next."""
     deadline = time.time() + timeout
     headers = {"Authorization": f"Bearer {token}"}
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}; see benchmarks/.work/http_load/server.log")
+            raise SystemExit(f"server exited with {proc.returncode}; see its server.log under benchmarks/.work/")
         try:
             r = httpx.get(f"{url}/runbooks/search", params={"q": "warm up"}, headers=headers, timeout=120)
-            if r.status_code == 200:
+            health = httpx.get(f"{url}/runbooks/health", timeout=10).json()
+            if r.status_code == 200 and "indexing" not in health \
+                    and health.get("indexed_runbooks") == health.get("library_files"):
                 return
         except httpx.TransportError:
             pass
