@@ -15,8 +15,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..models import SearchHit
-
 Transition = Literal["new", "resolved"]
 
 MAX_LABELS = 100  # an alert with thousands of labels is cut, never refused: the notification still goes out
@@ -36,11 +34,6 @@ class RunbookMatch(BaseModel):
     score: float = Field(ge=0, le=1)
     section: str = ""
     why: str = ""
-
-    @classmethod
-    def from_hit(cls, hit: SearchHit) -> RunbookMatch:
-        return cls(id=hit.id, title=hit.title, score=hit.relevance_score, section=hit.section,
-                   why=why_text(hit.why.model_dump()))
 
 
 def why_text(signals: dict[str, Any]) -> str:

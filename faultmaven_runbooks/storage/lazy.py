@@ -35,10 +35,6 @@ class LazyStore:
                     self._opened = open_store(self._settings, self._clock)
         return self._opened
 
-    @property
-    def is_open(self) -> bool:
-        return self._opened is not None
-
     def describe(self) -> str:
         """Where state lives, without opening anything (and never with a password)."""
         from .engine import database_url, describe

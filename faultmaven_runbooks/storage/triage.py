@@ -110,13 +110,6 @@ class TriageRepo(Repository):
         return TriageRecord(**{**{n: getattr(row, n) for n in COLUMNS}, "resolution_seconds": seconds,
                                "runbook_used": used})
 
-    def credit(self, fingerprint: str) -> bool:
-        """Count a runbook as used for a closed record (an execution of it ran meanwhile)."""
-        query = (update(AlertTriage).where(AlertTriage.fingerprint == fingerprint, AlertTriage.status == RESOLVED)
-                 .values(runbook_used=True))
-        with self._write() as conn:
-            return conn.execute(query).rowcount == 1
-
     def suggest(self, fingerprint: str, runbooks: list, runbook_id: str | None = None) -> bool:
         query = (update(AlertTriage).where(AlertTriage.fingerprint == fingerprint)
                  .values(suggested_runbooks=runbooks, runbook_id=runbook_id))
