@@ -97,6 +97,7 @@ class RunbookService:
         self._index_lock = threading.Lock()
         self._indexer_lock = threading.Lock()
         self._indexer: threading.Thread | None = None
+        self._background: list[threading.Thread] = []  # warm-up and opening the state (indexing: _indexer)
         self._index_error: Exception | None = None
         self._synced = False
         self.started = time.time()
@@ -155,6 +156,7 @@ class RunbookService:
 
         thread = threading.Thread(target=run, name="open-state", daemon=True)
         thread.start()
+        self._background.append(thread)
         return thread
 
     def close(self) -> None:
@@ -246,7 +248,13 @@ class RunbookService:
 
         thread = threading.Thread(target=run, name="warm-up", daemon=True)
         thread.start()
+        self._background.append(thread)
         return thread
+
+    def busy(self) -> bool:
+        """Whether work started in the background (warm-up, indexing, opening the state) still runs."""
+        threads = [*self._background, self._indexer]
+        return any(t is not None and t.is_alive() for t in threads)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return np.asarray(self.embedder.embed(list(texts))).tolist()

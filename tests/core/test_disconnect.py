@@ -55,3 +55,23 @@ def test_hanging_up_during_warm_up_exits_cleanly(seconds, library_dir, tmp_path)
     assert "terminate called" not in stderr and "Fatal Python error" not in stderr, stderr[-2000:]
     assert code == 0, (code, stderr[-2000:])
     assert took < 10
+
+
+# A library large enough that indexing outlives the warm-up (evaluation data, where CI keeps it).
+LARGE_LIBRARY = Path(__file__).resolve().parents[3] / "shared" / "eval" / "extra-corpora" / "gitlab-com-runbooks"
+
+
+@pytest.mark.real_model
+def test_hanging_up_while_indexing_outlives_the_warm_up_exits_cleanly(tmp_path):
+    """The model is compiled already, so the warm-up is over in a second or two, but the indexer
+    embeds a 400-runbook library for a minute: hanging up then must not finalize the interpreter
+    under the indexer's native calls (it aborted with "FATAL: exception not rethrown")."""
+    from faultmaven_runbooks.search.embedder import make_embedder
+
+    cache = Path(os.environ["FAULTMAVEN_RUNBOOKS_MODEL_CACHE"])
+    make_embedder("bundled:all-MiniLM-L6-v2", cache).embed(["compiled before the server starts"])
+    code, stderr, took = hang_up_after(6, LARGE_LIBRARY, tmp_path / "data", cache)
+    assert "terminate called" not in stderr and "not rethrown" not in stderr, stderr[-2000:]
+    assert code == 0, (code, stderr[-2000:])
+    assert "client gone during warm-up" in stderr  # it left at once, not through finalization
+    assert took < 10

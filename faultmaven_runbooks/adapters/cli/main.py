@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import sys
-import threading
 
 from ...api.search import SearchRequest
 from ...memory import limit_malloc_arenas
@@ -47,7 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     metrics = Metrics()
     server = build_server(service, toolsets=toolsets, read_only=args.read_only, metrics=metrics)
     # The model, index and state store load in the background: the handshake never waits for them.
-    warm_up = service.warm_up()
+    service.warm_up()
     service.open_state()
     try:
         if args.transport == "stdio":
@@ -61,16 +60,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         run_http(service, server, args.settings, transport=args.transport, metrics=metrics, read_only=args.read_only)
         return 0
     finally:
-        _leave(service, warm_up)
+        _leave(service)
 
 
-def _leave(service, warm_up: threading.Thread) -> None:
-    """The client hung up (stdin closed, or the HTTP server was stopped). If the warm-up is still
-    loading the model or the index, normal interpreter shutdown would finalize while that thread
-    sits in native code (ONNX Runtime, Chroma, a compile child's pipes) and abort the process
-    ("terminate called without an active exception", SIGABRT). Save what the server holds and end
-    the process at once instead; a model compile already under way finishes in its own process."""
-    if not warm_up.is_alive():
+def _leave(service) -> None:
+    """The client hung up (stdin closed, or the HTTP server was stopped). If background work is
+    still loading the model, indexing or opening the state, normal interpreter shutdown would
+    finalize while a thread sits in native code (ONNX Runtime, Chroma, a compile child's pipes)
+    and abort the process ("terminate called without an active exception", "FATAL: exception not
+    rethrown", SIGABRT): the indexer outlives the warm-up on a large library. Save what the server
+    holds and end the process at once instead; a model compile under way finishes in its own process."""
+    if not service.busy():
         service.close()  # buffered retrieval counts saved, the state store let go
         return
     log.info("client gone during warm-up: exiting without waiting for it")
