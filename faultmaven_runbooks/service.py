@@ -237,12 +237,15 @@ class RunbookService:
         """Index and load the model in the background from start, so the first search is fast."""
 
         def run() -> None:
+            started = time.monotonic()
             try:
                 self._index_in_background()
                 self.embed(["warm up"])
                 self.index.mirror()
                 if self._searcher is not None:
                     self._searcher.keyword(self.index.mirror())
+                log.info("warm-up done in %.1f s%s", time.monotonic() - started,
+                         "; indexing goes on in the background" if self._indexer and self._indexer.is_alive() else "")
             except Exception:  # a broken index must not kill the server; searches say why (Unavailable)
                 log.exception("background warm-up failed")
 

@@ -1,14 +1,14 @@
 """Shared fixtures: a small library of our own, services on a fast test embedder or the real model.
 
-State lives in SQLite in each test's data dir; with FAULTMAVEN_TEST_DATABASE=postgresql the
-fixtures that build services put it in a fresh database of a real PostgreSQL server instead,
-which this session starts (initdb + pg_ctl in a temp dir): `make test` runs the tests whose
-behaviour depends on the store both ways.
+State lives in SQLite in each test's data dir. Tests marked `both_stores` (the features whose
+behaviour depends on the store) run a second time with it in a fresh database of a real
+PostgreSQL server, which the session starts (initdb + pg_ctl in a temp dir) when first needed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import shutil
 import tempfile
@@ -60,14 +60,20 @@ def postgres():
     server.destroy()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A `both_stores` test that builds services runs on SQLite and on PostgreSQL ([sqlite] and
+    [postgresql] in its id); the real-model tests stay on SQLite (the store is not what they test)."""
+    marked = metafunc.definition.get_closest_marker("both_stores")
+    if marked and "database_url" in metafunc.fixturenames and not metafunc.definition.get_closest_marker("real_model"):
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
 def database_url(request) -> str | None:
-    """The state database for a test's services: None (SQLite in the data dir) unless
-    FAULTMAVEN_TEST_DATABASE=postgresql, then a fresh schema of the session's server."""
-    backend = os.environ.get("FAULTMAVEN_TEST_DATABASE", "sqlite")
-    if backend == "sqlite":
+    """The state database for a test's services: None (SQLite in the data dir), or for the
+    [postgresql] run of a `both_stores` test a fresh schema of the session's server."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         return None
-    assert backend == "postgresql", f"FAULTMAVEN_TEST_DATABASE={backend!r}: use sqlite or postgresql"
     return request.getfixturevalue("postgres").create_schema()
 
 
@@ -95,8 +101,23 @@ def service(settings: Settings) -> RunbookService:
 
 @pytest.fixture(scope="session")
 def real_service(tmp_path_factory: pytest.TempPathFactory) -> RunbookService:
-    """The shipped library on the real bundled all-MiniLM-L6-v2 model (loaded once per session)."""
+    """The shipped library on the real bundled all-MiniLM-L6-v2 model (loaded once per session).
+
+    The first pytest-xdist worker to need it embeds the library into a data dir of this run; the
+    others copy that dir, so their own index pass finds every runbook unchanged."""
+    base = tmp_path_factory.getbasetemp()
+    run_dir = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base  # shared by this run's workers
+    built = run_dir / "real-data-built"
+    with open(run_dir / "real-data.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (built / "complete").exists():
+            builder = RunbookService(Settings(library_dir=SHIPPED_LIBRARY, data_dir=built))
+            builder.reindex()
+            builder.close()
+            (built / "complete").touch()
     data = tmp_path_factory.mktemp("real-data")
+    shutil.copytree(built, data, dirs_exist_ok=True)
     svc = RunbookService(Settings(library_dir=SHIPPED_LIBRARY, data_dir=data))
     svc.reindex()
+    svc.warm_up().join()  # nothing was left to embed, so load the model now: searches never wait for it
     return svc

@@ -11,6 +11,8 @@ How the compiled model is run (batching, threads) is onnx_encoder.py's.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -20,6 +22,8 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -98,7 +102,10 @@ class OnnxEmbedder:
         if self._backend is None:
             with self._lock:
                 if self._backend is None:
+                    started = time.monotonic()
                     self._backend = self._load()
+                    log.info("embedding model %s ready in %.1f s (%s)", self.name, time.monotonic() - started,
+                             type(self._backend).__name__)
         return self._backend
 
     @property
@@ -125,7 +132,13 @@ class OnnxEmbedder:
         encoder = _open_compiled(folder, self.precision)
         if encoder is not None:
             return encoder
-        failure = _compile(self.model, folder)
+        with _compiling(folder):
+            # Another process (a replica on a shared cache, `index` beside `serve`) may have
+            # compiled the model while this one waited: use its result rather than compile again.
+            encoder = _open_compiled(folder, self.precision)
+            if encoder is not None:
+                return encoder
+            failure = _compile(self.model, folder)
         encoder = None if failure else _open_compiled(folder, self.precision)
         if encoder is not None:
             return encoder
@@ -150,6 +163,16 @@ def _open_compiled(folder: Path, precision: str = "fp32") -> OnnxEncoder | None:
         log.warning("compiled model %s unusable (%s); compiling again", folder, exc)
     shutil.rmtree(folder, ignore_errors=True)
     return None
+
+
+@contextlib.contextmanager
+def _compiling(folder: Path) -> Iterator[None]:
+    """Held while one process compiles into `folder`: a compile takes a core for several
+    seconds, and processes starting together on one cache would each run their own."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when this process dies
+        yield
 
 
 def _compile(name: str, folder: Path) -> str | None:

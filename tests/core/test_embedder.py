@@ -63,17 +63,29 @@ def test_the_serving_side_never_imports_torch(compiled):
     assert out.stdout.split() == ["OnnxEncoder", "False", "False"]
 
 
-def test_a_damaged_compiled_model_is_compiled_again(compiled, tmp_path):
+def test_a_damaged_compiled_model_is_compiled_again_once_by_processes_starting_together(compiled, tmp_path):
     folder = compiled_dir(BUNDLED_MODEL, tmp_path)
     shutil.copytree(compiled_dir(BUNDLED_MODEL, compiled.cache), folder)
     meta = json.loads((folder / "export.json").read_text())
     meta["reference_vector"] = [-x for x in meta["reference_vector"]]  # as if model.onnx had changed
     (folder / "export.json").write_text(json.dumps(meta))
 
-    embedder = OnnxEmbedder(BUNDLED_MODEL, tmp_path, precision="fp32")
-    got = embedder.embed(["OOMKilled"])[0]
-    assert isinstance(embedder.backend, OnnxEncoder)
-    assert float(got @ compiled.embed(["OOMKilled"])[0]) > 0.9999
+    # Two servers starting at once on this cache (replicas, or `index` beside `serve`).
+    probe = (
+        "import logging, sys; from pathlib import Path; from faultmaven_runbooks.search.embedder import OnnxEmbedder;"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stderr);"
+        f"e = OnnxEmbedder({BUNDLED_MODEL!r}, Path({str(tmp_path)!r}), precision='fp32');"
+        "print(type(e.backend).__name__, *e.embed(['OOMKilled'])[0].tolist())"
+    )
+    starts = [subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    outputs = [process.communicate(timeout=300) for process in starts]
+    assert all(process.returncode == 0 for process in starts), [err[-2000:] for _, err in outputs]
+    assert sum(err.count("compiling embedding model") for _, err in outputs) == 1, [err for _, err in outputs]
+    expected = compiled.embed(["OOMKilled"])[0]
+    for out, _ in outputs:
+        backend, *vector = out.split()
+        assert backend == "OnnxEncoder" and float(np.asarray(vector, dtype=np.float32) @ expected) > 0.9999
     assert json.loads((folder / "export.json").read_text())["reference_vector"][0] != meta["reference_vector"][0]
 
 

@@ -228,7 +228,8 @@ class FakeKube:
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll: shutdown() waits for the serving loop to look up (0.5 s by default, per test).
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
 
     def kubeconfig(self, path: Path, context: str | None = None) -> Path:
         """A kubeconfig for this server (its CA inline, a token), with one context."""

@@ -151,6 +151,7 @@ def test_plan_preview_runs_nothing(executor, kube):
     assert kube.requests == []
 
 
+@pytest.mark.both_stores
 def test_fully_automated_applies_only_low_risk_changes(make_executor, kube):
     svc = make_executor(Policy(mode="fully-automated", low_risk=["delete pods"]))
     result = svc.execute("exec-sampler", CTX, {"dry_run": False, "auto_execute": True, "steps": [9, 10]})
@@ -181,6 +182,7 @@ def test_secrets_never_requested_and_configmap_values_hidden(executor, kube):
     assert not any("secrets" in r["path"] for r in kube.requests)
 
 
+@pytest.mark.both_stores
 def test_records_page_survive_restart_and_filter(exec_settings, runbook_service, kube, executor, clock):
     from kubernetes import client as k8s
 
@@ -207,6 +209,7 @@ def test_records_page_survive_restart_and_filter(exec_settings, runbook_service,
     restarted.close()
 
 
+@pytest.mark.both_stores
 def test_audit_log_records_plan_steps_decisions_and_cluster(executor, exec_settings):
     result = executor.execute("exec-sampler", CTX, {"dry_run": False, "steps": [7, 10]}, requester="claude")
     with pytest.raises(Forbidden):

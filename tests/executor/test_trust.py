@@ -26,6 +26,8 @@ from faultmaven_runbooks.storage.schema import Execution
 from .conftest import CTX, NS, POD
 from .fake_kube import FakeKube, seed
 
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+
 FIX = {"dry_run": False, "steps": [10]}  # delete the crash-looping pod
 
 
@@ -80,6 +82,7 @@ DECIDER = """
 import sys, time
 from faultmaven_runbooks.settings import Settings
 from faultmaven_runbooks.storage import open_store
+
 store = open_store(Settings(_env_file=None, data_dir=sys.argv[1], database_url=sys.argv[2] or None))
 with store.transaction() as tx:
     record = dict(tx.executions.get(sys.argv[3]).record, status="applying")

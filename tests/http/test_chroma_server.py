@@ -60,6 +60,8 @@ def replicas(chroma_server, start_server, tmp_path_factory):
                                  chroma_host="127.0.0.1", chroma_port=chroma_server, collection="shared-runbooks")
         service = RunbookService(settings)
         servers.append((service, start_server(service=service, mcp=False)))
+    for service, _ in servers:
+        service.ready()  # a search never waits for indexing: the tests compare complete indexes
     return servers
 
 

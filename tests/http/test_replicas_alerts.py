@@ -1,7 +1,6 @@
 """Two replicas behind a load balancer that sends Alertmanager's notification to both at the same
 moment (two Alertmanagers of an HA pair do exactly that): each a real `faultmaven-runbooks serve`
-process, sharing one state database (PostgreSQL with FAULTMAVEN_TEST_DATABASE=postgresql, else
-one SQLite file). The alert gets one triage record counted twice, one dry run, and one "new"
+process, sharing one state database (one SQLite file, and again one PostgreSQL database). The alert gets one triage record counted twice, one dry run, and one "new"
 notification at a real local receiver."""
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ import pytest
 from tests.alerts.conftest import Receiver
 from tests.http.http_support import TOKEN, write_library
 from tests.serving import ServeProcess
+
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
 
 API = {"Authorization": f"Bearer {TOKEN}"}
 NOTIFICATION = {

@@ -2,7 +2,7 @@
 
 A real RunbookService over a temporary copy of a few shipped runbooks, with the deterministic
 hashing embedder (no model download), a temporary data dir and the state database the session
-runs on (tests/conftest.py: SQLite, or PostgreSQL with FAULTMAVEN_TEST_DATABASE=postgresql).
+under test (tests/conftest.py: SQLite, and PostgreSQL for the tests marked both_stores).
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ from faultmaven_runbooks.ops.analytics import Analytics
 from faultmaven_runbooks.ops.backups import Backups
 from faultmaven_runbooks.settings import LearningSettings
 
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+
 
 def _resolved(service, incident_id: str, runbook: str | None, duration: str) -> None:
     service.learning.learn({"id": incident_id, "type": "container memory exceeded", "diagnosis": ["memory limit"],

@@ -13,6 +13,8 @@ from faultmaven_runbooks.errors import Conflict, InvalidInput, NotFound
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
 
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+
 BODY = "# Kafka consumer lag\n\n## Steps\n1. Check lag: `kafka-consumer-groups --describe --group {group}`\n"
 
 

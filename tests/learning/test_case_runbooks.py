@@ -9,6 +9,8 @@ import pytest
 from faultmaven_runbooks.errors import InvalidInput
 from tests.learning.support import load_case
 
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+
 
 def test_resolved_gen3_case_becomes_a_runbook_that_search_finds(fm_service):
     case = load_case("gen3_redis_oom.json")

@@ -13,6 +13,8 @@ from faultmaven_runbooks.learning.cases import generation, parse_case
 from faultmaven_runbooks.library.markdown import parse_runbook
 from tests.learning.support import load_case
 
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+
 FIVE_PARTS = ["Problem Summary", "Diagnosis Steps", "Root Cause", "Solution", "Prevention"]
 NOW = dt.datetime(2031, 5, 17, 9, 30, tzinfo=dt.UTC)
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from faultmaven_runbooks.learning.case_render import render_case_runbook
 from faultmaven_runbooks.learning.cases import parse_case
 from tests.learning.support import load_case
+
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
 
 CTX = {"namespace": "production", "pod_type": "web-app"}
 

@@ -9,6 +9,8 @@ import pytest
 from faultmaven_runbooks.errors import InvalidInput
 from faultmaven_runbooks.service import RunbookService
 
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+
 SPEC = {"type": "pod_crash", "diagnosis": ["memory_limit_exceeded"], "resolution": ["increase_memory_limit"],
         "success": True, "duration": "5m"}
 CTX = {"namespace": "production", "pod_type": "web-app"}

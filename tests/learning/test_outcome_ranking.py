@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+
 BODY = "# {title}\n\n## Steps\n1. Check the zookeeper session expiry in the broker logs.\n2. Restart the broker.\n"
 
 

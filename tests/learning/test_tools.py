@@ -8,7 +8,7 @@ from mcp import Client
 from faultmaven_runbooks.adapters.mcp.server import build_server
 from tests.learning.support import load_case
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_stores]  # both: SQLite, then PostgreSQL
 NAMES = {"learn", "get_patterns", "create_runbook_from_case", "create_runbook", "update_runbook",
          "runbook_history", "runbook_diff", "runbook_analytics"}
 

@@ -95,7 +95,7 @@ def hostile_site():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     yield pages, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
