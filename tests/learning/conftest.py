@@ -1,8 +1,8 @@
 """Fixtures for the learning / authoring / analytics / backup tests.
 
 A real RunbookService over a temporary copy of a few shipped runbooks, with the deterministic
-hashing embedder (no model download), a temporary data dir and the state database the session
-under test (tests/conftest.py: SQLite, and PostgreSQL for the tests marked both_stores).
+hashing embedder (no model download), a temporary data dir and the state database under test
+(tests/conftest.py: SQLite, and PostgreSQL for the tests marked both_stores).
 """
 
 from __future__ import annotations
