@@ -28,11 +28,22 @@ def kube():
 
 @pytest.fixture
 def exec_library(tmp_path) -> Path:
-    """The shipped library plus the sampler fixture, copied so tests may edit runbooks."""
+    """The sampler fixture and the shipped crash-loop runbook, copied so tests may edit and add
+    runbooks. Not the whole shipped library: the first lookup of an id parses every file, which
+    was most of each executor test's time (benchmarks/executor_coverage.py plans every shipped
+    runbook)."""
     root = tmp_path / "library"
-    if SHIPPED.is_dir():
-        shutil.copytree(SHIPPED, root)
-    shutil.copytree(HERE / "fixtures" / "library", root, dirs_exist_ok=True)
+    shutil.copytree(HERE / "fixtures" / "library", root)
+    shutil.copy(SHIPPED / "static" / "compute" / "pod-crashloopbackoff.md", root / "static")
+    return root
+
+
+@pytest.fixture
+def sampler_library(tmp_path) -> Path:
+    """The sampler runbook alone: for the tests that start `serve` processes, which index their
+    whole library at start."""
+    root = tmp_path / "sampler-library"
+    shutil.copytree(HERE / "fixtures" / "library", root)
     return root
 
 

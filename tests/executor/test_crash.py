@@ -25,12 +25,12 @@ API = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-def serve(exec_settings, kube, tmp_path):
+def serve(exec_settings, sampler_library, kube, tmp_path):
     kubeconfig = kube.kubeconfig(tmp_path / "kubeconfig")
     started = []
 
     def start() -> ServeProcess:
-        started.append(ServeProcess(exec_settings.library_dir, exec_settings.data_dir, {
+        started.append(ServeProcess(sampler_library, exec_settings.data_dir, {
             "FAULTMAVEN_RUNBOOKS_KUBECONFIG": str(kubeconfig), "FAULTMAVEN_RUNBOOKS_AUTH_TOKEN": TOKEN,
             "FAULTMAVEN_RUNBOOKS_DATABASE_URL": exec_settings.database_url or ""}))
         return started[-1]

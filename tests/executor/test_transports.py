@@ -100,25 +100,26 @@ async def test_over_streamable_http_the_agent_cannot_approve_and_a_person_applie
     assert len(kube.changes()) == 1 and kube.get("pods", POD, NS) is None
 
 
-def _stdio(exec_settings, kube, tmp_path, **env) -> StdioServerParameters:
+def _stdio(exec_settings, library, kube, tmp_path, **env) -> StdioServerParameters:
     exe = Path(sys.executable).with_name("faultmaven-runbooks")
     return StdioServerParameters(command=str(exe), args=[
-        "serve", "--library", str(exec_settings.library_dir), "--data", str(exec_settings.data_dir)], env={
+        "serve", "--library", str(library), "--data", str(exec_settings.data_dir)], env={
         **os.environ, "HF_HUB_OFFLINE": "1", "FAULTMAVEN_RUNBOOKS_EMBEDDING_MODEL": "hash:256",
         "FAULTMAVEN_RUNBOOKS_KUBECONFIG": str(kube.kubeconfig(tmp_path / "kubeconfig")), **env})
 
 
-async def test_over_stdio_elicitation_is_not_approval_by_default(exec_settings, kube, tmp_path):
+async def test_over_stdio_elicitation_is_not_approval_by_default(exec_settings, sampler_library, kube, tmp_path):
     callback, asked = _always_yes()
-    async with Client(_stdio(exec_settings, kube, tmp_path), elicitation_callback=callback) as client:
+    async with Client(_stdio(exec_settings, sampler_library, kube, tmp_path), elicitation_callback=callback) as client:
         run = await client.call_tool("execute", {"runbook_id": "exec-sampler", "context": CTX,
                                                  "parameters": {"dry_run": False, "option": "A"}})
     assert _data(run)["outcome"] == "needs_approval" and asked == [] and kube.changes() == []
 
 
-async def test_over_stdio_a_trusting_operator_lets_the_local_user_approve(exec_settings, kube, tmp_path):
+async def test_over_stdio_a_trusting_operator_lets_the_local_user_approve(exec_settings, sampler_library, kube,
+                                                                         tmp_path):
     callback, asked = _always_yes()
-    params = _stdio(exec_settings, kube, tmp_path, FAULTMAVEN_RUNBOOKS_TRUST_ELICITATION="true")
+    params = _stdio(exec_settings, sampler_library, kube, tmp_path, FAULTMAVEN_RUNBOOKS_TRUST_ELICITATION="true")
     async with Client(params, elicitation_callback=callback) as client:
         run = await client.call_tool("execute", {"runbook_id": "exec-sampler", "context": CTX,
                                                  "parameters": {"dry_run": False, "steps": [10]}})

@@ -36,9 +36,9 @@ def kube():
 @pytest.fixture(scope="module")
 def replicas(chroma_server, postgres, kube, tmp_path_factory):  # noqa: F811
     root = tmp_path_factory.mktemp("replicas")
-    library = root / "library"
-    shutil.copytree(ROOT / "runbooks", library)
-    shutil.copytree(ROOT / "tests" / "executor" / "fixtures" / "library", library, dirs_exist_ok=True)
+    library = root / "library"  # the runbooks the tests use: each replica indexes it at start
+    shutil.copytree(ROOT / "tests" / "executor" / "fixtures" / "library", library)
+    shutil.copy(ROOT / "runbooks" / "static" / "compute" / "pod-oomkilled.md", library / "static")
     url = postgres.create_database()
     env = {"FAULTMAVEN_RUNBOOKS_DATABASE_URL": url, "FAULTMAVEN_RUNBOOKS_CHROMA_HOST": "127.0.0.1",
            "FAULTMAVEN_RUNBOOKS_CHROMA_PORT": str(chroma_server), "FAULTMAVEN_RUNBOOKS_COLLECTION": "replica-state",
