@@ -84,9 +84,9 @@ check: $(BIN)/faultmaven-runbooks
 # One pytest run: the tests marked both_stores (learning, analytics, versions, executions and
 # approvals) run on SQLite and again on a real PostgreSQL server the tests start (initdb + pg_ctl,
 # one per pytest worker). One pytest-xdist worker more than there are cores: part of the suite
-# waits on server subprocesses, browsers and sockets (on 2 cores: 2 workers 240 s, 3 workers
-# 201 s, 4 workers 222 s). A test file's tests run together on one worker, so its module
-# fixtures are built once.
+# waits on server subprocesses, browsers and sockets (on 2 cores, part-way through making the
+# suite faster: 2 workers 240 s, 3 workers 201 s, 4 workers 222 s). A test file's tests run
+# together on one worker, so its module fixtures are built once.
 WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST := HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 test: check $(INSPECTOR) $(CONFORMANCE) $(AXE) $(PG_BIN)/initdb /usr/bin/chromedriver

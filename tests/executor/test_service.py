@@ -11,13 +11,11 @@ from faultmaven_runbooks.errors import Conflict, Forbidden, InvalidInput, NotFou
 from faultmaven_runbooks.executor.policy import Policy
 from faultmaven_runbooks.service import RunbookService
 
-from .conftest import CTX, NS, POD, SHIPPED
+from .conftest import CTX, NS, POD
 
-CRASHLOOP = SHIPPED / "static/compute/pod-crashloopbackoff.md"
 CHANGES = ("PATCH", "DELETE", "POST", "PUT")
 
 
-@pytest.mark.skipif(not CRASHLOOP.exists(), reason="shipped runbook missing")
 def test_shipped_crashloop_default_plan_reads_and_finds(executor, kube):
     progress = []
     result = executor.execute("pod-crashloopbackoff", {"namespace": NS, "pod_name": POD},
