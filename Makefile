@@ -17,6 +17,9 @@ $(BIN)/faultmaven-runbooks: pyproject.toml
 	# unpinned torch (pulled in by sentence-transformers) would fetch gigabytes of CUDA packages.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
+	# pip compiles the packages it installs, not an editable tree: compile ours once here rather
+	# than in every process that starts before one of them has written __pycache__.
+	$(BIN)/python -m compileall -q faultmaven_runbooks
 	touch $@
 
 run: $(BIN)/faultmaven-runbooks
