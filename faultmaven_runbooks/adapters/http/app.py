@@ -20,8 +20,8 @@ from ...read_only import ReadOnlyService
 from ...settings import HttpSettings, Settings
 from ..mcp.transport import RefuseBatches
 from ..metrics import CONTENT_TYPE, Metrics
-from ..ui import PREFIX as CONSOLE_PATH
-from ..ui import build_console
+from ..ui.app import build_console
+from ..ui.links import PREFIX as CONSOLE_PATH
 from . import docs, routes_alerts, routes_api_v1, routes_executions, routes_ops, routes_runbooks, routes_webhooks
 from .context import AppContext, ctx
 from .metrics import MetricsMiddleware

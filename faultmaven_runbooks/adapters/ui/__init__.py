@@ -1,6 +1,5 @@
-"""The web console under /ui: sign in, approvals, drafts, the library and the dashboards."""
+"""The web console under /ui: sign in, approvals, drafts, the library and the dashboards.
 
-from .app import build_console
-from .links import PREFIX
-
-__all__ = ["PREFIX", "build_console"]
+`app.build_console` mounts it; `links` says where its pages are. The package imports neither
+eagerly: an MCP server on stdio links to console pages without loading the console itself.
+"""
