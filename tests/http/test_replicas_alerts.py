@@ -1,7 +1,8 @@
 """Two replicas behind a load balancer that sends Alertmanager's notification to both at the same
 moment (two Alertmanagers of an HA pair do exactly that): each a real `faultmaven-runbooks serve`
-process, sharing one state database (one SQLite file, and again one PostgreSQL database). The alert gets one triage record counted twice, one dry run, and one "new"
-notification at a real local receiver."""
+process, sharing one state database (one SQLite file, and again one PostgreSQL database). The
+alert gets one triage record counted twice, one dry run, and one "new" notification at a real
+local receiver."""
 
 from __future__ import annotations
 
