@@ -125,9 +125,9 @@ class Keeper:
         claim = f"{PENDING}{uuid.uuid4().hex}"
         if not self.records.claim_dry_run(fingerprint, claim):
             found = self.records.get(fingerprint)
-            started = found.dry_run_execution_id if found else None
+            started = found.dry_run_started if found else None
             return {"skipped": "a dry run was started for this alert already",
-                    **({"execution_id": started} if started and not started.startswith(PENDING) else {})}
+                    **({"execution_id": started} if started else {})}
         execution_id = None
         try:
             execution = start()
@@ -145,14 +145,13 @@ class Keeper:
         if self.notify is None:
             return
         labels, notes = record.labels or {}, record.annotations or {}
-        execution = record.dry_run_execution_id
         try:
             event = AlertEvent(
                 fingerprint=record.fingerprint, transition=transition, alertname=record.alertname or "unknown",
                 severity=labels.get("severity"), summary=notes.get("summary"), description=notes.get("description"),
                 labels=labels, starts_at=record.episode_start, ends_at=ends_at, generator_url=generator_url,
                 runbook=best_match(record.suggested_runbooks),
-                approval_execution_id=execution if execution and not execution.startswith(PENDING) else None)
+                approval_execution_id=record.dry_run_started)
             self.notify(event)
         except (ValueError, RunbookError) as exc:  # a notification never fails the webhook
             log.warning("alert %s not notified: %s", cut(record.fingerprint, 200), exc)

@@ -19,7 +19,7 @@ from ..api.search import Alert, SuggestRequest
 from ..errors import InvalidInput, RunbookError
 from ..models import SuggestResponse
 from ..settings import AlertSettings
-from ..storage.triage import PENDING, TriageRecord
+from ..storage.triage import TriageRecord
 from .records import Keeper, Notify, Records, bounded, derived_fingerprint, time_of
 
 Suggest = Callable[[SuggestRequest], SuggestResponse]
@@ -161,9 +161,8 @@ class Triage:
                 self.keeper.tell("new", stored, generator_url=generator_url)
 
     def _resent(self, head: Any, record: TriageRecord) -> Any:
-        started = record.dry_run_execution_id
-        execution = {"execution_id": started, "note": "started by an earlier send of this alert"} \
-            if started and not started.startswith(PENDING) else None
+        started = record.dry_run_started
+        execution = {"execution_id": started, "note": "started by an earlier send of this alert"} if started else None
         return head.model_copy(update={"suggestions": record.suggested_runbooks, "message": RESENT,
                                        "execution": execution})
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ..api.alerts import TriageDetail, TriageSummary
-from ..storage.triage import PENDING, TriageRecord
+from ..storage.triage import TriageRecord
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -15,14 +15,12 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def _summary_fields(record: TriageRecord) -> dict[str, Any]:
     labels = record.labels or {}
-    execution = record.dry_run_execution_id
     return {
         "fingerprint": record.fingerprint, "alertname": record.alertname, "source": record.source,
         "status": record.status, "severity": labels.get("severity"), "namespace": labels.get("namespace"),
         "first_seen": _iso(record.first_seen), "last_seen": _iso(record.last_seen), "times_sent": record.count,
         "runbook_id": record.runbook_id,
-        # A claim whose execution is still being created is not an execution anyone can open yet.
-        "dry_run_execution_id": execution if execution and not execution.startswith(PENDING) else None,
+        "dry_run_execution_id": record.dry_run_started,
         "resolved_at": _iso(record.resolved_at),
         "resolution_seconds": round(record.resolution_seconds, 1) if record.resolution_seconds is not None else None,
         "runbook_used": record.runbook_used,

@@ -43,6 +43,12 @@ class TriageRecord:
     opened: bool = False  # set by fire(): this call opened the episode (first sight, or firing again)
 
     @property
+    def dry_run_started(self) -> str | None:
+        """The dry run's execution id once it exists: a PENDING claim is not one anyone can open."""
+        claim = self.dry_run_execution_id
+        return claim if claim and not claim.startswith(PENDING) else None
+
+    @property
     def episode_start(self) -> dt.datetime:
         """When this firing began: the sender's startsAt, else when this server first saw it."""
         return self.starts_at or self.first_seen
@@ -103,8 +109,7 @@ class TriageRepo(Repository):
             row = _record(conn.execute(select(AlertTriage).where(AlertTriage.fingerprint == fingerprint)).one())
             end = ends_at if ends_at is not None and ends_at >= row.episode_start else now
             seconds = max(0.0, (end - row.episode_start).total_seconds())
-            started = row.dry_run_execution_id
-            used = started is not None and not started.startswith(PENDING)
+            used = row.dry_run_started is not None
             conn.execute(update(AlertTriage).where(AlertTriage.fingerprint == fingerprint)
                          .values(resolution_seconds=seconds, runbook_used=used))
         return TriageRecord(**{**{n: getattr(row, n) for n in COLUMNS}, "resolution_seconds": seconds,
