@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .config import NotifySettings
+from ..settings import NotifySettings
 from .events import AlertEvent, cut
 
 CLIENT = "faultmaven-runbooks"

@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from ..clock import Clock, utc_now
+from ..settings import NotifySettings
 from .channels import CLIENT, Channel, channels_from
-from .config import NotifySettings
 from .delivery import Attempt, Backoff, DeliveryLog, failed_to_send, judge
 from .events import AlertEvent
 from .redaction import RedactingFilter, Redactor, install, uninstall

@@ -12,10 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from faultmaven_runbooks.alerts.config import NotifySettings
 from faultmaven_runbooks.alerts.events import AlertEvent, RunbookMatch
 from faultmaven_runbooks.alerts.notify import Notifier
-from faultmaven_runbooks.settings import Settings
+from faultmaven_runbooks.settings import NotifySettings, Settings
 from faultmaven_runbooks.storage import StateStore, open_store
 
 # The state-store fixtures on SQLite and a real PostgreSQL server (for the delivery log's races).

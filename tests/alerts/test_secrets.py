@@ -9,7 +9,7 @@ import logging
 import pydantic
 import pytest
 
-from faultmaven_runbooks.alerts.config import NotifySettings
+from faultmaven_runbooks.settings import NotifySettings
 from faultmaven_runbooks.storage.deliveries import DEAD
 
 from .conftest import HOOK_TOKEN, ROUTING_KEY, SHARED_SECRET, SLACK_TOKEN, Reply, alert, fast
