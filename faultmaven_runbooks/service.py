@@ -164,7 +164,8 @@ class RunbookService:
         and let go of the state store and the cluster."""
         with self._notify_lock:
             self._closing = True
-        if self._notify_started:
+            started = self._notify_started
+        if started:
             self._notify.close()
         try:
             self.analytics.flush()
@@ -489,9 +490,11 @@ class RunbookService:
     def notifier(self) -> Notifier | None:
         """The notification worker, started once (at open_state, or by the first alert); None
         when no channel is configured or the service is closing."""
-        if not self._notify.enabled or self._closing:
+        if not self._notify.enabled:
             return None
-        with self._notify_lock:
+        with self._notify_lock:  # decided with close(): a worker started after it would never be drained
+            if self._closing:
+                return None
             if not self._notify_started:
                 self._notify_started = True
                 self._notify.start()
