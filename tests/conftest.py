@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import gc
 import os
 import shutil
 import tempfile
@@ -58,6 +59,16 @@ def postgres():
     server = PostgresServer().start()
     yield server
     server.destroy()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Every test module, and with them the whole product, is imported now: thousands of
+    pydantic-core validators that are never garbage and are slow to traverse. Frozen out of the
+    cyclic collector, and with young collections rarer, a worker spends half the time it did
+    collecting garbage (5.0 s against 2.6 s in one process running 321 tests for a minute)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

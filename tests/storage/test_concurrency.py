@@ -6,19 +6,17 @@ exactly what was sent; a pattern's read-modify-write loses no update.
 
 from __future__ import annotations
 
-import multiprocessing
 import queue
 from collections import Counter
 
 from . import workers
 from .support import execution, pattern
-
-SPAWN = multiprocessing.get_context("spawn")
+from .workers import REPLICAS
 
 
 def _run(target, *args, named: bool = False) -> None:
     """The target in two processes at once (with its replica's name as last argument if `named`)."""
-    procs = [SPAWN.Process(target=target, args=(*args, f"replica-{n}") if named else args) for n in range(2)]
+    procs = [REPLICAS.Process(target=target, args=(*args, f"replica-{n}") if named else args) for n in range(2)]
     for p in procs:
         p.start()
     for p in procs:
@@ -34,7 +32,7 @@ def test_ten_deciders_on_two_replicas_approve_each_execution_exactly_once(store,
     records = [execution(f"exec-{n:012x}") for n in range(15)]
     for record in records:
         store.executions.add(record)
-    barrier, results = SPAWN.Barrier(10), SPAWN.Queue()
+    barrier, results = REPLICAS.Barrier(10), REPLICAS.Queue()
     _run(workers.decide, *_where(db_settings), records, 5, barrier, results, named=True)
     wins = []
     while True:
@@ -53,7 +51,7 @@ def test_ten_deciders_on_two_replicas_approve_each_execution_exactly_once(store,
 def test_counters_and_incidents_from_two_processes_add_up_exactly(store, db_settings):
     rounds = 150
     store.patterns.add(pattern("shared"))
-    _run(workers.count, *_where(db_settings), rounds, SPAWN.Barrier(2))
+    _run(workers.count, *_where(db_settings), rounds, REPLICAS.Barrier(2))
     usage = store.usage.all()
     assert usage["pod-oomkilled"]["retrievals"] == 2 * rounds and usage["disk-full"]["retrievals"] == 4 * rounds
     assert store.outcomes.resolutions()["raise memory limit"] == {
@@ -67,7 +65,7 @@ def test_counters_and_incidents_from_two_processes_add_up_exactly(store, db_sett
 def test_concurrent_pattern_updates_lose_nothing(store, db_settings):
     store.patterns.add(pattern("shared", members=0))
     rounds, threads = 15, 3
-    _run(workers.learn_like, *_where(db_settings), rounds, threads, SPAWN.Barrier(2 * threads))
+    _run(workers.learn_like, *_where(db_settings), rounds, threads, REPLICAS.Barrier(2 * threads))
     saved = store.patterns.get("shared")
     assert saved.pattern["members"] == 2 * threads * rounds
     assert saved.revision == 1 + 2 * threads * rounds

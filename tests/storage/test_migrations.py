@@ -3,7 +3,6 @@ leaves the previous schema and data as they were, on both databases."""
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
 
 import pytest
@@ -18,8 +17,7 @@ from faultmaven_runbooks.storage.schema import Base
 
 from . import workers
 from .support import execution
-
-SPAWN = multiprocessing.get_context("spawn")
+from .workers import REPLICAS
 
 BROKEN = '''
 import sqlalchemy as sa
@@ -83,8 +81,8 @@ def test_a_failed_migration_leaves_the_previous_schema_usable(store, db_settings
 def test_replicas_starting_together_migrate_once(db_settings):
     """Three processes open an empty database at once: one migrates, the others wait for it
     (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE) and find the schema current."""
-    barrier, outcomes = SPAWN.Barrier(3), SPAWN.Queue()
-    procs = [SPAWN.Process(target=workers.start,
+    barrier, outcomes = REPLICAS.Barrier(3), REPLICAS.Queue()
+    procs = [REPLICAS.Process(target=workers.start,
                            args=(str(db_settings.data_dir), db_settings.database_url, barrier, outcomes))
              for _ in range(3)]
     for p in procs:

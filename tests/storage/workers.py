@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import traceback
 from pathlib import Path
 
 from faultmaven_runbooks.settings import Settings
 from faultmaven_runbooks.storage import StaleWrite, open_store
+
+# Replicas are real processes, each with its own engine, forked from a server process that has
+# imported this module once and holds no engine or thread (spawn imported the store again in
+# every replica: half a second each).
+REPLICAS = multiprocessing.get_context("forkserver")
+REPLICAS.set_forkserver_preload([__name__])
 
 
 def _store(data_dir: str, url: str | None):

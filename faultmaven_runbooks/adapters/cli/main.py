@@ -9,7 +9,7 @@ import os
 import sys
 
 from ...api.search import SearchRequest
-from ...memory import limit_malloc_arenas
+from ...memory import freeze_start_up_objects, limit_malloc_arenas
 from ...settings import Settings
 from . import approvers, audit, backups, executions
 from .args import add_paths
@@ -53,6 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log.info("serving library %s over stdio", service.library.root)
             import anyio
 
+            freeze_start_up_objects()
             anyio.run(serve_stdio, server)
             return 0
         from ..http.app import run_http
@@ -85,6 +86,7 @@ def _leave(service) -> None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     service = make_service(args)
+    freeze_start_up_objects()
     shown = {"last": -1}
 
     def progress(done: int, total: int, path: str) -> None:
