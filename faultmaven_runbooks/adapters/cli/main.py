@@ -86,7 +86,6 @@ def _leave(service) -> None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     service = make_service(args)
-    freeze_start_up_objects()
     shown = {"last": -1}
 
     def progress(done: int, total: int, path: str) -> None:
