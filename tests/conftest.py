@@ -71,14 +71,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules marked `long` (servers, browsers, the real model, schemathesis) first, in their
-    order; pytest-xdist hands modules out in collection order (`make test` turns its reordering
-    by test count off). Its reordering put those single-test modules last, and the run ended on
-    one of them while the other workers sat idle for its last 15 s."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A `both_stores` test that builds services runs on SQLite and on PostgreSQL ([sqlite] and
     [postgresql] in its id); the real-model tests stay on SQLite (the store is not what they test)."""

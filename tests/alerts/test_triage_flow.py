@@ -18,8 +18,6 @@ from faultmaven_runbooks.service import RunbookService
 from tests.alerts.conftest import Reply
 from tests.http.http_support import TOKEN, LiveServer, write_library
 
-pytestmark = pytest.mark.long
-
 API = {"Authorization": f"Bearer {TOKEN}"}
 FAST = {"notify_backoff_seconds": 0.02, "notify_backoff_max_seconds": 0.2, "notify_timeout_seconds": 2.0,
         "notify_drain_seconds": 2.0}

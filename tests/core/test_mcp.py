@@ -19,7 +19,7 @@ from faultmaven_runbooks.adapters.mcp.search import MAX_SEARCH_CHARS, bounded
 from faultmaven_runbooks.adapters.mcp.server import build_server
 from faultmaven_runbooks.models import MatchSignals, SearchHit, SearchResponse
 
-pytestmark = [pytest.mark.anyio, pytest.mark.long]
+pytestmark = pytest.mark.anyio
 
 ALL_TOOLS = {
     "search", "suggest_similar", "get_runbook", "create_runbook", "update_runbook", "execute",
