@@ -83,7 +83,7 @@ def test_replicas_starting_together_migrate_once(db_settings):
     (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE) and find the schema current."""
     barrier, outcomes = REPLICAS.Barrier(3), REPLICAS.Queue()
     procs = [REPLICAS.Process(target=workers.start,
-                           args=(str(db_settings.data_dir), db_settings.database_url, barrier, outcomes))
+                              args=(str(db_settings.data_dir), db_settings.database_url, barrier, outcomes))
              for _ in range(3)]
     for p in procs:
         p.start()
