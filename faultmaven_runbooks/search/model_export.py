@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..memory import pause_collector
 from .embedder import load_sentence_transformer
 from .onnx_encoder import OnnxEncoder
 
@@ -121,6 +122,10 @@ def quantise(build: Path, texts: list[str], full: np.ndarray) -> list[float] | N
 
 def main() -> None:
     location, folder = sys.argv[1], Path(sys.argv[2])
+    # A short-lived child: importing torch, transformers and onnx is most of its work and leaves
+    # next to no garbage. With no collections a compile took 7.7 s of CPU instead of 8.9 s, and
+    # peaked 27 MB higher (1.11 GB).
+    pause_collector()
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         export(location, folder)

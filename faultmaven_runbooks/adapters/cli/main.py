@@ -9,7 +9,7 @@ import os
 import sys
 
 from ...api.search import SearchRequest
-from ...memory import freeze_start_up_objects, limit_malloc_arenas
+from ...memory import freeze_start_up_objects, limit_malloc_arenas, pause_collector
 from ...settings import Settings
 from . import approvers, audit, backups, executions
 from .args import add_paths
@@ -32,6 +32,7 @@ def make_service(args: argparse.Namespace):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    pause_collector()  # until serving starts: see memory.freeze_start_up_objects
     from ..mcp.server import build_server, parse_toolsets
     from ..mcp.transport import serve_stdio
 
