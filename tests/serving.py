@@ -58,14 +58,15 @@ def wait_until_indexed(base: str, proc: subprocess.Popen, timeout: float = 120) 
     """Poll health until the server is up and every library file is indexed: a search never waits
     for indexing (by design), so a search sent earlier may answer before the runbook is in."""
     deadline = time.time() + timeout
-    while True:
-        try:
-            health = httpx.get(f"{base}/runbooks/health", timeout=2)
-            status = health.json() if health.status_code == 200 else {}
-            if "indexing" not in status and status.get("indexed_runbooks") == status.get("library_files"):
-                return
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, proc.stderr.read().decode()
-        assert time.time() < deadline, "server did not come up and index its library"
-        time.sleep(0.1)
+    with httpx.Client(timeout=2) as http:  # one client: each new one loads the CA bundle (~20 ms)
+        while True:
+            try:
+                health = http.get(f"{base}/runbooks/health")
+                status = health.json() if health.status_code == 200 else {}
+                if "indexing" not in status and status.get("indexed_runbooks") == status.get("library_files"):
+                    return
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.time() < deadline, "server did not come up and index its library"
+            time.sleep(0.1)
