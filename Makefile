@@ -89,9 +89,10 @@ check: $(BIN)/faultmaven-runbooks
 # one per pytest worker). One pytest-xdist worker more than there are cores: part of the suite
 # waits on server subprocesses, browsers and sockets (on 2 cores, part-way through making the
 # suite faster: 2 workers 240 s, 3 workers 201 s, 4 workers 222 s). A test file's tests run
-# together on one worker, so its module fixtures are built once.
+# together on one worker, so its module fixtures are built once; files go out in the order
+# tests/conftest.py gives them (the long ones first), not re-sorted by their number of tests.
 WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
-PYTEST := HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
+PYTEST := HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 test: check $(INSPECTOR) $(CONFORMANCE) $(AXE) $(PG_BIN)/initdb /usr/bin/chromedriver
 	$(PYTEST)
 

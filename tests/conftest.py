@@ -13,6 +13,7 @@ import gc
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,17 @@ def pytest_collection(session: pytest.Session):
         gc.freeze()
         gc.enable()
         gc.set_threshold(10_000, 10, 10)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The order in which pytest-xdist hands whole modules to the workers (`make test` keeps it).
+    Modules marked `long` first, then the rest by number of tests, most first (pytest-xdist's own
+    order). Sorted by number of tests alone, the long modules of one or two tests (servers,
+    browsers, schemathesis) came last, and the run ended on one of them for 10-20 s with the other
+    workers done. Of the modules on the real model only test_embedder is marked: it compiles the model
+    while the others run; the rest, handed out first, would wait on that compile."""
+    tests_in = Counter(item.path for item in items)
+    items.sort(key=lambda item: (item.get_closest_marker("long") is None, -tests_in[item.path], str(item.path)))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

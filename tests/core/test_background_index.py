@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from faultmaven_runbooks.search.batching import QueryBatcher
 from faultmaven_runbooks.search.embedder import HashingEmbedder
@@ -16,6 +17,8 @@ from faultmaven_runbooks.search.text import MAX_CHUNKS_PER_FILE
 from faultmaven_runbooks.service import RunbookService
 from faultmaven_runbooks.settings import Settings
 from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.long
 
 
 class SlowEmbedder(HashingEmbedder):

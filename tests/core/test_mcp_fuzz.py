@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import anyio
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
 from faultmaven_runbooks.adapters.mcp.server import build_server
+
+pytestmark = pytest.mark.long
 
 json_scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) | st.text(max_size=40)
 json_values = st.recursive(

@@ -10,6 +10,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 PROMPTS = {"runbook_offer_minimal", "runbook_offer_standard", "runbook_offer_detailed", "runbook_writing"}
 

@@ -18,7 +18,7 @@ from tests.serving import ServeProcess
 
 from .conftest import CTX
 
-pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+pytestmark = [pytest.mark.both_stores, pytest.mark.long]  # on SQLite, and again on PostgreSQL (tests/conftest.py)
 
 TOKEN = "api-token-for-the-agent-0123456789"
 API = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,7 +14,7 @@ import pytest
 from faultmaven_runbooks.service import RunbookService
 from tests.http.http_support import RUNBOOKS, TOKEN, free_socket, make_settings, write_library
 
-pytestmark = pytest.mark.chroma_server
+pytestmark = [pytest.mark.chroma_server, pytest.mark.long]
 
 CHROMA = Path(sys.executable).parent / "chroma"
 

@@ -21,6 +21,8 @@ from faultmaven_runbooks.settings import AlertSettings, Settings
 from tests.http.http_support import TOKEN, write_library
 from tests.serving import ServeProcess
 
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 EVAL = ROOT.parent / "shared" / "eval"  # CI has ../shared beside the clone

@@ -19,6 +19,8 @@ import pytest
 from faultmaven_runbooks.service import RunbookService
 from tests.http.http_support import TOKEN, make_settings, write_library
 
+pytestmark = pytest.mark.long
+
 CHECKS = ["--checks", "all", "--exclude-checks", "positive_data_acceptance"]
 
 

@@ -16,7 +16,7 @@ from tests.alerts.conftest import Receiver
 from tests.http.http_support import TOKEN, write_library
 from tests.serving import ServeProcess
 
-pytestmark = pytest.mark.both_stores  # on SQLite, and again on PostgreSQL (tests/conftest.py)
+pytestmark = [pytest.mark.both_stores, pytest.mark.long]  # on SQLite, and again on PostgreSQL (tests/conftest.py)
 
 API = {"Authorization": f"Bearer {TOKEN}"}
 NOTIFICATION = {

@@ -18,7 +18,7 @@ from tests.executor.fake_kube import CTX, NS, POD, FakeKube, seed
 from tests.http.test_chroma_server import chroma_server  # noqa: F401  (the module's real `chroma run`)
 from tests.serving import ServeProcess
 
-pytestmark = pytest.mark.chroma_server
+pytestmark = [pytest.mark.chroma_server, pytest.mark.long]
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "api-token-for-the-replicas-0123456789"

@@ -15,6 +15,8 @@ from faultmaven_runbooks.adapters.http import UnsafeBind, build_app, check_bind,
 from tests.http.http_support import TOKEN, free_socket
 from tests.serving import wait_until_indexed
 
+pytestmark = pytest.mark.long
+
 LAUNCH = """
 import sys
 from faultmaven_runbooks.adapters.http import run_http

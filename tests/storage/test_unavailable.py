@@ -29,6 +29,8 @@ from tests.serving import ServeProcess
 from .pg_server import PostgresServer
 from .support import execution
 
+pytestmark = pytest.mark.long
+
 TOKEN = "api-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 INCIDENT = {"id": "INC-1", "type": "pod_crash", "diagnosis": ["memory limit exceeded"], "resolution": ["raise limit"],

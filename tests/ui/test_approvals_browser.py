@@ -14,6 +14,8 @@ from tests.executor.fake_kube import NS, POD
 
 from .conftest import API_TOKEN
 
+pytestmark = pytest.mark.long
+
 
 def _card(web, execution_id: str):
     return web.find(f"article#{execution_id}")

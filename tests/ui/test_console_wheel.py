@@ -8,7 +8,11 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from tests.core.test_wheel import build_wheel
+
+pytestmark = pytest.mark.long
 
 PROBE = """
 import sys

@@ -16,6 +16,8 @@ from faultmaven_runbooks.api.ops import BackupRequest
 from .browser import AXE
 from .conftest import API_TOKEN
 
+pytestmark = pytest.mark.long
+
 DRAFT = "draft-oom-after-cache-growth"
 HOSTILE = """---
 id: hostile-runbook
