@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, GCCollector, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -55,6 +55,11 @@ class Metrics:
                                      ["runbook_id"], registry=r)
         self.runbook_runs = Counter("faultmaven_runbook_executions", "Executions by runbook and outcome.",
                                     ["runbook_id", "outcome"], registry=r)
+        # The process itself, as prometheus-client's default registry shows it: CPU, memory, open
+        # files (process_*) and the garbage collector's work (python_gc_*; a served process pauses
+        # the collector while it starts, memory.pause_collector, and these show it running after).
+        ProcessCollector(registry=r)
+        GCCollector(registry=r)
 
     def gauges(self, read: Callable[[], dict[str, tuple[str, float]]]) -> None:
         """Add gauges computed on every scrape."""

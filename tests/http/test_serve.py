@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 from faultmaven_runbooks.adapters.http import UnsafeBind, build_app, check_bind, run_http
 from tests.http.http_support import TOKEN, free_socket
-from tests.serving import wait_until_indexed
+from tests.serving import ServeProcess, wait_until_indexed
 
 pytestmark = pytest.mark.long
 
@@ -86,3 +87,25 @@ def test_run_http_serves_everything_in_a_subprocess(http_library, tmp_path, tran
     banner = err.decode()
     expected_first = "/sse" if transport == "sse" else "/mcp"
     assert f"MCP at {base}{expected_first}" in banner, banner
+
+
+def _young_collections(http: httpx.Client) -> float:
+    metrics = http.get("/metrics").text
+    return float(re.search(r'^python_gc_collections_total\{generation="0"\} (\S+)$', metrics, re.M).group(1))
+
+
+def test_a_served_process_collects_garbage_again_once_it_serves(http_library, tmp_path):
+    """`serve` pauses the garbage collector while it starts (memory.pause_collector); were it left
+    paused, a server running for weeks would never free a reference cycle."""
+    server = ServeProcess(http_library, tmp_path / "data", {})
+    try:
+        server.wait_until_indexed()
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            before = _young_collections(http)
+            for i in range(30):
+                assert http.get("/runbooks/search", params={"q": f"disk full {i}"}).status_code == 200
+            after = _young_collections(http)
+            assert "process_resident_memory_bytes" in http.get("/metrics").text
+    finally:
+        server.stop()
+    assert after > before, (before, after)
